@@ -1,0 +1,35 @@
+// Subnet arithmetic on address text, without sockets (the core stays pure).
+
+import { isIPv4, isIPv6 } from 'node:net';
+import type { Family } from '../config/types.js';
+
+export function addressToBigInt(address: string): bigint {
+  if (isIPv4(address)) {
+    return address.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
+  }
+  if (!isIPv6(address)) throw new Error(`not an IP address: ${address}`);
+  let text = address.split('%')[0]!;
+  // an embedded IPv4 tail (::ffff:1.2.3.4) becomes two hex groups
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const n = addressToBigInt(v4[1]!);
+    text = text.slice(0, -v4[1]!.length) + `${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const headParts = head ? head.split(':').filter((p) => p !== '') : [];
+  const tailParts = tail ? tail.split(':').filter((p) => p !== '') : [];
+  const zeros = tail === undefined ? 0 : 8 - headParts.length - tailParts.length;
+  const groups = [...headParts, ...Array<string>(zeros).fill('0'), ...tailParts];
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+export function inSubnet(address: string, network: string, prefixLength: number, family: Family): boolean {
+  const bits = family === 4 ? 32 : 128;
+  if ((family === 4 ? !isIPv4(address) : !isIPv6(address))) return false;
+  const shift = BigInt(bits - prefixLength);
+  return addressToBigInt(address) >> shift === addressToBigInt(network) >> shift;
+}
+
+export function isLinkLocalV6(address: string): boolean {
+  return isIPv6(address) && addressToBigInt(address) >> 118n === 0x3fan; // fe80::/10
+}

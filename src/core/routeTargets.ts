@@ -1,0 +1,49 @@
+// Which routers to probe, from a routing-table snapshot. in.mpathd takes the
+// gateway of every off-link route in table order; the Sun document promises
+// host routes first, then default routers, and Linux dumps the default route
+// first, so ipmpd orders explicitly: host-route gateways, then other routes'
+// gateways, then default gateways (see shared/mpathd.md).
+
+import type { Family } from '../config/types.js';
+import { inSubnet, isLinkLocalV6 } from './addressMath.js';
+import type { Candidate } from './targets.js';
+
+export interface RouteInfo {
+  family: Family;
+  /** Destination; undefined for the default route. */
+  destination?: string;
+  prefixLength: number;
+  gateway?: string;
+  /** Outgoing interface name. */
+  device?: string;
+}
+
+export interface TestAddressView {
+  address: string;
+  prefixLength: number;
+  family: Family;
+  device: string;
+}
+
+export function routerCandidates(routes: readonly RouteInfo[], test: TestAddressView, ownAddresses: ReadonlySet<string>): Candidate[] {
+  const hostLen = test.family === 4 ? 32 : 128;
+  const buckets: Candidate[][] = [[], [], []];
+  const seen = new Set<string>();
+  for (const r of routes) {
+    if (r.family !== test.family || !r.gateway) continue;
+    const gw = r.gateway;
+    if (seen.has(gw) || ownAddresses.has(gw)) continue;
+    if (test.family === 6) {
+      // in.mpathd: IPv6 router targets are link-local gateways on our link
+      if (!isLinkLocalV6(gw) || (r.device !== undefined && r.device !== test.device)) continue;
+    } else if (!inSubnet(gw, test.address, test.prefixLength, 4)) {
+      continue;
+    }
+    seen.add(gw);
+    const isDefault = r.destination === undefined || r.prefixLength === 0;
+    if (isDefault) buckets[2]!.push({ address: gw, source: 'default_router' });
+    else if (r.prefixLength === hostLen) buckets[0]!.push({ address: gw, source: 'route' });
+    else buckets[1]!.push({ address: gw, source: 'route' });
+  }
+  return buckets.flat();
+}

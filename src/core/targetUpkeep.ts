@@ -1,0 +1,152 @@
+// Keeping each instance's target list right: targets from routes, static
+// targets, hosts found by multicast, dead and slow targets, and the
+// NOTARGETS state that follows an empty list.
+
+import type { Family } from '../config/types.js';
+import { inSubnet } from './addressMath.js';
+import { MAX_PROBE_TARGETS } from './constants.js';
+import type { EngineContext } from './context.js';
+import type { Phyint, ProbeInstance } from './model.js';
+import { routerCandidates, type RouteInfo } from './routeTargets.js';
+import type { Candidate, Target } from './targets.js';
+import { setStatus } from './transitions.js';
+
+export function resetRtt(pi: Phyint): void {
+  for (const inst of pi.instances) for (const t of inst.targets.all) t.rtt.reset();
+}
+
+function emitAdded(inst: ProbeInstance, t: Target, ctx: EngineContext): void {
+  ctx.emit({ kind: 'target_added', group: inst.phyint.group.name, ifname: inst.phyint.name, family: inst.family, target: t.address, source: t.source });
+}
+function emitRemoved(inst: ProbeInstance, t: Target, ctx: EngineContext): void {
+  inst.ring.forgetTarget(t);
+  ctx.emit({ kind: 'target_removed', group: inst.phyint.group.name, ifname: inst.phyint.name, family: inst.family, target: t.address, source: t.source });
+}
+
+/** Add a target; an instance waiting for targets goes back to probing. */
+export function addTarget(inst: ProbeInstance, candidate: Candidate, ctx: EngineContext): Target | undefined {
+  if (!inst.testAddress) return undefined;
+  const { added, removed } = inst.targets.add(candidate, ctx.now);
+  for (const t of removed) emitRemoved(inst, t, ctx);
+  if (removed.length > 0) inst.ring.clear();
+  if (!added) return undefined;
+  emitAdded(inst, added, ctx);
+  const pi = inst.phyint;
+  if (pi.status === 'notargets') setStatus(pi, pi.failedFlag ? 'failed' : 'running', ctx);
+  return added;
+}
+
+export function deleteTarget(inst: ProbeInstance, target: Target, ctx: EngineContext): void {
+  inst.targets.remove(target);
+  emitRemoved(inst, target, ctx);
+  afterTargetLoss(inst, ctx);
+}
+
+/** in.mpathd target_delete: an empty list clears the ring and may mean NOTARGETS. */
+function afterTargetLoss(inst: ProbeInstance, ctx: EngineContext): void {
+  if (inst.targets.activeCount > 0) return;
+  inst.ring.clear();
+  const pi = inst.phyint;
+  const otherCanProbe = pi.instances.some((i) => i !== inst && i.probeCapable);
+  if (!otherCanProbe && pi.linkUp && !pi.offline && (pi.status === 'running' || pi.status === 'failed')) {
+    setStatus(pi, 'notargets', ctx);
+  }
+}
+
+/** One target stayed silent while others answered (NUM_PROBE_FAILS to it alone). */
+export function targetFailed(inst: ProbeInstance, target: Target, ctx: EngineContext): void {
+  if (target.isRouterLike) {
+    inst.targets.setStatus(target, 'dead', ctx.now);
+    ctx.emit({ kind: 'target_status', group: inst.phyint.group.name, ifname: inst.phyint.name, family: inst.family, target: target.address, status: 'dead', why: 'no_answer' });
+    inst.targets.recover(ctx.now, inst.targets.activeCount === 0); // a spare takes its place at once
+  } else {
+    deleteTarget(inst, target, ctx);
+    requestMulticast(inst, ctx);
+  }
+}
+
+/** A target answers so slowly that only it keeps the group from its FDT. */
+export function targetSlow(inst: ProbeInstance, target: Target, ctx: EngineContext): void {
+  if (target.isRouterLike) {
+    inst.targets.setStatus(target, 'slow', ctx.now);
+    ctx.emit({ kind: 'target_status', group: inst.phyint.group.name, ifname: inst.phyint.name, family: inst.family, target: target.address, status: 'slow', why: 'slow' });
+  } else {
+    deleteTarget(inst, target, ctx);
+    requestMulticast(inst, ctx);
+  }
+}
+
+/** Every target is silent on every member: drop them and look for new ones by multicast. */
+export function startDiscovery(inst: ProbeInstance, ctx: EngineContext): void {
+  for (const t of inst.targets.all.slice()) {
+    if (t.isRouterLike) {
+      if (t.status === 'active') {
+        inst.targets.setStatus(t, 'dead', ctx.now);
+        ctx.emit({ kind: 'target_status', group: inst.phyint.group.name, ifname: inst.phyint.name, family: inst.family, target: t.address, status: 'dead', why: 'no_answer' });
+      }
+    } else {
+      inst.targets.remove(t);
+      emitRemoved(inst, t, ctx);
+    }
+  }
+  afterTargetLoss(inst, ctx);
+  requestMulticast(inst, ctx);
+}
+
+export function requestMulticast(inst: ProbeInstance, ctx: EngineContext): void {
+  if (!inst.testAddress) return;
+  const pi = inst.phyint;
+  ctx.emit({
+    kind: 'send_probe', group: pi.group.name, ifname: pi.name, family: inst.family, source: inst.testAddress.address,
+    target: inst.family === 4 ? '224.0.0.1' : 'ff02::1', seq: inst.ring.snxt, probeKind: 'multi',
+  });
+}
+
+/**
+ * A host answered our all-hosts echo. Named groups share what one member
+ * learnt with every member of the same family (subject to the subnet check).
+ */
+export function multicastReply(inst: ProbeInstance, source: string, ctx: EngineContext): void {
+  if (inst.targets.hasActiveRouters || inst.targets.activeCount >= MAX_PROBE_TARGETS) return;
+  if (source === '0.0.0.0' || source === '::' || ctx.ownAddresses.has(source)) return;
+  for (const m of inst.phyint.group.members) {
+    const peer = m.instance(inst.family);
+    if (!peer?.testAddress || !sameSubnet(peer, source)) continue;
+    addTarget(peer, { address: source, source: 'multicast' }, ctx);
+  }
+}
+
+function sameSubnet(inst: ProbeInstance, address: string): boolean {
+  const t = inst.testAddress!;
+  if (t.family === 6) return true; // IPv6 test addresses are link-local: anything on the link
+  return inSubnet(address, t.address, t.prefixLength, 4);
+}
+
+/**
+ * New routing table: routers become targets (first five active, the rest
+ * spare); routers that vanished are dropped unless the group has failed
+ * (they are kept so that repair can still be measured).
+ */
+export function applyRoutes(inst: ProbeInstance, routes: readonly RouteInfo[], ctx: EngineContext): void {
+  const test = inst.testAddress;
+  if (!test) return;
+  const candidates = routerCandidates(routes, { ...test, device: inst.phyint.name }, ctx.ownAddresses);
+  const wanted = new Set(candidates.map((c) => c.address));
+  if (!inst.phyint.group.failed) {
+    for (const t of inst.targets.all.slice()) {
+      if (t.isRouterLike && t.source !== 'static' && !wanted.has(t.address)) deleteTarget(inst, t, ctx);
+    }
+  }
+  for (const c of candidates) addTarget(inst, c, ctx);
+}
+
+export function applyStaticTargets(inst: ProbeInstance, addresses: readonly string[], ctx: EngineContext): void {
+  for (const address of addresses) {
+    if (familyOf(address) !== inst.family) continue;
+    addTarget(inst, { address, source: 'static' }, ctx);
+  }
+}
+
+function familyOf(address: string): Family {
+  return address.includes(':') ? 6 : 4;
+}
