@@ -4,7 +4,6 @@
 // probes to send, addresses to move, and events to log and count.
 
 import type { DaemonConfig, Family } from '../config/types.js';
-import { TESTADDR_CONF_TIME_MS } from './constants.js';
 import type { EngineContext, EngineSettings } from './context.js';
 import { checkForRepair, linkDown } from './failure.js';
 import { Group, Phyint, ProbeInstance } from './model.js';
@@ -96,7 +95,11 @@ export class Engine {
     this.reportLinks(now, ordered);
     for (const pi of this.phyints.values()) if (pi.status === 'init') this.reportLinks(now, [{ ifname: pi.name, present: false, up: false }]);
     this.reportRoutes(now, host.routes);
-    for (const group of this.groups) placeAddresses(group, ctx);
+    for (const group of this.groups) {
+      group.placing = true;
+      group.failbackTo.clear(); // first start is not a failback
+      placeAddresses(group, ctx);
+    }
   }
 
   reportLinks(now: number, reports: readonly LinkReport[]): void {
@@ -308,8 +311,7 @@ export class Engine {
   nextDeadline(): number {
     let t = Number.POSITIVE_INFINITY;
     for (const pi of this.phyints.values()) {
-      t = Math.min(t, nextDeadline(pi));
-      if (!pi.noTestAddressReported && !pi.probeEnabled) t = Math.min(t, pi.joinedAt + TESTADDR_CONF_TIME_MS);
+      t = Math.min(t, nextDeadline(pi), pi.noTestAddressDueAt());
     }
     for (const g of this.groups) if (g.addresses.some((a) => !a.moveInFlight && (a.holder === undefined || !g.member(a.holder)?.active))) t = Math.min(t, this.ctx.now + 1000);
     return t;
@@ -319,7 +321,7 @@ export class Engine {
     const ctx = this.at(now);
     for (const pi of this.phyints.values()) {
       runPhyintTimers(pi, ctx);
-      if (!pi.noTestAddressReported && !pi.probeEnabled && now >= pi.joinedAt + TESTADDR_CONF_TIME_MS && !pi.offline) {
+      if (now >= pi.noTestAddressDueAt()) {
         pi.noTestAddressReported = true;
         ctx.emit({ kind: 'probing_disabled', group: pi.group.name, ifname: pi.name, reason: 'no_test_address' });
       }

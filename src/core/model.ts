@@ -3,7 +3,7 @@
 // predicates; the decisions live in the other core modules.
 
 import type { Cidr, Family } from '../config/types.js';
-import { FAILURE_DETECTION_QP_MS, LINK_UP_PERMIN, probeIntervalFor } from './constants.js';
+import { FAILURE_DETECTION_QP_MS, LINK_UP_PERMIN, probeIntervalFor, TESTADDR_CONF_TIME_MS } from './constants.js';
 import { ProbeRing, type ProbeSlot } from './probeRing.js';
 import { Target, TargetList } from './targets.js';
 import type { FailureCause, GroupState, InterfaceState, ProbeState } from './types.js';
@@ -86,6 +86,13 @@ export class Phyint {
   get probeEnabled(): boolean {
     return this.instances.some((i) => i.probeEnabled);
   }
+  get hasTestAddress(): boolean {
+    return this.instances.some((i) => i.testAddress !== undefined);
+  }
+  /** Time to say once that probing is off for lack of a test address. */
+  noTestAddressDueAt(): number {
+    return this.noTestAddressReported || this.hasTestAddress || this.offline ? Number.POSITIVE_INFINITY : this.joinedAt + TESTADDR_CONF_TIME_MS;
+  }
   /** RUNNING, or NOTARGETS without IFF_FAILED (in.mpathd phyint_is_functioning). */
   get functioning(): boolean {
     return this.status === 'running' || (this.status === 'notargets' && !this.failedFlag);
@@ -106,7 +113,7 @@ export class Phyint {
     return 'unknown';
   }
   get probeState(): ProbeState {
-    if (!this.instances.some((i) => i.testAddress !== undefined)) return 'disabled';
+    if (!this.hasTestAddress) return 'disabled';
     if (this.interfaceState === 'failed') return 'failed';
     if (!this.instances.some((i) => i.probeCapable)) return 'unknown';
     return 'ok';
@@ -134,6 +141,8 @@ export class Group {
   lastFdtRaiseAt = Number.NEGATIVE_INFINITY;
   /** Every member lost every target at once (rediscover mode): reported, not failed. */
   targetsUnreachable = false;
+  /** Off until the engine has seen every link once, so start-up does not move addresses. */
+  placing = false;
   /** Members that just became active through repair or online: addresses homed there return. */
   readonly failbackTo = new Map<string, 'failback' | 'admin'>();
 

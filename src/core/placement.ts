@@ -10,6 +10,7 @@ import type { DataAddress, Group, Phyint } from './model.js';
 import type { MoveReason } from './types.js';
 
 export function placeAddresses(group: Group, ctx: EngineContext): void {
+  if (!group.placing) return;
   const active = group.members.filter((m) => m.active);
   const load = new Map<string, number>(group.members.map((m) => [m.name, 0]));
   for (const a of group.addresses) if (a.holder) load.set(a.holder, (load.get(a.holder) ?? 0) + 1);

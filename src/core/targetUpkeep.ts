@@ -39,6 +39,7 @@ export function addTarget(inst: ProbeInstance, candidate: Candidate, ctx: Engine
 export function deleteTarget(inst: ProbeInstance, target: Target, ctx: EngineContext): void {
   inst.targets.remove(target);
   emitRemoved(inst, target, ctx);
+  inst.targets.recover(ctx.now); // a spare steps in
   afterTargetLoss(inst, ctx);
 }
 

@@ -100,7 +100,12 @@ export class Sim {
 
   /** Run until `until` (absolute ms). */
   runUntil(until: number): void {
+    let spinsAtSameTime = 0;
+    let lastNow = this.now;
     for (;;) {
+      spinsAtSameTime = this.now === lastNow ? spinsAtSameTime + 1 : 0;
+      lastNow = this.now;
+      if (spinsAtSameTime > 10_000) throw new Error(`engine makes no progress at t=${this.now} (deadline ${this.engine.nextDeadline()})`);
       this.pending.sort((a, b) => a.at - b.at);
       const nextReply = this.pending[0]?.at ?? Number.POSITIVE_INFINITY;
       const next = Math.min(this.engine.nextDeadline(), nextReply);

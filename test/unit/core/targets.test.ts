@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { hostRoute, Sim, twoNicConfig } from './sim.js';
+
+const activeTargets = (sim: Sim, ifname: string) =>
+  sim.iface(ifname).instances[0]!.targets.filter((t) => t.status === 'active').map((t) => t.address);
+
+test('one dead target of three is retired without failing the interface', () => {
+  const routes = ['198.18.11.21', '198.18.11.22', '198.18.11.23'].map((a) => hostRoute(a));
+  const sim = new Sim(twoNicConfig(), { seed: 12, routes });
+  sim.runFor(20_000);
+  assert.deepEqual(activeTargets(sim, 'eth0'), ['198.18.11.21', '198.18.11.22', '198.18.11.23']);
+  const t0 = sim.now;
+  sim.rtt = (_i, target) => (target === '198.18.11.22' ? undefined : 0.2);
+  sim.runFor(60_000);
+  assert.equal(sim.events('interface_failed', t0).length, 0);
+  assert.equal(sim.iface('eth0').state, 'ok');
+  assert.deepEqual(activeTargets(sim, 'eth0'), ['198.18.11.21', '198.18.11.23']);
+  assert.ok(sim.events('target_status', t0).some((e) => e.output.target === '198.18.11.22' && e.output.status === 'dead'));
+  assert.deepEqual(sim.holderOf('198.18.11.5'), ['eth0']);
+});
+
+test('a dead target is replaced by a spare from the routing table', () => {
+  const routes = ['21', '22', '23', '24', '25', '26'].map((h) => hostRoute(`198.18.11.${h}`));
+  const sim = new Sim(twoNicConfig(), { seed: 13, routes });
+  sim.runFor(20_000);
+  assert.deepEqual(activeTargets(sim, 'eth0'), ['198.18.11.21', '198.18.11.22', '198.18.11.23', '198.18.11.24', '198.18.11.25']);
+  sim.rtt = (_i, target) => (target === '198.18.11.23' ? undefined : 0.2);
+  sim.runFor(60_000);
+  assert.equal(sim.events('interface_failed').length, 0);
+  assert.deepEqual(activeTargets(sim, 'eth0').sort(), ['198.18.11.21', '198.18.11.22', '198.18.11.24', '198.18.11.25', '198.18.11.26']);
+});
+
+test('a dead multicast-found host is deleted and another host is found', () => {
+  const sim = new Sim(twoNicConfig(), { seed: 14, routes: [] });
+  sim.multicastResponders = () => ['198.18.11.31', '198.18.11.32', '198.18.11.33'];
+  sim.runFor(20_000);
+  assert.deepEqual(activeTargets(sim, 'eth0').sort(), ['198.18.11.31', '198.18.11.32', '198.18.11.33']);
+  assert.equal(sim.iface('eth0').instances[0]!.mode, 'multicast');
+  sim.rtt = (_i, target) => (target === '198.18.11.32' ? undefined : 0.2);
+  sim.multicastResponders = () => ['198.18.11.31', '198.18.11.33', '198.18.11.34'];
+  sim.runFor(60_000);
+  assert.equal(sim.events('interface_failed').length, 0);
+  assert.deepEqual(activeTargets(sim, 'eth0').sort(), ['198.18.11.31', '198.18.11.33', '198.18.11.34']);
+});
+
+test('no router: multicast discovery keeps the first five responders, shared by the group', () => {
+  const sim = new Sim(twoNicConfig(), { seed: 15, routes: [] });
+  sim.multicastResponders = (ifname) => (ifname === 'eth0' ? ['198.18.11.41', '198.18.11.42', '198.18.11.43', '198.18.11.44', '198.18.11.45', '198.18.11.46', '198.18.11.6'] : []);
+  sim.runFor(30_000);
+  const eth0 = activeTargets(sim, 'eth0');
+  assert.equal(eth0.length, 5);
+  assert.ok(!eth0.includes('198.18.11.6'), 'our own address became a target');
+  assert.deepEqual(activeTargets(sim, 'eth1').sort(), [...eth0].sort(), 'targets were not shared with the other member');
+});
+
+test('routes: host routes first, then default routers, at most five active; route changes apply at run time', () => {
+  const nine = ['110', '120', '130', '140', '150', '160', '170', '180', '190'].map((h) => hostRoute(`198.18.11.${h}`));
+  const sim = new Sim(twoNicConfig(), { seed: 16, routes: [{ family: 4, prefixLength: 0, gateway: '198.18.11.1' }, ...nine] });
+  assert.deepEqual(activeTargets(sim, 'eth0'), ['198.18.11.110', '198.18.11.120', '198.18.11.130', '198.18.11.140', '198.18.11.150']);
+  sim.engine.reportRoutes(sim.now, [{ family: 4, prefixLength: 0, gateway: '198.18.11.1' }, ...nine.slice(0, 2)]);
+  sim.drain();
+  assert.deepEqual(activeTargets(sim, 'eth0'), ['198.18.11.110', '198.18.11.120', '198.18.11.1']);
+  assert.equal(sim.iface('eth0').instances[0]!.targets.find((t) => t.address === '198.18.11.1')!.source, 'default_router');
+});
+
+test('static targets are used as configured, routes ignored', () => {
+  const sim = new Sim(twoNicConfig({}, { probeTargets: ['198.18.11.61', '198.18.11.62'] }), { seed: 17 });
+  sim.runFor(10_000);
+  assert.deepEqual(activeTargets(sim, 'eth0'), ['198.18.11.61', '198.18.11.62']);
+  assert.equal(sim.iface('eth0').instances[0]!.mode, 'static');
+  const probed = new Set(sim.events('send_probe').filter((e) => e.output.probeKind === 'uni').map((e) => e.output.target));
+  assert.deepEqual([...probed].sort(), ['198.18.11.61', '198.18.11.62']);
+});
+
+test('FDT is raised when targets answer slower than the probe interval, and lowered after settling', () => {
+  const sim = new Sim(twoNicConfig({ failureDetectionTimeMs: 1000 }), { seed: 18 });
+  sim.runFor(5000);
+  assert.equal(sim.group().fdtMs, 1000);
+  const t0 = sim.now;
+  sim.rtt = () => 120; // crtt = avg + 4 dev soon exceeds the 142 ms probe interval
+  sim.runFor(20_000);
+  const raised = sim.events('fdt_raised', t0);
+  assert.ok(raised.length >= 1, 'FDT was never raised');
+  assert.ok(sim.group().fdtMs > 1000);
+  assert.equal(sim.group().probeIntervalMs * 7, sim.group().fdtMs);
+  assert.equal(sim.events('interface_failed').length, 0);
+  // RTT probes keep measuring between the (now rarer) failure-detection probes
+  assert.ok(sim.events('send_probe', t0).some((e) => e.output.probeKind === 'rtt'), 'no RTT-only probes while raised');
+  const t1 = sim.now;
+  sim.rtt = () => 0.2;
+  sim.runFor(350_000);
+  const lastRaise = sim.events('fdt_raised').at(-1)!.at;
+  const lowered = sim.events('fdt_lowered', t1);
+  assert.ok(lowered.length >= 1, 'FDT was never lowered');
+  assert.ok(lowered[0]!.at > lastRaise + 60_000, `lowered ${lowered[0]!.at - lastRaise} ms after the last raise, before the 60 s settling time`);
+  assert.equal(sim.group().fdtMs, 1000);
+  assert.equal(sim.group().probeIntervalMs, Math.floor(1000 / 7));
+  assert.equal(sim.events('interface_failed').length, 0);
+});
+
+test('probe schedule: one probe per FDT/7 on average, each 0.5 to 1.5 intervals after the previous', () => {
+  const sim = new Sim(twoNicConfig(), { seed: 19 });
+  sim.runFor(600_000);
+  const times = sim.events('send_probe').filter((e) => e.output.ifname === 'eth0' && e.output.probeKind === 'uni').map((e) => e.at);
+  const upi = Math.floor(10_000 / 7);
+  const gaps = times.slice(1).map((t, i) => t - times[i]!);
+  for (const g of gaps) {
+    assert.ok(g >= 0.5 * upi - 1e-6 && g <= 1.5 * upi + 1e-6, `gap ${g}`);
+  }
+  const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+  assert.ok(Math.abs(mean - upi) < 0.02 * upi, `mean gap ${mean} vs ${upi}`);
+  assert.ok(Math.min(...gaps) < 0.6 * upi && Math.max(...gaps) > 1.4 * upi, 'send times are not randomised');
+});
