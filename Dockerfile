@@ -1,0 +1,23 @@
+# syntax=docker/dockerfile:1
+# Build stage: compile TypeScript and the native addons (raw-socket, netlink).
+FROM node:20-bookworm-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json ./
+RUN npm ci --no-audit --no-fund
+COPY src ./src
+RUN npx tsc -p . && npm prune --omit=dev
+
+# Runtime stage: only what runs.
+FROM node:20-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends iputils-arping libcap2-bin && rm -rf /var/lib/apt/lists/* \
+ && setcap cap_net_raw,cap_net_admin+ep /usr/local/bin/node
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY package.json ./
+USER node
+EXPOSE 9740
+HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:9740/-/healthy').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+ENTRYPOINT ["node", "dist/src/cli/main.js"]
+CMD ["run", "--config.file", "/etc/ipmpd/ipmpd.yaml"]

@@ -1,0 +1,85 @@
+// Metrics fed by events as they happen: the RTT histogram, failovers and
+// their timing, announcements sent, packets ignored, config reloads.
+
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { EngineOutput } from '../core/types.js';
+
+/** 50 µs doubling to ~26 s: resolves both LAN and WAN round trips (as smokeping_prober). */
+export const RTT_BUCKETS = Array.from({ length: 20 }, (_, i) => 0.00005 * 2 ** i);
+const FAILOVER_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export const FAILOVER_REASONS = ['link', 'probe', 'admin', 'failback'] as const;
+export const IGNORED_REASONS = ['malformed', 'foreign_identifier', 'stale', 'not_a_target', 'duplicate', 'link_down', 'unknown_interface'] as const;
+export type IgnoredReason = (typeof IGNORED_REASONS)[number];
+export type FailoverStage = 'address_add' | 'address_del' | 'route' | 'arp' | 'na';
+
+export class EventMetrics {
+  readonly rtt: Histogram<'group' | 'device' | 'target'>;
+  private readonly failovers: Counter<'group' | 'reason'>;
+  private readonly failoverErrors: Counter<'group' | 'stage'>;
+  private readonly failoverDuration: Histogram<'group'>;
+  private readonly lastFailover: Gauge<'group'>;
+  private readonly garp: Counter<'group' | 'device'>;
+  private readonly na: Counter<'group' | 'device'>;
+  private readonly ignored: Counter<'reason'>;
+  private readonly reloadOk: Gauge;
+  private readonly reloadTimestamp: Gauge;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.rtt = new Histogram({ name: 'ipmp_probe_rtt_seconds', help: 'Round-trip time of answered probes.', labelNames: ['group', 'device', 'target'], buckets: RTT_BUCKETS, registers });
+    this.failovers = new Counter({ name: 'ipmp_failovers_total', help: 'Data address moves, by cause.', labelNames: ['group', 'reason'], registers });
+    this.failoverErrors = new Counter({ name: 'ipmp_failover_errors_total', help: 'Failover steps that failed, by stage.', labelNames: ['group', 'stage'], registers });
+    this.failoverDuration = new Histogram({ name: 'ipmp_failover_duration_seconds', help: 'From the decision to move to the address moved and the first announcement sent.', labelNames: ['group'], buckets: FAILOVER_BUCKETS, registers });
+    this.lastFailover = new Gauge({ name: 'ipmp_last_failover_timestamp_seconds', help: 'When a data address last moved (Unix time).', labelNames: ['group'], registers });
+    this.garp = new Counter({ name: 'ipmp_gratuitous_arp_sent_total', help: 'Gratuitous ARP packets actually sent.', labelNames: ['group', 'device'], registers });
+    this.na = new Counter({ name: 'ipmp_unsolicited_na_sent_total', help: 'Unsolicited neighbour advertisements actually sent.', labelNames: ['group', 'device'], registers });
+    this.ignored = new Counter({ name: 'ipmp_probe_ignored_packets_total', help: 'ICMP packets received and ignored, by why.', labelNames: ['reason'], registers });
+    this.reloadOk = new Gauge({ name: 'ipmp_config_last_reload_successful', help: 'Whether the last configuration load succeeded.', registers });
+    this.reloadTimestamp = new Gauge({ name: 'ipmp_config_last_reload_success_timestamp_seconds', help: 'When the configuration was last loaded successfully (Unix time).', registers });
+    for (const reason of IGNORED_REASONS) this.ignored.inc({ reason }, 0);
+  }
+
+  /** Pre-create every series of a group so they exist at zero from the start. */
+  declareGroup(group: string, devices: string[]): void {
+    for (const reason of FAILOVER_REASONS) this.failovers.inc({ group, reason }, 0);
+    for (const stage of ['address_add', 'address_del', 'route', 'arp', 'na'] as const) this.failoverErrors.inc({ group, stage }, 0);
+    this.failoverDuration.zero({ group });
+    for (const device of devices) {
+      this.garp.inc({ group, device }, 0);
+      this.na.inc({ group, device }, 0);
+    }
+  }
+
+  onEngineOutput(o: EngineOutput): void {
+    if (o.kind === 'probe_acked') this.rtt.observe({ group: o.group, device: o.ifname, target: o.target }, o.rttMs / 1000);
+    else if (o.kind === 'target_removed') this.rtt.remove({ group: o.group, device: o.ifname, target: o.target });
+    else if (o.kind === 'target_added') this.rtt.zero({ group: o.group, device: o.ifname, target: o.target });
+    else if (o.kind === 'reply_ignored') this.ignored.inc({ reason: o.reason });
+  }
+
+  ignoredPacket(reason: IgnoredReason): void {
+    this.ignored.inc({ reason });
+  }
+
+  failoverDone(group: string, reason: string, seconds: number, unixSeconds: number): void {
+    if ((FAILOVER_REASONS as readonly string[]).includes(reason)) {
+      this.failovers.inc({ group, reason });
+      this.failoverDuration.observe({ group }, seconds);
+      this.lastFailover.set({ group }, unixSeconds);
+    }
+  }
+
+  failoverError(group: string, stage: FailoverStage): void {
+    this.failoverErrors.inc({ group, stage });
+  }
+
+  announcementsSent(group: string, device: string, family: 4 | 6, packets: number): void {
+    (family === 4 ? this.garp : this.na).inc({ group, device }, packets);
+  }
+
+  configLoaded(ok: boolean, unixSeconds: number): void {
+    this.reloadOk.set(ok ? 1 : 0);
+    if (ok) this.reloadTimestamp.set(unixSeconds);
+  }
+}

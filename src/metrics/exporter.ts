@@ -1,0 +1,52 @@
+// The registry ipmpd serves on /metrics: state read from the engine at scrape
+// time, event-fed metrics, build info and the process/Node defaults.
+
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { EngineSnapshot } from '../core/snapshot.js';
+import { EventMetrics } from './eventMetrics.js';
+import { registerStateMetrics, type ToUnixSeconds } from './stateMetrics.js';
+
+export interface BuildInfo {
+  version: string;
+  revision: string;
+}
+
+export class Exporter {
+  readonly registry = new Registry();
+  readonly events: EventMetrics;
+  private pinned: EngineSnapshot | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly snapshot: () => EngineSnapshot,
+    toUnixSeconds: ToUnixSeconds,
+    build: BuildInfo,
+  ) {
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({ name: 'ipmp_build_info', help: 'ipmpd version and git revision.', labelNames: ['version', 'revision', 'nodeversion'], registers: [this.registry] }).set(
+      { version: build.version, revision: build.revision, nodeversion: process.version },
+      1,
+    );
+    this.events = new EventMetrics(this.registry);
+    registerStateMetrics(this.registry, () => this.pinned ?? this.snapshot(), toUnixSeconds);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** One engine snapshot for the whole scrape, so all series agree; concurrent scrapes take turns. */
+  scrape(): Promise<string> {
+    const run = async (): Promise<string> => {
+      this.pinned = this.snapshot();
+      try {
+        return await this.registry.metrics();
+      } finally {
+        this.pinned = undefined;
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+}
