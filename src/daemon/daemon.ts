@@ -1,0 +1,149 @@
+// The daemon: config in, engine plus adapters wired, HTTP and admin socket up.
+// Everything with side effects lives here or below src/net.
+
+import type { Server } from 'node:http';
+import type { Server as NetServer } from 'node:net';
+import type { Logger } from 'pino';
+import type { DaemonConfig, Family } from '../config/types.js';
+import { Engine } from '../core/engine.js';
+import type { EngineAction, EngineEvent, ProbeReply } from '../core/types.js';
+import { createApp, listen } from '../http/server.js';
+import { Exporter, type BuildInfo } from '../metrics/exporter.js';
+import { startAdminServer } from '../admin/server.js';
+import { monotonicMs, monotonicToUnixSeconds } from './clock.js';
+import { EngineDriver } from './driver.js';
+import { logEvent } from './eventLog.js';
+import { FailoverExecutor } from './executor.js';
+import { addressHolders, linkReports, localAddresses, routeInfos } from './hostView.js';
+import type { Announcer, KernelOps, KernelView } from './ports.js';
+import { everyGroupHasVerdict } from './readiness.js';
+import type { IgnoredReason } from '../metrics/eventMetrics.js';
+import { ProbeLog } from './probeLog.js';
+
+/** What the daemon needs from Linux (src/net implements it; see linuxAdapters.ts). */
+export interface Adapters {
+  kernel: KernelOps;
+  view: KernelView;
+  announcer: Announcer;
+  /** Called whenever links, addresses or routes changed (coalesced by the adapter). */
+  onKernelChange(cb: () => void): void;
+  probes: {
+    send(p: { ifname: string; family: Family; source: string; target: string; seq: number; kind: 'uni' | 'rtt' | 'multi' }): boolean;
+    onReply(cb: (r: ProbeReply) => void): void;
+    onIgnored(cb: (reason: IgnoredReason) => void): void;
+  };
+  /** Make sure each test address exists (adding the missing ones); returns what was added. */
+  ensureTestAddresses(config: DaemonConfig): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface DaemonOptions {
+  config: DaemonConfig;
+  adapters: Adapters;
+  log: Logger;
+  listenAddress: string;
+  build: BuildInfo;
+}
+
+export class Daemon {
+  readonly engine: Engine;
+  readonly exporter: Exporter;
+  private readonly driver: EngineDriver;
+  private readonly executor: FailoverExecutor;
+  private readonly answered = new Set<string>();
+  readonly probeLog = new ProbeLog(256);
+  private http: Server | undefined;
+  private admin: NetServer | undefined;
+
+  constructor(private readonly options: DaemonOptions) {
+    const { config, adapters, log } = options;
+    this.engine = new Engine({ config, now: monotonicMs() });
+    this.exporter = new Exporter(() => this.engine.snapshot(), monotonicToUnixSeconds, options.build);
+    for (const g of config.groups) this.exporter.events.declareGroup(g.name, g.interfaces.map((i) => i.name));
+    this.executor = new FailoverExecutor(adapters.kernel, adapters.view, adapters.announcer, config.announce, this.exporter.events, log, {
+      settled: (address, ok, holders) =>
+        this.driver.input((now) => {
+          if (ok) this.engine.moveCompleted(now, address);
+          else this.engine.moveFailed(now, address, holders);
+        }),
+    });
+    this.driver = new EngineDriver(this.engine, {
+      action: (a) => this.act(a),
+      event: (e) => this.observe(e),
+    });
+  }
+
+  private act(a: EngineAction): void {
+    if (a.kind === 'send_probe') {
+      const ok = this.options.adapters.probes.send({ ifname: a.ifname, family: a.family, source: a.source, target: a.target, seq: a.seq, kind: a.probeKind });
+      if (!ok) this.engine.reportSendError(monotonicMs(), a.ifname, a.family, a.target);
+      return;
+    }
+    this.executor.submit(a);
+  }
+
+  private observe(e: EngineEvent): void {
+    logEvent(this.options.log, e);
+    this.exporter.events.onEngineOutput(e);
+    if (e.kind === 'probe_acked') this.answered.add(e.ifname);
+    if (e.kind === 'probe_acked' || e.kind === 'probe_lost') this.probeLog.push(e);
+  }
+
+  ready(): boolean {
+    return everyGroupHasVerdict(this.engine.snapshot(), this.answered);
+  }
+
+  async start(): Promise<void> {
+    const { adapters, config, log } = this.options;
+    for (const added of await adapters.ensureTestAddresses(config)) log.info({ event: 'test_address_added', address: added }, `added missing test address ${added}`);
+    const ifnames = config.groups.flatMap((g) => g.interfaces.map((i) => i.name));
+    this.driver.input((now) =>
+      this.engine.start(now, {
+        links: linkReports(adapters.view, ifnames),
+        routes: routeInfos(adapters.view),
+        localAddresses: localAddresses(adapters.view),
+        addressHolders: addressHolders(adapters.view, config),
+      }),
+    );
+    adapters.onKernelChange(() =>
+      this.driver.input((now) => {
+        this.engine.reportLocalAddresses(now, localAddresses(adapters.view));
+        this.engine.reportLinks(now, linkReports(adapters.view, ifnames));
+        this.engine.reportRoutes(now, routeInfos(adapters.view));
+        this.engine.observeAddresses(now, addressHolders(adapters.view, config));
+      }),
+    );
+    adapters.probes.onReply((r) => this.driver.input((now) => this.engine.reportReply(now, r)));
+    adapters.probes.onIgnored((reason) => this.exporter.events.ignoredPacket(reason));
+    this.exporter.events.configLoaded(true, Date.now() / 1000);
+    this.http = await listen(
+      createApp({ exporter: this.exporter, ready: () => this.ready(), status: () => ({ ...this.engine.snapshot(), recentProbes: this.probeLog.recent() }), version: this.options.build.version }),
+      this.options.listenAddress,
+    );
+    this.admin = await startAdminServer(config.adminSocket, {
+      handle: async (req) => {
+        if (req.op === 'status') return { ok: true, result: this.engine.snapshot() };
+        if (req.op === 'reload') return { ok: false, error: 'reload is not supported yet: restart ipmpd (addresses stay where they are)' };
+        let result: ReturnType<Engine['offline']> = { ok: false, error: 'unreachable' };
+        this.driver.input((now) => {
+          result = req.op === 'offline' ? this.engine.offline(now, req.interface) : this.engine.online(now, req.interface);
+        });
+        await this.executor.idle();
+        return result.ok ? { ok: true, result: this.engine.snapshot() } : result;
+      },
+      watchProbes: (send) => this.probeLog.subscribe(send),
+    });
+    log.info({ event: 'started', listen: this.options.listenAddress, admin_socket: config.adminSocket, groups: config.groups.length }, 'ipmpd started');
+  }
+
+  /** Stop probing and serving; addresses stay where they are. */
+  async stop(): Promise<void> {
+    this.driver.stop();
+    this.executor.stop();
+    await this.executor.idle();
+    await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
+    this.http?.closeAllConnections?.();
+    await new Promise<void>((r) => (this.admin ? this.admin.close(() => r()) : r()));
+    await this.options.adapters.close();
+  }
+}

@@ -1,0 +1,57 @@
+// Runs the engine on the real clock: feeds it inputs, wakes it at its next
+// deadline, and hands its outputs to whoever acts on them. The only place
+// where the engine meets time.
+
+import type { Engine } from '../core/engine.js';
+import type { EngineAction, EngineEvent, EngineOutput } from '../core/types.js';
+import { monotonicMs } from './clock.js';
+
+export interface OutputSinks {
+  action(a: EngineAction): void;
+  event(e: EngineEvent): void;
+}
+
+const ACTIONS = new Set<EngineOutput['kind']>(['send_probe', 'move_address', 'remove_address']);
+
+export class EngineDriver {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    readonly engine: Engine,
+    private readonly sinks: OutputSinks,
+  ) {}
+
+  /** Give the engine an input (it receives the current time), then act on what it says. */
+  input(feed: (now: number) => void): void {
+    if (this.stopped) return;
+    feed(monotonicMs());
+    this.flush();
+  }
+
+  start(): void {
+    this.flush();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private flush(): void {
+    for (const o of this.engine.takeOutputs()) {
+      if (ACTIONS.has(o.kind)) this.sinks.action(o as EngineAction);
+      else this.sinks.event(o as EngineEvent);
+    }
+    this.reschedule();
+  }
+
+  private reschedule(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    const deadline = this.engine.nextDeadline();
+    if (!Number.isFinite(deadline)) return;
+    const delay = Math.max(0, deadline - monotonicMs());
+    this.timer = setTimeout(() => this.input((now) => this.engine.advance(now)), Math.min(delay, 2 ** 31 - 1));
+  }
+}

@@ -1,0 +1,52 @@
+// What the daemon needs from the kernel, as narrow interfaces. The adapters in
+// src/net implement them; tests of the daemon logic can too.
+
+import type { Cidr, Family } from '../config/types.js';
+
+export interface KernelRoute {
+  family: Family;
+  /** Undefined for the default route. */
+  destination?: string;
+  prefixLength: number;
+  gateway?: string;
+  device?: string;
+  prefsrc?: string;
+  metric?: number;
+  table?: number;
+  protocol?: string;
+  scope?: string;
+  type?: string;
+}
+
+export interface KernelAddress {
+  device: string;
+  cidr: Cidr;
+  secondary: boolean;
+  noprefixroute: boolean;
+}
+
+export interface KernelLink {
+  name: string;
+  index: number;
+  mac?: string;
+  adminUp: boolean;
+  carrier: boolean;
+}
+
+export interface KernelView {
+  links(): KernelLink[];
+  addresses(): KernelAddress[];
+  routes(): KernelRoute[];
+}
+
+export interface KernelOps {
+  addAddress(device: string, cidr: Cidr, opts: { nodad?: boolean; noprefixroute?: boolean; label?: string }): Promise<void>;
+  deleteAddress(device: string, cidr: Cidr): Promise<void>;
+  replaceRoute(route: KernelRoute): Promise<void>;
+  deleteRoute(route: KernelRoute): Promise<void>;
+}
+
+export interface Announcer {
+  /** Tell neighbours that `cidr` now lives behind `device`; resolves with the packets actually sent. */
+  announce(device: string, cidr: Cidr, count: number, intervalMs: number): Promise<{ sent: number }>;
+}

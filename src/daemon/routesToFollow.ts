@@ -1,0 +1,36 @@
+// Which routes must follow a data address to its new interface. Linux picks
+// the outgoing NIC by destination, not by which NIC holds the source address,
+// and keeps using routes through a NIC that lost carrier; so the routes that
+// carried the address's traffic are rewritten onto the new holder: the data
+// subnet, routes whose preferred source is the address, and routes whose
+// gateway lives in the data subnet (the default route among them).
+
+import type { Cidr } from '../config/types.js';
+import { inSubnet, isLinkLocalV6 } from '../core/addressMath.js';
+import type { KernelRoute } from './ports.js';
+
+export function routesToMove(routes: readonly KernelRoute[], data: Cidr, from: string | undefined): KernelRoute[] {
+  return routes.filter((r) => {
+    if (r.family !== data.family || (r.table !== undefined && r.table !== 254)) return false;
+    if (r.type !== undefined && r.type !== 'unicast') return false;
+    if (from !== undefined && r.device !== from) return false;
+    if (r.protocol === 'kernel') return false; // the kernel's own prefix routes follow their addresses
+    if (r.prefsrc === data.address) return true;
+    if (r.gateway === undefined) return false;
+    if (data.family === 6) return isLinkLocalV6(r.gateway);
+    return inSubnet(r.gateway, data.address, data.prefixLength, 4);
+  });
+}
+
+/** The IPv4 data subnet route ipmpd keeps on the holder (test addresses carry no prefix route). */
+export function subnetRoute(data: Cidr, device: string): KernelRoute | undefined {
+  if (data.family !== 4 || data.prefixLength >= 32) return undefined;
+  return { family: 4, destination: networkOf(data), prefixLength: data.prefixLength, device, prefsrc: data.address, scope: 'link', protocol: 'static', table: 254 };
+}
+
+function networkOf(c: Cidr): string {
+  const n = c.address.split('.').reduce((acc, p) => (acc << 8n) | BigInt(Number(p)), 0n);
+  const mask = ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - c.prefixLength)) - 1n);
+  const net = n & mask;
+  return [24n, 16n, 8n, 0n].map((s) => String((net >> s) & 255n)).join('.');
+}
