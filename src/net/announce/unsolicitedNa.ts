@@ -1,0 +1,51 @@
+// Unsolicited neighbour advertisement (RFC 4861 7.2.6): to all-nodes, hop
+// limit 255, Override set, Solicited clear, with our MAC as target link-layer
+// address; the kernel fills in the source and the checksum.
+
+import raw from 'raw-socket';
+import { textToIp } from '../netlink/convert.js';
+import { macToBuffer } from './garp.js';
+
+const SOL_SOCKET = 1;
+const SO_BINDTODEVICE = 25;
+const IPPROTO_IPV6 = 41;
+const IPV6_MULTICAST_HOPS = 18;
+const IPV6_UNICAST_HOPS = 16;
+const IPV6_MULTICAST_LOOP = 19;
+
+export function encodeUnsolicitedNa(target: string, mac: string): Buffer {
+  const na = Buffer.alloc(32);
+  na[0] = 136; // neighbour advertisement
+  na[4] = 0x20; // R=0 S=0 O=1
+  textToIp(target, 6).copy(na, 8);
+  na[24] = 2; // option: target link-layer address
+  na[25] = 1; // length in units of 8 bytes
+  macToBuffer(mac).copy(na, 26);
+  return na;
+}
+
+export function sendUnsolicitedNa(ifname: string, mac: string, target: string, count: number, intervalMs: number): Promise<number> {
+  const socket = raw.createSocket({ addressFamily: raw.AddressFamily.IPv6, protocol: raw.Protocol.ICMPv6 });
+  const dev = Buffer.from(`${ifname}\0`);
+  socket.setOption(SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length);
+  socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255);
+  socket.setOption(IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255);
+  socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
+  const packet = encodeUnsolicitedNa(target, mac);
+  let sent = 0;
+  return new Promise((resolve) => {
+    const one = (i: number) => {
+      if (i >= count) {
+        socket.close();
+        resolve(sent);
+        return;
+      }
+      socket.send(packet, 0, packet.length, `ff02::1%${ifname}`, () => undefined, (err) => {
+        if (!err) sent++;
+        if (intervalMs > 0) setTimeout(() => one(i + 1), intervalMs);
+        else one(i + 1);
+      });
+    };
+    one(0);
+  });
+}

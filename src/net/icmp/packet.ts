@@ -1,0 +1,97 @@
+// ICMP echo packets for probing, as in.mpathd builds them: identifier per
+// interface, 16-bit sequence, payload = send time (ns, big-endian) + probe
+// type. ipmpd adds an 8-byte random nonce so a reply with a guessed
+// identifier cannot count as an answer. Parsing never throws.
+
+import type { Family } from '../../config/types.js';
+import type { ProbeKind } from '../../core/types.js';
+
+export const MTYPE: Record<ProbeKind, number> = { uni: 0x1234, multi: 0x5678, rtt: 0x9abc };
+const KIND_OF = new Map<number, ProbeKind>(Object.entries(MTYPE).map(([k, v]) => [v, k as ProbeKind]));
+
+const ICMP_ECHO_REPLY = 0;
+const ICMP_ECHO_REQUEST = 8;
+const ICMP6_ECHO_REQUEST = 128;
+const ICMP6_ECHO_REPLY = 129;
+const HEADER = 8;
+export const PAYLOAD_LENGTH = 20;
+export const ECHO_LENGTH = HEADER + PAYLOAD_LENGTH;
+
+export interface EchoFields {
+  id: number;
+  seq: number;
+  sentAtNs: bigint;
+  kind: ProbeKind;
+  nonce: Buffer;
+}
+
+export type ParsedReply = ({ ok: true; ttl?: number } & EchoFields) | { ok: false; reason: 'malformed' | 'not_echo_reply' | 'bad_checksum' | 'unknown_type' };
+
+/** in.mpathd: ((pid & 0xFF) << 8) | (ifindex & 0xFF). */
+export function probeIdentifier(pid: number, ifindex: number): number {
+  return ((pid & 0xff) << 8) | (ifindex & 0xff);
+}
+
+export function internetChecksum(buf: Buffer, start = 0, end = buf.length): number {
+  let sum = 0;
+  for (let i = start; i + 1 < end; i += 2) sum += buf.readUInt16BE(i);
+  if ((end - start) % 2 === 1) sum += buf[end - 1]! << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+export function encodeEchoRequest(family: Family, f: EchoFields): Buffer {
+  const buf = Buffer.alloc(ECHO_LENGTH);
+  buf[0] = family === 4 ? ICMP_ECHO_REQUEST : ICMP6_ECHO_REQUEST;
+  buf.writeUInt16BE(f.id, 4);
+  buf.writeUInt16BE(f.seq & 0xffff, 6);
+  buf.writeBigUInt64BE(f.sentAtNs, 8);
+  buf.writeUInt32BE(MTYPE[f.kind], 16);
+  f.nonce.copy(buf, 20, 0, 8);
+  // the kernel computes the ICMPv6 checksum (it covers a pseudo-header we do not see)
+  if (family === 4) buf.writeUInt16BE(internetChecksum(buf), 2);
+  return buf;
+}
+
+/** Parse what a raw socket delivered: IPv4 with its IP header, IPv6 without. */
+export function parseEchoReply(family: Family, packet: Buffer): ParsedReply {
+  let icmp = packet;
+  let ttl: number | undefined;
+  if (family === 4) {
+    if (packet.length < 20 || packet[0]! >> 4 !== 4) return { ok: false, reason: 'malformed' };
+    const ihl = (packet[0]! & 0x0f) * 4;
+    if (ihl < 20 || packet.length < ihl + HEADER) return { ok: false, reason: 'malformed' };
+    ttl = packet[8];
+    icmp = packet.subarray(ihl);
+  }
+  if (icmp.length < HEADER) return { ok: false, reason: 'malformed' };
+  const type = icmp[0]!;
+  if (type !== (family === 4 ? ICMP_ECHO_REPLY : ICMP6_ECHO_REPLY) || icmp[1] !== 0) return { ok: false, reason: 'not_echo_reply' };
+  if (icmp.length < ECHO_LENGTH) return { ok: false, reason: 'malformed' };
+  // raw IPv4 delivery happens before the kernel checks the ICMP checksum
+  if (family === 4 && internetChecksum(icmp) !== 0) return { ok: false, reason: 'bad_checksum' };
+  const kind = KIND_OF.get(icmp.readUInt32BE(16));
+  if (!kind) return { ok: false, reason: 'unknown_type' };
+  return {
+    ok: true,
+    id: icmp.readUInt16BE(4),
+    seq: icmp.readUInt16BE(6),
+    sentAtNs: icmp.readBigUInt64BE(8),
+    kind,
+    nonce: Buffer.from(icmp.subarray(20, 28)),
+    ttl,
+  };
+}
+
+/** A minimal IPv4 header for IP_HDRINCL, so probes leave from the test address. */
+export function ipv4Header(source: string, destination: string, ttl: number, payloadLength: number): Buffer {
+  const h = Buffer.alloc(20);
+  h[0] = 0x45;
+  h.writeUInt16BE(20 + payloadLength, 2); // the kernel rewrites total length and checksum
+  h[6] = 0x40; // don't fragment
+  h[8] = ttl;
+  h[9] = 1; // ICMP
+  Buffer.from(source.split('.').map(Number)).copy(h, 12);
+  Buffer.from(destination.split('.').map(Number)).copy(h, 16);
+  return h;
+}

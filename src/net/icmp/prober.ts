@@ -1,0 +1,143 @@
+// One raw ICMP socket per (interface, family), pinned to the interface with
+// SO_BINDTODEVICE. IPv4 probes carry their own IP header (IP_HDRINCL) so the
+// source is the test address even when the NIC holds data addresses too.
+// Replies are matched by identifier and nonce here; by sequence and source in
+// the engine.
+
+import { randomBytes } from 'node:crypto';
+import raw, { type Socket as RawSocket } from 'raw-socket';
+import type { Family } from '../../config/types.js';
+import type { ProbeKind, ProbeReply } from '../../core/types.js';
+import { nsToMs } from '../../daemon/clock.js';
+import type { IgnoredReason } from '../../metrics/eventMetrics.js';
+import { encodeEchoRequest, ipv4Header, parseEchoReply, probeIdentifier } from './packet.js';
+
+const SOL_SOCKET = 1;
+const SO_BINDTODEVICE = 25;
+const SO_RCVBUF = 8;
+const IPPROTO_IP = 0;
+const IP_HDRINCL = 3;
+const SOL_RAW = 255;
+const ICMP_FILTER = 1;
+const IPPROTO_IPV6 = 41;
+const IPV6_MULTICAST_HOPS = 18;
+const IPV6_MULTICAST_LOOP = 19;
+const IPPROTO_ICMPV6 = 58;
+const ICMP6_FILTER = 1;
+
+export interface ProbeRequest {
+  ifname: string;
+  family: Family;
+  source: string;
+  target: string;
+  seq: number;
+  kind: ProbeKind;
+}
+
+interface Endpoint {
+  socket: RawSocket;
+  id: number;
+  nonce: Buffer;
+  ifname: string;
+  family: Family;
+}
+
+export class IcmpProber {
+  private readonly endpoints = new Map<string, Endpoint>();
+  private replyHandler: (r: ProbeReply) => void = () => {};
+  private ignoredHandler: (reason: IgnoredReason) => void = () => {};
+  private sendErrorHandler: (p: ProbeRequest, err: Error) => void = () => {};
+
+  onReply(cb: (r: ProbeReply) => void): void {
+    this.replyHandler = cb;
+  }
+  onIgnored(cb: (reason: IgnoredReason) => void): void {
+    this.ignoredHandler = cb;
+  }
+  onSendError(cb: (p: ProbeRequest, err: Error) => void): void {
+    this.sendErrorHandler = cb;
+  }
+
+  /** Open the socket for an interface and family (idempotent). Throws with a clear message without CAP_NET_RAW. */
+  open(ifname: string, ifindex: number, family: Family): void {
+    const key = `${ifname}/${family}`;
+    if (this.endpoints.has(key)) return;
+    let socket: RawSocket;
+    try {
+      socket = raw.createSocket({ addressFamily: family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6, protocol: family === 4 ? raw.Protocol.ICMP : raw.Protocol.ICMPv6, bufferSize: 2048 });
+    } catch (err) {
+      throw new Error(`cannot open a raw ICMP${family === 6 ? 'v6' : ''} socket for ${ifname}: ${(err as Error).message} (ipmpd needs CAP_NET_RAW)`);
+    }
+    const dev = Buffer.from(`${ifname}\0`);
+    socket.setOption(SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length);
+    const rcvbuf = Buffer.alloc(4);
+    rcvbuf.writeInt32LE(1 << 20);
+    socket.setOption(SOL_SOCKET, SO_RCVBUF, rcvbuf, 4);
+    if (family === 4) {
+      socket.setOption(IPPROTO_IP, IP_HDRINCL, 1);
+      // ICMP_FILTER: a mask of types to drop; keep only echo reply (type 0)
+      const mask = Buffer.alloc(4);
+      mask.writeUInt32LE(~1 >>> 0);
+      socket.setOption(SOL_RAW, ICMP_FILTER, mask, 4);
+    } else {
+      const filter = Buffer.alloc(32, 0xff); // block everything...
+      filter[129 >> 3]! &= ~(1 << (129 & 7)); // ...but echo reply
+      socket.setOption(IPPROTO_ICMPV6, ICMP6_FILTER, filter, 32);
+      socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 1);
+      socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
+    }
+    const ep: Endpoint = { socket, id: probeIdentifier(process.pid, ifindex), nonce: randomBytes(8), ifname, family };
+    socket.on('message', (buffer: Buffer, source: string) => this.receive(ep, buffer, source));
+    socket.on('error', () => this.endpoints.delete(key)); // raw-socket closes it; reopened on next open()
+    this.endpoints.set(key, ep);
+  }
+
+  close(ifname: string, family: Family): void {
+    const key = `${ifname}/${family}`;
+    this.endpoints.get(key)?.socket.close();
+    this.endpoints.delete(key);
+  }
+
+  closeAll(): void {
+    for (const ep of this.endpoints.values()) ep.socket.close();
+    this.endpoints.clear();
+  }
+
+  /** Queue a probe; false when there is no socket for it. Send errors arrive through onSendError. */
+  send(p: ProbeRequest): boolean {
+    const ep = this.endpoints.get(`${p.ifname}/${p.family}`);
+    if (!ep) return false;
+    const multicast = p.kind === 'multi';
+    const echo = encodeEchoRequest(p.family, { id: ep.id, seq: p.seq, sentAtNs: process.hrtime.bigint(), kind: p.kind, nonce: ep.nonce });
+    // in.mpathd sends with TTL 1; ipmpd keeps 1 for all-hosts discovery (link-local by nature)
+    // and uses 64 for unicast so a target behind a router on the same wire still answers
+    const packet = p.family === 4 ? Buffer.concat([ipv4Header(p.source, p.target, multicast ? 1 : 64, echo.length), echo]) : echo;
+    const address = p.family === 6 && (p.target.startsWith('fe80:') || p.target.startsWith('ff02:')) ? `${p.target}%${p.ifname}` : p.target;
+    ep.socket.send(packet, 0, packet.length, address, () => undefined, (err: Error | null) => {
+      if (err) this.sendErrorHandler(p, err);
+    });
+    return true;
+  }
+
+  private receive(ep: Endpoint, buffer: Buffer, source: string): void {
+    const receivedAtNs = process.hrtime.bigint();
+    const parsed = parseEchoReply(ep.family, buffer);
+    if (!parsed.ok) {
+      if (parsed.reason !== 'not_echo_reply') this.ignoredHandler('malformed');
+      return;
+    }
+    if (parsed.id !== ep.id || !parsed.nonce.equals(ep.nonce)) {
+      this.ignoredHandler('foreign_identifier');
+      return;
+    }
+    this.replyHandler({
+      ifname: ep.ifname,
+      family: ep.family,
+      source: source.split('%')[0]!,
+      seq: parsed.seq,
+      kind: parsed.kind,
+      sentAt: nsToMs(parsed.sentAtNs),
+      receivedAt: nsToMs(receivedAtNs),
+    });
+  }
+}

@@ -1,0 +1,168 @@
+// The kernel's links, addresses and routes over rtnetlink, kept fresh from
+// multicast notifications, and the requests that change them. Two sockets: one
+// for notifications, one for requests (the netlink package matches replies by
+// sequence number only, and notifications carry the requester's sequence).
+
+import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
+import type { Cidr } from '../../config/types.js';
+import type { KernelAddress, KernelLink, KernelOps, KernelRoute, KernelView } from '../../daemon/ports.js';
+import { afOf, cidrText, textToIp, toAddress, toLink, toRoute } from './convert.js';
+
+const RT_TABLE_MAIN = 254;
+
+export class Rtnl implements KernelView, KernelOps {
+  private linksNow: KernelLink[] = [];
+  private addressesNow: KernelAddress[] = [];
+  private routesNow: KernelRoute[] = [];
+  private readonly listeners = new Set<() => void>();
+  private refreshing: Promise<void> | undefined;
+  private again = false;
+  /** Requests and dumps take turns on the request socket: the package cannot interleave replies. */
+  private turn: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly events: RtNetlinkSocket,
+    private readonly requests: RtNetlinkSocket,
+  ) {}
+
+  static async open(): Promise<Rtnl> {
+    const events = createRtNetlink({ ref: true, recvBufferSize: 1 << 20, sendBufferSize: 1 << 16 });
+    const requests = createRtNetlink({ recvBufferSize: 1 << 22, sendBufferSize: 1 << 16 });
+    const rtnl = new Rtnl(events, requests);
+    for (const g of ['LINK', 'IPV4_IFADDR', 'IPV6_IFADDR', 'IPV4_ROUTE', 'IPV6_ROUTE'] as const) events.addMembership(g);
+    events.on('message', () => rtnl.refresh());
+    // ENOBUFS: notifications were lost; a full dump puts us right again
+    events.socket.on('error', () => rtnl.refresh());
+    requests.socket.on('error', () => undefined);
+    await rtnl.refresh();
+    return rtnl;
+  }
+
+  onChange(cb: () => void): void {
+    this.listeners.add(cb);
+  }
+
+  links(): KernelLink[] {
+    return this.linksNow;
+  }
+  addresses(): KernelAddress[] {
+    return this.addressesNow;
+  }
+  routes(): KernelRoute[] {
+    return this.routesNow;
+  }
+
+  /** Re-read everything; concurrent calls coalesce into at most one more dump. */
+  refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.again = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.again = false;
+        await this.dump();
+      } while (this.again);
+      this.refreshing = undefined;
+      for (const cb of this.listeners) cb();
+    })();
+    return this.refreshing;
+  }
+
+  private async dump(): Promise<void> {
+    const [links, addrs, routes] = await this.serial(async () => [await this.requests.getLinks(), await this.requests.getAddresses(), await this.requests.getRoutes()] as const);
+    this.linksNow = links.map(toLink).filter((l): l is KernelLink => l !== undefined);
+    const names = new Map(this.linksNow.map((l) => [l.index, l.name]));
+    const nameOf = (i: number) => names.get(i);
+    this.addressesNow = addrs.map((a) => toAddress(a, nameOf)).filter((a): a is KernelAddress => a !== undefined);
+    this.routesNow = routes.map((r) => toRoute(r, nameOf)).filter((r): r is KernelRoute => r !== undefined);
+  }
+
+  private serial<T>(run: () => Promise<T>): Promise<T> {
+    const result = this.turn.then(run, run);
+    this.turn = result.catch(() => undefined);
+    return result;
+  }
+
+  private indexOf(device: string): number {
+    const l = this.linksNow.find((x) => x.name === device);
+    if (!l) throw new Error(`no interface named ${device}`);
+    return l.index;
+  }
+
+  async addAddress(device: string, cidr: Cidr, opts: { nodad?: boolean; noprefixroute?: boolean; label?: string } = {}): Promise<void> {
+    const ip = textToIp(cidr.address, cidr.family);
+    try {
+      await this.serial(() => this.requests.newAddress(
+        { family: afOf(cidr.family), prefixlen: cidr.prefixLength, index: this.indexOf(device), scope: 0 },
+        {
+          local: ip,
+          address: ip,
+          ...(cidr.family === 4 && opts.label ? { label: opts.label } : {}),
+          flags: { ...(opts.nodad ? { nodad: true } : {}), ...(opts.noprefixroute ? { noprefixroute: true } : {}) },
+        },
+        { flags: FlagsNew.CREATE | FlagsNew.EXCL },
+      ));
+    } catch (err) {
+      if (/EEXIST/.test((err as Error).message)) return;
+      throw new Error(`adding ${cidrText(cidr)} to ${device}: ${(err as Error).message}`);
+    }
+  }
+
+  async deleteAddress(device: string, cidr: Cidr): Promise<void> {
+    const ip = textToIp(cidr.address, cidr.family);
+    try {
+      await this.serial(() => this.requests.delAddress({ family: afOf(cidr.family), prefixlen: cidr.prefixLength, index: this.indexOf(device) }, { local: ip, address: ip }));
+    } catch (err) {
+      if (/EADDRNOTAVAIL|ENODEV/.test((err as Error).message)) return;
+      throw new Error(`deleting ${cidrText(cidr)} from ${device}: ${(err as Error).message}`);
+    }
+  }
+
+  async replaceRoute(r: KernelRoute): Promise<void> {
+    try {
+      await this.serial(() => this.requests.newRoute(this.routeData(r), this.routeAttrs(r), { flags: FlagsNew.CREATE | FlagsNew.REPLACE }));
+    } catch (err) {
+      throw new Error(`replacing route ${describe(r)}: ${(err as Error).message}`);
+    }
+  }
+
+  async deleteRoute(r: KernelRoute): Promise<void> {
+    try {
+      await this.serial(() => this.requests.delRoute(this.routeData(r), this.routeAttrs(r)));
+    } catch (err) {
+      if (/ESRCH/.test((err as Error).message)) return;
+      throw new Error(`deleting route ${describe(r)}: ${(err as Error).message}`);
+    }
+  }
+
+  private routeData(r: KernelRoute) {
+    return {
+      family: afOf(r.family),
+      dstLen: r.prefixLength,
+      table: r.table ?? RT_TABLE_MAIN,
+      protocol: (r.protocol === 'kernel' ? 'KERNEL' : r.protocol === 'boot' ? 'BOOT' : 'STATIC') as 'STATIC',
+      scope: (r.gateway ? 'UNIVERSE' : r.scope === 'host' ? 'HOST' : r.scope === 'link' ? 'LINK' : 'UNIVERSE') as 'UNIVERSE',
+      type: 'UNICAST' as const,
+    };
+  }
+
+  private routeAttrs(r: KernelRoute) {
+    return {
+      ...(r.destination ? { dst: textToIp(r.destination, r.family) } : {}),
+      ...(r.gateway ? { gateway: textToIp(r.gateway, r.family) } : {}),
+      ...(r.device ? { oif: this.indexOf(r.device) } : {}),
+      ...(r.prefsrc ? { prefsrc: textToIp(r.prefsrc, r.family) } : {}),
+      ...(r.metric !== undefined ? { priority: r.metric } : {}),
+    };
+  }
+
+  close(): void {
+    this.events.socket.close();
+    this.requests.socket.close();
+  }
+}
+
+function describe(r: KernelRoute): string {
+  return `${r.destination ? `${r.destination}/${r.prefixLength}` : 'default'}${r.gateway ? ` via ${r.gateway}` : ''}${r.device ? ` dev ${r.device}` : ''}`;
+}
