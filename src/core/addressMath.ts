@@ -33,3 +33,24 @@ export function inSubnet(address: string, network: string, prefixLength: number,
 export function isLinkLocalV6(address: string): boolean {
   return isIPv6(address) && addressToBigInt(address) >> 118n === 0x3fan; // fe80::/10
 }
+
+/** Canonical text: IPv4 dotted decimal; IPv6 lower case with the longest zero run compressed (RFC 5952). */
+export function canonicalText(address: string): string {
+  if (isIPv4(address)) return address.split('.').map((p) => String(Number(p))).join('.');
+  const n = addressToBigInt(address);
+  const groups = Array.from({ length: 8 }, (_, i) => ((n >> BigInt((7 - i) * 16)) & 0xffffn).toString(16));
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > bestLen) [bestStart, bestLen] = [i, j - i];
+    i = j;
+  }
+  if (bestStart < 0) return groups.join(':');
+  return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLen).join(':')}`;
+}

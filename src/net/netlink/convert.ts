@@ -2,6 +2,7 @@
 
 import type { AddressMessage, LinkMessage, RouteMessage } from 'netlink/dist/rt/structs.js';
 import type { Cidr, Family } from '../../config/types.js';
+import { canonicalText } from '../../core/addressMath.js';
 import type { KernelAddress, KernelLink, KernelRoute } from '../../daemon/ports.js';
 
 const AF_INET = 2;
@@ -19,22 +20,7 @@ export function ipToText(buf: Buffer | undefined, family: Family): string | unde
   if (family === 4) return [...buf.subarray(0, 4)].join('.');
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(buf.readUInt16BE(i).toString(16));
-  // compress the longest run of zero groups (RFC 5952)
-  let best = [-1, 0];
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > best[1]! && j - i > 1) best = [i, j - i];
-    i = j;
-  }
-  if (best[0]! < 0) return groups.join(':');
-  const head = groups.slice(0, best[0]).join(':');
-  const tail = groups.slice(best[0]! + best[1]!).join(':');
-  return `${head}::${tail}`;
+  return canonicalText(groups.join(':'));
 }
 
 export function textToIp(text: string, family: Family): Buffer {

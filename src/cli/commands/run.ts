@@ -1,0 +1,53 @@
+import { Command } from 'commander';
+import { ConfigError } from '../../config/errors.js';
+import { loadConfigFile } from '../../config/load.js';
+import { Daemon } from '../../daemon/daemon.js';
+import { createLogger } from '../../log.js';
+import { openLinuxAdapters } from '../../net/linuxAdapters.js';
+import { applySysctlFixes, evaluateSysctls, readSysctls } from '../../net/sysctl.js';
+import { configFileOption, listenOption, logFormatOption, logLevelOption, type CommonFlags } from '../options.js';
+import { buildInfo } from '../version.js';
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description('run the daemon: probe, fail over, export metrics')
+    .addOption(configFileOption())
+    .addOption(listenOption())
+    .addOption(logLevelOption())
+    .addOption(logFormatOption())
+    .action(async (flags: CommonFlags) => {
+      const log = createLogger({ level: flags['log.level'], format: flags['log.format'] });
+      if (!flags['config.file']) {
+        // like in.mpathd tracking only grouped interfaces: nothing configured, nothing probed
+        log.error({ event: 'no_config' }, 'no configuration: ipmpd probes only the interfaces of the groups in --config.file; nothing to do. See examples/ and `ipmpd check-config`.');
+        process.exitCode = 2;
+        return;
+      }
+      let config;
+      try {
+        config = await loadConfigFile(flags['config.file']);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        for (const i of err.issues) log.error({ event: 'config_error', file: i.file, line: i.line, column: i.column }, i.message);
+        process.exitCode = 1;
+        return;
+      }
+      if (config.groups.length === 0) log.warn({ event: 'no_groups' }, `${flags['config.file']} defines no groups: nothing will be probed`);
+      const ifnames = config.groups.flatMap((g) => g.interfaces.map((i) => i.name));
+      const findings = evaluateSysctls(ifnames, readSysctls(ifnames));
+      if (config.fixSysctls && findings.length) {
+        for (const a of applySysctlFixes(findings)) log.warn({ event: 'sysctl_fixed', sysctl: a }, `set ${a} (fix_sysctls: true)`);
+      } else {
+        for (const f of findings) log[f.severity]({ event: 'sysctl_check', sysctl: f.sysctl, value: f.value, want: f.want, fix: f.fix }, f.message);
+      }
+      const adapters = await openLinuxAdapters(config);
+      const daemon = new Daemon({ config, adapters, log, listenAddress: flags['web.listen-address'], build: buildInfo() });
+      await daemon.start();
+      const shutdown = (signal: string) => {
+        log.info({ event: 'stopping', signal }, `received ${signal}: stopping, data addresses stay where they are`);
+        daemon.stop().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+}

@@ -1,0 +1,173 @@
+// YAML text -> validated DaemonConfig, with every problem reported as
+// FILE:LINE:COL: what is wrong.
+
+import { readFile } from 'node:fs/promises';
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { DEFAULT_FDT_MS, MIN_FDT_MS } from '../core/constants.js';
+import { canonicalAddress, isLinkLocalV6, parseCidr } from './address.js';
+import { parseDuration } from './duration.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { RawConfig } from './schema.js';
+import type { Cidr, DaemonConfig, GroupConfig } from './types.js';
+
+type Path = (string | number)[];
+
+export const DEFAULT_ADMIN_SOCKET = '/run/ipmpd/admin.sock';
+const IFNAME = /^[^/\s:]{1,15}$/;
+
+export async function loadConfigFile(file: string): Promise<DaemonConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigError([{ file, line: 0, column: 0, message: e.code === 'ENOENT' ? 'no such file' : `cannot read: ${e.message}` }]);
+  }
+  return parseConfigText(text, file);
+}
+
+export function parseConfigText(text: string, file: string): DaemonConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const issues: ConfigIssue[] = [];
+  const at = (offset: number, message: string) => {
+    const p = lines.linePos(offset);
+    issues.push({ file, line: p.line, column: p.col, message });
+  };
+  for (const e of [...doc.errors, ...doc.warnings]) at(e.pos[0], e.message.split('\n')[0]!);
+  if (issues.length) throw new ConfigError(issues);
+
+  const json = (doc.toJS() ?? {}) as unknown;
+  const report = (path: Path, message: string, key = false) => at(offsetOf(doc, path, key), message);
+  const parsed = RawConfig.safeParse(json);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path as Path;
+      if (issue.code === 'unrecognized_keys') {
+        for (const k of issue.keys) report([...path, k], `unknown key "${k}"${suggest(k)}`, true);
+      } else {
+        report(path, `${path.length ? `${path.join('.')}: ` : ''}${issue.message}`);
+      }
+    }
+    throw new ConfigError(sortIssues(issues));
+  }
+  const config = build(parsed.data, report);
+  if (issues.length) throw new ConfigError(sortIssues(issues));
+  return config;
+}
+
+function build(raw: RawConfig, report: (path: Path, message: string) => void): DaemonConfig {
+  const fdt = durationAt(raw.failure_detection_time, ['failure_detection_time'], DEFAULT_FDT_MS, report);
+  if (fdt < MIN_FDT_MS) report(['failure_detection_time'], `failure_detection_time must be at least 100ms (in.mpathd's minimum), got ${raw.failure_detection_time}`);
+  const seenAddress = new Map<string, string>();
+  const seenInterface = new Map<string, string>();
+  const seenGroup = new Set<string>();
+  const claim = (address: string, where: string, path: Path) => {
+    const first = seenAddress.get(address);
+    if (first) report(path, `${address} is already used as ${first}`);
+    else seenAddress.set(address, where);
+  };
+
+  const groups: GroupConfig[] = (raw.groups ?? []).map((g, gi) => {
+    const gp: Path = ['groups', gi];
+    if (seenGroup.has(g.name)) report([...gp, 'name'], `group "${g.name}" is defined twice`);
+    seenGroup.add(g.name);
+    const interfaces = g.interfaces.map((i, ii) => {
+      const ip: Path = [...gp, 'interfaces', ii];
+      if (!IFNAME.test(i.name) || i.name === '.' || i.name === '..') report([...ip, 'name'], `"${i.name}" is not a valid Linux interface name (1 to 15 characters, no "/", ":" or spaces)`);
+      const other = seenInterface.get(i.name);
+      if (other) report([...ip, 'name'], `interface ${i.name} is already a member of group ${other}`);
+      seenInterface.set(i.name, g.name);
+      const texts = i.test_address === undefined ? [] : Array.isArray(i.test_address) ? i.test_address : [i.test_address];
+      const tests: Cidr[] = [];
+      texts.forEach((t, ti) => {
+        const tp: Path = Array.isArray(i.test_address) ? [...ip, 'test_address', ti] : [...ip, 'test_address'];
+        const c = parseCidr(t);
+        if (!c.ok) return report(tp, `test_address: ${c.error}`);
+        if (tests.some((x) => x.family === c.cidr.family)) return report(tp, `interface ${i.name} has more than one IPv${c.cidr.family} test address`);
+        if (c.cidr.family === 6 && !isLinkLocalV6(c.cidr.address)) return report(tp, `IPv6 test address ${c.cidr.address} must be link-local (fe80::/10), as in.mpathd requires`);
+        claim(c.cidr.address, `the test address of ${i.name}`, tp);
+        tests.push(c.cidr);
+      });
+      return { name: i.name, testAddresses: tests, standby: i.standby ?? false };
+    });
+    const dataAddresses = (g.data_addresses ?? []).flatMap((d, di) => {
+      const dp: Path = [...gp, 'data_addresses', di];
+      const text = typeof d === 'string' ? d : d.address;
+      const c = parseCidr(text);
+      if (!c.ok) {
+        report(typeof d === 'string' ? dp : [...dp, 'address'], `data address: ${c.error}`);
+        return [];
+      }
+      claim(c.cidr.address, `a data address of group ${g.name}`, typeof d === 'string' ? dp : [...dp, 'address']);
+      const preferred = typeof d === 'string' ? undefined : d.preferred_interface;
+      if (preferred !== undefined && !g.interfaces.some((i) => i.name === preferred)) report([...dp, 'preferred_interface'], `preferred_interface ${preferred} is not a member of group ${g.name}`);
+      return [{ address: c.cidr, ...(preferred !== undefined ? { preferredInterface: preferred } : {}) }];
+    });
+    const probeTargets = (g.probe_targets ?? []).flatMap((t, ti) => {
+      const a = canonicalAddress(t);
+      if (!a) {
+        report([...gp, 'probe_targets', ti], `probe target "${t}" is not an address${t.includes('/') ? ' (give a plain address, without a prefix length)' : ''}`);
+        return [];
+      }
+      return [a];
+    });
+    return { name: g.name, interfaces, dataAddresses, probeTargets };
+  });
+
+  return {
+    failureDetectionTimeMs: fdt,
+    failback: raw.failback ?? true,
+    trackInterfacesOnlyWithGroups: raw.track_interfaces_only_with_groups ?? true,
+    onAllTargetsLost: raw.on_all_targets_lost ?? 'rediscover',
+    announce: {
+      count: raw.announce?.count ?? 5,
+      intervalMs: durationAt(raw.announce?.interval, ['announce', 'interval'], 0, report),
+      secondBurstAfterMs: durationAt(raw.announce?.second_burst_after, ['announce', 'second_burst_after'], 5000, report),
+    },
+    fixSysctls: raw.fix_sysctls ?? false,
+    adminSocket: raw.admin_socket ?? DEFAULT_ADMIN_SOCKET,
+    groups,
+  };
+}
+
+function durationAt(text: string | undefined, path: Path, fallback: number, report: (path: Path, message: string) => void): number {
+  if (text === undefined) return fallback;
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    report(path, `${path.join('.')}: "${text}" is not a duration (use e.g. 10s, 500ms, 1m30s)`);
+    return fallback;
+  }
+  return ms;
+}
+
+/** Offset of the node at `path` (or of its key), falling back to the nearest existing parent. */
+function offsetOf(doc: Document, path: Path, key: boolean): number {
+  for (let n = path.length; n >= 0; n--) {
+    const sub = path.slice(0, n);
+    if (key && n === path.length && n > 0) {
+      const parent = sub.length > 1 ? doc.getIn(sub.slice(0, -1), true) : doc.contents;
+      if (isMap(parent)) {
+        const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === sub[sub.length - 1]);
+        const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+        if (range) return range[0];
+      }
+      continue;
+    }
+    const node = n === 0 ? doc.contents : doc.getIn(sub, true);
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    if (range) return range[0];
+  }
+  return 0;
+}
+
+const KNOWN = ['failure_detection_time', 'failback', 'track_interfaces_only_with_groups', 'on_all_targets_lost', 'announce', 'fix_sysctls', 'admin_socket', 'groups', 'name', 'interfaces', 'test_address', 'standby', 'data_addresses', 'address', 'preferred_interface', 'probe_targets', 'count', 'interval', 'second_burst_after'];
+
+function suggest(key: string): string {
+  const close = KNOWN.find((k) => k.replace(/_/g, '') === key.toLowerCase().replace(/[_-]/g, ''));
+  return close ? ` (did you mean "${close}"?)` : '';
+}
+
+function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
+  return [...issues].sort((a, b) => a.line - b.line || a.column - b.column);
+}

@@ -1,0 +1,56 @@
+// The shape of the YAML file. Strict: an unknown key is an error (a typo must
+// never silently fall back to a default).
+
+import { z } from 'zod';
+
+const duration = z.string({ error: 'must be a duration such as 10s or 100ms' });
+const cidrList = z.union([z.string(), z.array(z.string())]);
+
+export const RawInterface = z
+  .object({
+    name: z.string({ error: 'interface name is required' }),
+    test_address: cidrList.optional(),
+    standby: z.boolean().optional(),
+  })
+  .strict();
+
+export const RawDataAddress = z.union([
+  z.string(),
+  z
+    .object({
+      address: z.string({ error: 'address is required' }),
+      preferred_interface: z.string().optional(),
+    })
+    .strict(),
+]);
+
+export const RawGroup = z
+  .object({
+    name: z.string({ error: 'group name is required' }),
+    interfaces: z.array(RawInterface).min(1, 'a group needs at least one interface'),
+    data_addresses: z.array(RawDataAddress).optional(),
+    probe_targets: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export const RawConfig = z
+  .object({
+    failure_detection_time: duration.optional(),
+    failback: z.boolean().optional(),
+    track_interfaces_only_with_groups: z.boolean().optional(),
+    on_all_targets_lost: z.enum(['rediscover', 'fail_group']).optional(),
+    announce: z
+      .object({
+        count: z.number().int().min(0).max(255).optional(),
+        interval: duration.optional(),
+        second_burst_after: duration.optional(),
+      })
+      .strict()
+      .optional(),
+    fix_sysctls: z.boolean().optional(),
+    admin_socket: z.string().optional(),
+    groups: z.array(RawGroup).optional(),
+  })
+  .strict();
+
+export type RawConfig = z.infer<typeof RawConfig>;
