@@ -12,7 +12,7 @@ export const adminSocketOption = () => new Option('--admin.socket <path>', 'admi
 /** commander turns --config.file into the key "config.file". */
 export interface CommonFlags {
   'config.file'?: string;
-  'web.listen-address': string;
+  'web.listenAddress': string;
   'log.level': LogLevel;
   'log.format': LogFormat;
   'admin.socket': string;

@@ -134,7 +134,6 @@ export class Group {
   readonly members: Phyint[] = [];
   readonly addresses: DataAddress[] = [];
   state: GroupState = 'failed'; // a named group starts failed (no message), as in illumos
-  stateInitialised = false;
   /** Probe interval and FDT in effect (may be raised above the configured ones). */
   probeIntervalMs: number;
   fdtMs: number;

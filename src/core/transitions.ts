@@ -94,7 +94,7 @@ export function refreshGroupState(group: Group, ctx: EngineContext): void {
   const previous = group.state;
   if (next !== previous) {
     group.state = next;
-    if (group.stateInitialised) {
+    if (group.placing) {
       ctx.emit({ kind: 'group_state', group: group.name, from: previous, to: next });
       if (next === 'failed') {
         const cause = group.members.some((m) => m.failureCause === 'probe' && m.linkUp) ? 'probe' : 'link';
@@ -106,7 +106,6 @@ export function refreshGroupState(group: Group, ctx: EngineContext): void {
     }
     if (next === 'failed') flushHostTargets(group, ctx);
   }
-  group.stateInitialised = true;
   placeAddresses(group, ctx);
 }
 

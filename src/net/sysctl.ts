@@ -65,14 +65,15 @@ export function evaluateSysctls(ifnames: readonly string[], r: Readings): Sysctl
 
 /** Apply the fixes (only when the configuration says fix_sysctls: true). */
 export function applySysctlFixes(findings: readonly SysctlFinding[]): string[] {
-  const done: string[] = [];
+  const done = new Set<string>();
   for (const f of findings) {
     if (f.severity !== 'warn') continue;
     for (const assignment of f.fix.replace(/^sysctl -w /, '').split(' ')) {
+      if (done.has(assignment)) continue;
       const [name, value] = assignment.split('=');
       writeFileSync(`/proc/sys/${name!.replaceAll('.', '/')}`, `${value}\n`);
-      done.push(assignment);
+      done.add(assignment);
     }
   }
-  return done;
+  return [...done];
 }

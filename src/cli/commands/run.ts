@@ -41,7 +41,7 @@ export function runCommand(): Command {
         for (const f of findings) log[f.severity]({ event: 'sysctl_check', sysctl: f.sysctl, value: f.value, want: f.want, fix: f.fix }, f.message);
       }
       const adapters = await openLinuxAdapters(config);
-      const daemon = new Daemon({ config, adapters, log, listenAddress: flags['web.listen-address'], build: buildInfo() });
+      const daemon = new Daemon({ config, adapters, log, listenAddress: flags['web.listenAddress'], build: buildInfo() });
       await daemon.start();
       const shutdown = (signal: string) => {
         log.info({ event: 'stopping', signal }, `received ${signal}: stopping, data addresses stay where they are`);

@@ -1,0 +1,112 @@
+// Running the real `ipmpd run` inside a lab host, and reading what it does:
+// its log lines (JSON) and its HTTP endpoints.
+
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Lab } from '../lab/lab.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface LogLine {
+  at: number; // Date.now() when read
+  level: string;
+  event?: string;
+  msg?: string;
+  [k: string]: unknown;
+}
+
+export class IpmpdProcess {
+  readonly lines: LogLine[] = [];
+  private waiters: Array<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
+  readonly dir: string;
+
+  private constructor(
+    readonly lab: Lab,
+    readonly host: string,
+    readonly child: ChildProcess,
+    dir: string,
+    readonly port: number,
+  ) {
+    this.dir = dir;
+    let buf = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const text = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        let line: LogLine;
+        try {
+          line = { ...(JSON.parse(text) as object), at: Date.now() } as LogLine;
+        } catch {
+          line = { at: Date.now(), level: 'raw', msg: text };
+        }
+        this.lines.push(line);
+        if (process.env.IPMPD_TEST_LOG) process.stderr.write(`[ipmpd ${host}] ${text}\n`);
+        this.waiters = this.waiters.filter((w) => (w.pred(line) ? (w.resolve(line), false) : true));
+      }
+    });
+  }
+
+  /** Start ipmpd in `host` with this YAML config. */
+  static start(lab: Lab, host: string, yaml: string, opts: { port?: number; dir?: string } = {}): IpmpdProcess {
+    const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'ipmpd-test-'));
+    const config = join(dir, 'ipmpd.yaml');
+    writeFileSync(config, `admin_socket: ${join(dir, 'admin.sock')}\n${yaml}`);
+    const port = opts.port ?? 9740;
+    const child = lab.spawn(host, ['node', MAIN, 'run', '--config.file', config, '--log.format', 'json', '--log.level', 'debug', '--web.listen-address', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return new IpmpdProcess(lab, host, child, dir, port);
+  }
+
+  get adminSocket(): string {
+    return join(this.dir, 'admin.sock');
+  }
+
+  /** The first log line (already seen or future) matching, or a timeout error naming what was awaited. */
+  waitFor(what: string, pred: (l: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> {
+    const seen = this.lines.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last lines:\n${this.lines.slice(-15).map((l) => JSON.stringify(l)).join('\n')}`)), timeoutMs);
+      this.waiters.push({ pred, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+    });
+  }
+
+  events(event: string): LogLine[] {
+    return this.lines.filter((l) => l.event === event);
+  }
+
+  /** GET a path from the daemon's HTTP port, from inside its namespace. */
+  async http(path: string, method = 'GET'): Promise<{ status: number; body: string }> {
+    const r = await this.lab.exec(this.host, ['curl', '-s', '-X', method, '-o', '-', '-w', '\n%{http_code}', `http://127.0.0.1:${this.port}${path}`], { allowFail: true });
+    const nl = r.stdout.lastIndexOf('\n');
+    return { status: Number(r.stdout.slice(nl + 1)), body: r.stdout.slice(0, nl) };
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await this.lab.stopProcess(this.child, signal);
+  }
+}
+
+/** The config for the seed-A lab plan. */
+export function twoNicYaml(opts: { fdt?: string; failback?: boolean; data6?: string; extra?: string } = {}): string {
+  return `failure_detection_time: ${opts.fdt ?? '1s'}
+failback: ${opts.failback ?? true}
+fix_sysctls: true
+${opts.extra ?? ''}
+groups:
+  - name: unrealgrp1
+    interfaces:
+      - name: eth0
+        test_address: 198.18.11.6/24
+      - name: eth1
+        test_address: 198.18.11.7/24
+    data_addresses:
+      - address: 198.18.11.5/24
+        preferred_interface: eth0
+${opts.data6 ? `      - address: ${opts.data6}\n        preferred_interface: eth0\n` : ''}`;
+}
