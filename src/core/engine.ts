@@ -104,6 +104,12 @@ export class Engine {
 
   reportLinks(now: number, reports: readonly LinkReport[]): void {
     const ctx = this.at(now);
+    // first record what the kernel says of every link, so that deciding about one
+    // interface already sees its peers' news (in.mpathd reads the flags directly)
+    for (const r of reports) {
+      const pi = this.phyints.get(r.ifname);
+      if (pi) pi.kernelLinkUp = r.present && r.up;
+    }
     for (const r of reports) {
       const pi = this.phyints.get(r.ifname);
       if (pi) this.applyLink(pi, r, ctx);

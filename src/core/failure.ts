@@ -44,7 +44,7 @@ function failureState(pi: Phyint, inst: ProbeInstance | undefined, ctx: EngineCo
   for (const other of group.members) {
     if (other === pi) continue;
     if (!pi.linkUp) {
-      if (other.status === 'running' && !group.failed && other.linkUp) return { kind: 'interface', cause, firstFailureAt };
+      if (other.status === 'running' && !group.failed && other.kernelLinkUp) return { kind: 'interface', cause, firstFailureAt };
       continue;
     }
     if (!other.linkUp) continue;
@@ -52,7 +52,7 @@ function failureState(pi: Phyint, inst: ProbeInstance | undefined, ctx: EngineCo
     if (!other.probeEnabled) return { kind: 'interface', cause, firstFailureAt };
     for (const oi of other.instances) {
       const last = oi.ring.successInfo(ctx.now, undefined, (s) => oi.timeoutOf(s)).lastSuccessAt;
-      if (last !== undefined && last > firstFailureAt && other.status === 'running' && !group.failed) {
+      if (last !== undefined && last > firstFailureAt && other.status === 'running' && !group.failed && other.kernelLinkUp) {
         return { kind: 'interface', cause, firstFailureAt };
       }
     }

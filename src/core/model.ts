@@ -52,7 +52,10 @@ export class ProbeInstance {
 export class Phyint {
   status: PhyintStatus = 'init';
   present = false;
+  /** Link state as processed by the engine (in.mpathd LINK_UP). */
   linkUp = false;
+  /** Link state as last reported, maybe not processed yet (in.mpathd FLAGS_TO_LINK_STATE). */
+  kernelLinkUp = false;
   mac: string | undefined;
   /** in.mpathd IFF_FAILED / IFF_INACTIVE / IFF_OFFLINE flags. */
   failedFlag = false;

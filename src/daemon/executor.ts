@@ -23,6 +23,8 @@ export interface ExecutorResult {
   settled(address: string, ok: boolean, holders: string[]): void;
 }
 
+const STEP_TIMEOUT_MS = 3000;
+
 type Move = Extract<EngineAction, { kind: 'move_address' }>;
 type Removal = Extract<EngineAction, { kind: 'remove_address' }>;
 
@@ -111,11 +113,18 @@ export class FailoverExecutor {
     }
   }
 
+  /** One stage, bounded in time: a kernel call or announcement that hangs must not stall the group's queue. */
   private async step<T>(stage: FailoverStage, run: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${STEP_TIMEOUT_MS} ms`)), STEP_TIMEOUT_MS);
+    });
     try {
-      return await run();
+      return await Promise.race([run(), deadline]);
     } catch (err) {
       throw new StageError(stage, (err as Error).message);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -33,13 +33,21 @@ export function sendUnsolicitedNa(ifname: string, mac: string, target: string, c
   socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
   const packet = encodeUnsolicitedNa(target, mac);
   let sent = 0;
+  let finished = false;
+  socket.on('error', () => undefined); // raw-socket closes the socket itself; the count says what left
   return new Promise((resolve) => {
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(guard);
+      socket.close();
+      resolve(sent);
+    };
+    // a send whose completion never comes back must not hold the failover
+    const guard = setTimeout(finish, 1000 + count * intervalMs);
     const one = (i: number) => {
-      if (i >= count) {
-        socket.close();
-        resolve(sent);
-        return;
-      }
+      if (finished) return;
+      if (i >= count) return finish();
       socket.send(packet, 0, packet.length, `ff02::1%${ifname}`, () => undefined, (err) => {
         if (!err) sent++;
         if (intervalMs > 0) setTimeout(() => one(i + 1), intervalMs);

@@ -137,3 +137,19 @@ test('rediscover mode: every member silent at once is reported, not a group fail
   assert.deepEqual(sim.iface('eth0').instances[0]!.targets.filter((t) => t.status === 'active').map((t) => t.address), ['198.18.11.20']);
   assert.equal(sim.iface('eth0').probeState, 'ok');
 });
+
+test('both links reported down in one batch: a group failure, not a move to the other dying NIC', () => {
+  const sim = new Sim(twoNicConfig(), { seed: 2 });
+  sim.runFor(20_000);
+  const t0 = sim.now;
+  sim.links.set('eth0', false);
+  sim.links.set('eth1', false);
+  sim.engine.reportLinks(sim.now, [
+    { ifname: 'eth0', present: true, up: false },
+    { ifname: 'eth1', present: true, up: false },
+  ]);
+  sim.drain();
+  assert.equal(sim.group().state, 'failed');
+  assert.equal(sim.events('move_address', t0).length, 0);
+  assert.deepEqual(sim.holderOf('198.18.11.5'), ['eth0']);
+});
