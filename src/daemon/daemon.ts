@@ -95,6 +95,24 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { adapters, config, log } = this.options;
+    // bind the ports first: if one is taken, nothing on the host has been touched yet
+    this.http = await listen(
+      createApp({ exporter: this.exporter, ready: () => this.ready(), status: () => ({ ...this.engine.snapshot(), recentProbes: this.probeLog.recent() }), version: this.options.build.version }),
+      this.options.listenAddress,
+    );
+    this.admin = await startAdminServer(config.adminSocket, {
+      handle: async (req) => {
+        if (req.op === 'status') return { ok: true, result: this.engine.snapshot() };
+        if (req.op === 'reload') return { ok: false, error: 'reload is not supported yet: restart ipmpd (addresses stay where they are)' };
+        let result: ReturnType<Engine['offline']> = { ok: false, error: 'unreachable' };
+        this.driver.input((now) => {
+          result = req.op === 'offline' ? this.engine.offline(now, req.interface) : this.engine.online(now, req.interface);
+        });
+        await this.executor.idle();
+        return result.ok ? { ok: true, result: this.engine.snapshot() } : result;
+      },
+      watchProbes: (send) => this.probeLog.subscribe(send),
+    });
     for (const added of await adapters.ensureTestAddresses(config)) log.info({ event: 'test_address_added', address: added }, `added missing test address ${added}`);
     const ifnames = config.groups.flatMap((g) => g.interfaces.map((i) => i.name));
     this.driver.input((now) =>
@@ -116,23 +134,6 @@ export class Daemon {
     adapters.probes.onReply((r) => this.driver.input((now) => this.engine.reportReply(now, r)));
     adapters.probes.onIgnored((reason) => this.exporter.events.ignoredPacket(reason));
     this.exporter.events.configLoaded(true, Date.now() / 1000);
-    this.http = await listen(
-      createApp({ exporter: this.exporter, ready: () => this.ready(), status: () => ({ ...this.engine.snapshot(), recentProbes: this.probeLog.recent() }), version: this.options.build.version }),
-      this.options.listenAddress,
-    );
-    this.admin = await startAdminServer(config.adminSocket, {
-      handle: async (req) => {
-        if (req.op === 'status') return { ok: true, result: this.engine.snapshot() };
-        if (req.op === 'reload') return { ok: false, error: 'reload is not supported yet: restart ipmpd (addresses stay where they are)' };
-        let result: ReturnType<Engine['offline']> = { ok: false, error: 'unreachable' };
-        this.driver.input((now) => {
-          result = req.op === 'offline' ? this.engine.offline(now, req.interface) : this.engine.online(now, req.interface);
-        });
-        await this.executor.idle();
-        return result.ok ? { ok: true, result: this.engine.snapshot() } : result;
-      },
-      watchProbes: (send) => this.probeLog.subscribe(send),
-    });
     log.info({ event: 'started', listen: this.options.listenAddress, admin_socket: config.adminSocket, groups: config.groups.length }, 'ipmpd started');
   }
 

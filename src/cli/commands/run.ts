@@ -3,6 +3,7 @@ import { ConfigError } from '../../config/errors.js';
 import { loadConfigFile } from '../../config/load.js';
 import { Daemon } from '../../daemon/daemon.js';
 import { createLogger } from '../../log.js';
+import { parseListenAddress } from '../../http/server.js';
 import { openLinuxAdapters } from '../../net/linuxAdapters.js';
 import { applySysctlFixes, evaluateSysctls, readSysctls } from '../../net/sysctl.js';
 import { configFileOption, listenOption, logFormatOption, logLevelOption, type CommonFlags } from '../options.js';
@@ -17,6 +18,7 @@ export function runCommand(): Command {
     .addOption(logFormatOption())
     .action(async (flags: CommonFlags) => {
       const log = createLogger({ level: flags['log.level'], format: flags['log.format'] });
+      parseListenAddress(flags['web.listenAddress']); // a bad flag fails before anything is touched
       if (!flags['config.file']) {
         // like in.mpathd tracking only grouped interfaces: nothing configured, nothing probed
         log.error({ event: 'no_config' }, 'no configuration: ipmpd probes only the interfaces of the groups in --config.file; nothing to do. See examples/ and `ipmpd check-config`.');

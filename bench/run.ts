@@ -1,0 +1,19 @@
+// npm run bench -- <name> [options]: each benchmark builds its own lab and prints a table.
+
+import { failoverBench } from './failover.js';
+
+const benches: Record<string, (args: string[]) => Promise<string>> = { failover: failoverBench };
+
+const [name, ...args] = process.argv.slice(2);
+const bench = name ? benches[name] : undefined;
+if (!bench) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]\n`);
+  process.exit(2);
+}
+bench(args).then(
+  (out) => process.stdout.write(out),
+  (err: Error) => {
+    process.stderr.write(`bench ${name}: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);
