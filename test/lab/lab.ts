@@ -103,6 +103,8 @@ interface NeighJson {
 export class Lab implements SyncTeardown {
   /** milliseconds Lab.create() took, for reports and benchmarks */
   createdInMs = 0;
+  /** milliseconds per creation phase, to see where the time goes */
+  readonly phaseMs: Record<string, number> = {};
   private readonly children = new Set<ChildProcess>();
   private readonly lossBySwitch = new Map<string, Map<string, LossRule>>();
   private destroying: Promise<void> | undefined;
@@ -131,6 +133,7 @@ export class Lab implements SyncTeardown {
 
     const lab = new Lab(spec, id, hostNs, switchNs, planPorts(spec, switchNs));
     await sweepStale(prefix).catch(() => []); // best effort: never block a new lab on old debris
+    lab.phaseMs.sweep = performance.now() - started;
     registerLive(lab); // from here on, Ctrl-C or a crash removes whatever exists
     try {
       await lab.build();
@@ -264,11 +267,36 @@ export class Lab implements SyncTeardown {
     argv.push(target);
     const guardMs = timeoutMs + count * intervalMs + 2000;
     const r = await this.exec(host, argv, { allowFail: true, timeoutMs: guardMs });
-    if (r.code === 2 || r.timedOut) {
-      // ping uses 2 for errors other than "no reply" (unknown device, bad address, ...)
+    // "Network is unreachable" and the like are a plain no; a mistake in the call is not.
+    if (r.timedOut || /usage|invalid|unknown iface|no such device|name or service not known/i.test(r.stderr)) {
       throw new Error(`lab.ping from "${host}" to ${target} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
     }
     return r.code === 0;
+  }
+
+  /**
+   * Everyone who answers an echo to a multicast/broadcast address (e.g. 224.0.0.1 or ff02::1),
+   * sorted. Two rounds: all replies to the first one are collected, duplicates included.
+   */
+  async pingResponders(
+    host: string,
+    target: string,
+    opts: { dev?: string; source?: string; waitMs?: number } = {},
+  ): Promise<string[]> {
+    if (opts.dev && opts.source) throw new Error('lab.pingResponders: give dev or source, not both (ping has one -I)');
+    const argv = ['ping', '-n', '-c', '2', '-i', '0.2', '-W', ((opts.waitMs ?? 500) / 1000).toFixed(3)];
+    // A source address also picks the outgoing NIC for multicast (the kernel routes a
+    // multicast with a bound source out of the device that owns it).
+    const bind = opts.source ?? opts.dev;
+    if (bind) argv.push('-I', bind);
+    const firstOctet = Number(target.split('.')[0]);
+    const ipv4Multicast = firstOctet >= 224 && firstOctet <= 239;
+    if (!target.includes(':') && !ipv4Multicast) argv.push('-b'); // a broadcast address needs -b
+    argv.push(target);
+    const r = await this.exec(host, argv, { allowFail: true, timeoutMs: (opts.waitMs ?? 500) + 3000 });
+    const found = new Set<string>();
+    for (const m of r.stdout.matchAll(/bytes from ([0-9a-fA-F.:%\w]+?):? icmp_seq=/g)) found.add(m[1]!);
+    return [...found].sort();
   }
 
   // ---- fault injection (all on the switch side unless stated) ----
@@ -355,8 +383,15 @@ export class Lab implements SyncTeardown {
   // ---- construction ----
 
   private async build(): Promise<void> {
+    let mark = performance.now();
+    const phaseDone = (name: string): void => {
+      const now = performance.now();
+      this.phaseMs[name] = now - mark;
+      mark = now;
+    };
     // 1. All namespaces in one process.
     await ipBatch(undefined, this.namespaces().map((n) => `netns add ${n}`), 'lab: creating namespaces');
+    phaseDone('namespaces');
 
     // 2. Sysctls that must hold before any interface exists, then the bridges.
     //    Switches get no IPv6 at all, so that they never show up as neighbours or ping responders.
@@ -378,9 +413,11 @@ export class Lab implements SyncTeardown {
       }),
       ...this.spec.hosts.map((host) => setSysctls(this.ns(host.name), baseHostSysctls(host), `host "${host.name}"`)),
     ]);
+    phaseDone('sysctlsAndBridges');
 
     // 3. Hosts: NICs (veth peers land directly in the switch namespaces), addresses, routes.
     await Promise.all(this.spec.hosts.map((host) => this.buildHost(host)));
+    phaseDone('hosts');
 
     // 4. Plug every port into its bridge.
     await Promise.all(
@@ -391,6 +428,7 @@ export class Lab implements SyncTeardown {
         return ipBatch(this.switchNs(sw.name), lines, `lab: switch "${sw.name}" ports`);
       }),
     );
+    phaseDone('ports');
   }
 
   private async buildHost(host: HostSpec): Promise<void> {
