@@ -23,6 +23,9 @@ export class Exporter {
     build: BuildInfo,
   ) {
     collectDefaultMetrics({ register: this.registry });
+    // prom-client exports these gauges with a counter's "_total" suffix; promtool rightly
+    // objects, and process_* plus nodejs_eventloop_* already say what matters
+    for (const misnamed of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(misnamed);
     new Gauge({ name: 'ipmp_build_info', help: 'ipmpd version and git revision.', labelNames: ['version', 'revision', 'nodeversion'], registers: [this.registry] }).set(
       { version: build.version, revision: build.revision, nodeversion: process.version },
       1,
