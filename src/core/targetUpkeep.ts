@@ -110,6 +110,16 @@ export function requestMulticast(inst: ProbeInstance, ctx: EngineContext): void 
 export function multicastReply(inst: ProbeInstance, source: string, ctx: EngineContext): void {
   if (inst.targets.hasActiveRouters || inst.targets.activeCount >= MAX_PROBE_TARGETS) return;
   if (source === '0.0.0.0' || source === '::' || ctx.ownAddresses.has(source)) return;
+  // a router we gave up on answers the all-hosts echo: it is alive, probe it again now
+  for (const m of inst.phyint.group.members) {
+    const peer = m.instance(inst.family);
+    const known = peer?.targets.find(source);
+    if (peer && known && (known.status === 'dead' || known.status === 'slow')) {
+      peer.targets.setStatus(known, 'active', ctx.now);
+      ctx.emit({ kind: 'target_status', group: m.group.name, ifname: m.name, family: peer.family, target: source, status: 'active', why: 'recovered' });
+      if (m.status === 'notargets') setStatus(m, m.failedFlag ? 'failed' : 'running', ctx);
+    }
+  }
   for (const m of inst.phyint.group.members) {
     const peer = m.instance(inst.family);
     if (!peer?.testAddress || !sameSubnet(peer, source)) continue;
@@ -139,6 +149,7 @@ export function applyRoutes(inst: ProbeInstance, routes: readonly RouteInfo[], c
     }
   }
   for (const c of candidates) addTarget(inst, c, ctx);
+  if (candidates.length > 0) inst.targets.arrange(candidates.map((c) => c.address), ctx.now);
 }
 
 export function applyStaticTargets(inst: ProbeInstance, addresses: readonly string[], ctx: EngineContext): void {

@@ -97,8 +97,10 @@ export class TargetList {
    */
   add(candidate: Candidate, now: number): { added?: Target; removed: Target[] } {
     const removed: Target[] = [];
-    if (this.find(candidate.address)) return { removed };
     const isRouter = candidate.source !== 'multicast';
+    const existing = this.find(candidate.address);
+    // a host found by multicast that turns out to be a router becomes a router target
+    if (existing && (existing.isRouterLike || !isRouter)) return { removed };
     if (isRouter) {
       for (const h of this.hosts) {
         this.remove(h);
@@ -111,6 +113,24 @@ export class TargetList {
     if (this.activeCount >= MAX_PROBE_TARGETS) t.status = 'unused';
     this.all.push(t);
     return { added: t, removed };
+  }
+
+  /**
+   * Put router-like targets in preference order and make the first MAX of
+   * them (not dead or slow) the active ones, the rest spares.
+   */
+  arrange(order: readonly string[], now: number): void {
+    const rank = new Map(order.map((a, i) => [a, i]));
+    const key = (t: Target) => rank.get(t.address) ?? order.length;
+    this.all.sort((a, b) => key(a) - key(b));
+    let active = 0;
+    for (const t of this.all) {
+      if (t.status === 'dead' || t.status === 'slow') continue;
+      const want = active < MAX_PROBE_TARGETS ? 'active' : 'unused';
+      if (want === 'active') active++;
+      if (t.status !== want) this.setStatus(t, want, now);
+    }
+    this.nextIndex = this.rttNextIndex = 0;
   }
 
   remove(target: Target): void {

@@ -112,3 +112,18 @@ test('probe schedule: one probe per FDT/7 on average, each 0.5 to 1.5 intervals 
   assert.ok(Math.abs(mean - upi) < 0.02 * upi, `mean gap ${mean} vs ${upi}`);
   assert.ok(Math.min(...gaps) < 0.6 * upi && Math.max(...gaps) > 1.4 * upi, 'send times are not randomised');
 });
+
+test('routes arriving one by one still end in preference order: host routes before the default router', () => {
+  const sim = new Sim(twoNicConfig(), { seed: 20, routes: [] });
+  sim.multicastResponders = () => ['198.18.11.1'];
+  sim.runFor(5000);
+  // found by multicast first, the router is a host target...
+  assert.equal(sim.iface('eth0').instances[0]!.targets[0]!.source, 'multicast');
+  // ...until the routing table names it: then it is a router, and host routes come first
+  sim.engine.reportRoutes(sim.now, [{ family: 4, prefixLength: 0, gateway: '198.18.11.1' }]);
+  sim.engine.reportRoutes(sim.now, [{ family: 4, prefixLength: 0, gateway: '198.18.11.1' }, ...['110', '120', '130', '140', '150', '160'].map((h) => hostRoute(`198.18.11.${h}`))]);
+  sim.drain();
+  assert.deepEqual(activeTargets(sim, 'eth0'), ['198.18.11.110', '198.18.11.120', '198.18.11.130', '198.18.11.140', '198.18.11.150']);
+  const router = sim.iface('eth0').instances[0]!.targets.find((t) => t.address === '198.18.11.1')!;
+  assert.deepEqual([router.source, router.status], ['default_router', 'unused']);
+});
