@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { renderRules, RULES_FILE } from '../../mixin/build.js';
+import { alerts } from '../../mixin/rules.js';
+import { Exporter } from '../../src/metrics/exporter.js';
+import { Sim, twoNicConfig } from './core/sim.js';
+
+const ALERTS = fileURLToPath(new URL('../../../alerts/', import.meta.url));
+const run = promisify(execFile);
+
+test('the committed rules file is what mixin/ generates', () => {
+  assert.equal(readFileSync(RULES_FILE, 'utf8'), renderRules(), 'run `npm run mixin` and commit alerts/ipmpd-rules.yml');
+});
+
+test('promtool check rules and the rule unit tests pass', async () => {
+  const check = await run('promtool', ['check', 'rules', RULES_FILE]);
+  assert.match(check.stdout, /SUCCESS/);
+  const unit = await run('promtool', ['test', 'rules', 'tests/ipmpd-rules.test.yml'], { cwd: ALERTS });
+  assert.match(unit.stdout, /SUCCESS/);
+});
+
+test('every alert has a unit test and a runbook entry', () => {
+  const tests = readFileSync(`${ALERTS}tests/ipmpd-rules.test.yml`, 'utf8');
+  const runbook = readFileSync(`${ALERTS}RUNBOOK.md`, 'utf8');
+  for (const a of alerts) {
+    assert.match(tests, new RegExp(`alertname: ${a.alert}\\n`), `${a.alert} has no promtool test`);
+    assert.match(runbook, new RegExp(`^## ${a.alert}$`, 'm'), `${a.alert} has no runbook section`);
+  }
+});
+
+test('every ipmp_ metric the rules use is one ipmpd exports', async () => {
+  const sim = new Sim(twoNicConfig(), { seed: 1 });
+  sim.runFor(5000);
+  const exporter = new Exporter(() => sim.engine.snapshot(), (ms) => ms / 1000, { version: 't', revision: 't' });
+  const exported = new Set((await exporter.registry.getMetricsAsJSON()).map((m) => m.name));
+  // raw metric names, not the ipmp_ part of recording-rule names (level:metric:operations)
+  const used = new Set(renderRules().match(/(?<![:\w])ipmp_[a-z_]+(?![:\w])/g));
+  for (const name of used) {
+    const base = name.replace(/_(bucket|count|sum)$/, '');
+    assert.ok(exported.has(name) || exported.has(base), `rules use ${name}, which ipmpd does not export`);
+  }
+});
