@@ -1,7 +1,7 @@
 // The probe schedule and what replies do (in.mpathd phyint_inst_timer,
 // start_timer, incoming_echo_reply, incoming_rtt_reply, pi_set_crtt's callers).
 
-import { EXCEPTION_FACTOR, LOWER_FDT_TRIGGER, MAX_RANDOM_FACTOR, MIN_PROBE_TARGETS, MIN_RANDOM_FACTOR, MIN_SETTLING_TIME_MS, MSEC_PERMIN, NEXT_FDT_MULTIPLE, NUM_PROBE_FAILS, PROBE_STATS_COUNT } from './constants.js';
+import { EXCEPTION_FACTOR, LOWER_FDT_TRIGGER, MAX_PROBE_TARGETS, MAX_RANDOM_FACTOR, MIN_PROBE_TARGETS, MIN_RANDOM_FACTOR, MIN_SETTLING_TIME_MS, MSEC_PERMIN, NEXT_FDT_MULTIPLE, NUM_PROBE_FAILS, PROBE_STATS_COUNT } from './constants.js';
 import type { EngineContext } from './context.js';
 import { checkForFailure, checkForRepair } from './failure.js';
 import type { Group, Phyint, ProbeInstance } from './model.js';
@@ -92,8 +92,9 @@ function fire(inst: ProbeInstance, ctx: EngineContext): void {
   const target = inst.targets.next();
   if (target) {
     send(inst, target, 'uni', ctx);
-    // a single host target gives no resilience: keep looking for more
-    if (!inst.targets.hasActiveRouters && inst.targets.activeCount === 1) requestMulticast(inst, ctx);
+    // without routers, keep asking the all-hosts group until five hosts answer (in.mpathd
+    // asks only while it has a single host target, which leaves a group on two or three)
+    if (!inst.targets.hasActiveRouters && inst.targets.activeCount < MAX_PROBE_TARGETS) requestMulticast(inst, ctx);
   } else {
     requestMulticast(inst, ctx);
   }

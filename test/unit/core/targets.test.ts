@@ -127,3 +127,17 @@ test('routes arriving one by one still end in preference order: host routes befo
   const router = sim.iface('eth0').instances[0]!.targets.find((t) => t.address === '198.18.11.1')!;
   assert.deepEqual([router.source, router.status], ['default_router', 'unused']);
 });
+
+test('no router: discovery goes on while fewer than five hosts answer, and stops at five', () => {
+  const sim = new Sim(twoNicConfig(), { seed: 21, routes: [] });
+  sim.multicastResponders = () => ['198.18.11.41', '198.18.11.42'];
+  sim.runFor(10_000);
+  assert.equal(activeTargets(sim, 'eth0').length, 2);
+  // three more hosts come up later: found without a restart
+  sim.multicastResponders = () => ['198.18.11.41', '198.18.11.42', '198.18.11.43', '198.18.11.44', '198.18.11.45', '198.18.11.46'];
+  sim.runFor(10_000);
+  assert.equal(activeTargets(sim, 'eth0').length, 5);
+  const t0 = sim.now;
+  sim.runFor(10_000);
+  assert.equal(sim.events('send_probe', t0).filter((e) => e.output.probeKind === 'multi').length, 0, 'still multicasting with five targets');
+});
