@@ -4,14 +4,9 @@
 
 import raw from 'raw-socket';
 import { textToIp } from '../netlink/convert.js';
+import { bindToDevice, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP, IPV6_UNICAST_HOPS } from '../socketOptions.js';
 import { macToBuffer } from './garp.js';
 
-const SOL_SOCKET = 1;
-const SO_BINDTODEVICE = 25;
-const IPPROTO_IPV6 = 41;
-const IPV6_MULTICAST_HOPS = 18;
-const IPV6_UNICAST_HOPS = 16;
-const IPV6_MULTICAST_LOOP = 19;
 
 export function encodeUnsolicitedNa(target: string, mac: string): Buffer {
   const na = Buffer.alloc(32);
@@ -26,8 +21,7 @@ export function encodeUnsolicitedNa(target: string, mac: string): Buffer {
 
 export function sendUnsolicitedNa(ifname: string, mac: string, target: string, count: number, intervalMs: number): Promise<number> {
   const socket = raw.createSocket({ addressFamily: raw.AddressFamily.IPv6, protocol: raw.Protocol.ICMPv6 });
-  const dev = Buffer.from(`${ifname}\0`);
-  socket.setOption(SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length);
+  bindToDevice(socket, ifname);
   socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255);
   socket.setOption(IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255);
   socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);

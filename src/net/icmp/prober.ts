@@ -10,20 +10,9 @@ import type { Family } from '../../config/types.js';
 import type { ProbeKind, ProbeReply } from '../../core/types.js';
 import { nsToMs } from '../../daemon/clock.js';
 import type { IgnoredReason } from '../../metrics/eventMetrics.js';
+import { bindToDevice, ICMP6_FILTER, ICMP_FILTER, IP_HDRINCL, IPPROTO_ICMPV6, IPPROTO_IP, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP, SO_RCVBUF, SOL_RAW, SOL_SOCKET } from '../socketOptions.js';
 import { encodeEchoRequest, ipv4Header, parseEchoReply, probeIdentifier } from './packet.js';
 
-const SOL_SOCKET = 1;
-const SO_BINDTODEVICE = 25;
-const SO_RCVBUF = 8;
-const IPPROTO_IP = 0;
-const IP_HDRINCL = 3;
-const SOL_RAW = 255;
-const ICMP_FILTER = 1;
-const IPPROTO_IPV6 = 41;
-const IPV6_MULTICAST_HOPS = 18;
-const IPV6_MULTICAST_LOOP = 19;
-const IPPROTO_ICMPV6 = 58;
-const ICMP6_FILTER = 1;
 
 export interface ProbeRequest {
   ifname: string;
@@ -68,8 +57,7 @@ export class IcmpProber {
     } catch (err) {
       throw new Error(`cannot open a raw ICMP${family === 6 ? 'v6' : ''} socket for ${ifname}: ${(err as Error).message} (ipmpd needs CAP_NET_RAW)`);
     }
-    const dev = Buffer.from(`${ifname}\0`);
-    socket.setOption(SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length);
+    bindToDevice(socket, ifname);
     const rcvbuf = Buffer.alloc(4);
     rcvbuf.writeInt32LE(1 << 20);
     socket.setOption(SOL_SOCKET, SO_RCVBUF, rcvbuf, 4);
