@@ -3,7 +3,7 @@
 
 import { Command } from 'commander';
 import { checkConfigCommand } from './commands/checkConfig.js';
-import { offlineCommand, onlineCommand } from './commands/admin.js';
+import { offlineCommand, onlineCommand, reloadCommand } from './commands/admin.js';
 import { runCommand } from './commands/run.js';
 import { statCommand } from './commands/stat.js';
 import { packageVersion } from './version.js';
@@ -15,7 +15,8 @@ const program = new Command('ipmpd')
   .addCommand(checkConfigCommand())
   .addCommand(statCommand())
   .addCommand(offlineCommand())
-  .addCommand(onlineCommand());
+  .addCommand(onlineCommand())
+  .addCommand(reloadCommand());
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`ipmpd: ${err.message}\n`);

@@ -34,6 +34,8 @@ export interface Adapters {
   };
   /** Make sure each test address exists (adding the missing ones); returns what was added. */
   ensureTestAddresses(config: DaemonConfig): Promise<string[]>;
+  /** Follow a new configuration's group members (probe sockets). */
+  reconfigure(config: DaemonConfig): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -43,13 +45,16 @@ export interface DaemonOptions {
   log: Logger;
   listenAddress: string;
   build: BuildInfo;
+  /** Re-read the configuration file and apply it (admin socket `reload`, SIGHUP). */
+  onReloadRequest?: () => Promise<{ ok: true } | { ok: false; error: string }>;
 }
 
 export class Daemon {
-  readonly engine: Engine;
+  engine: Engine;
   readonly exporter: Exporter;
-  private readonly driver: EngineDriver;
+  private driver: EngineDriver;
   private readonly executor: FailoverExecutor;
+  private config: DaemonConfig;
   private readonly answered = new Set<string>();
   readonly probeLog = new ProbeLog(256);
   private http: Server | undefined;
@@ -57,6 +62,7 @@ export class Daemon {
 
   constructor(private readonly options: DaemonOptions) {
     const { config, adapters, log } = options;
+    this.config = config;
     this.engine = new Engine({ config, now: monotonicMs() });
     this.exporter = new Exporter(() => this.engine.snapshot(), monotonicToUnixSeconds, options.build);
     for (const g of config.groups) this.exporter.events.declareGroup(g.name, g.interfaces.map((i) => i.name));
@@ -67,10 +73,57 @@ export class Daemon {
           else this.engine.moveFailed(now, address, holders);
         }),
     });
-    this.driver = new EngineDriver(this.engine, {
+    this.driver = this.newDriver();
+  }
+
+  private newDriver(): EngineDriver {
+    return new EngineDriver(this.engine, {
       action: (a) => this.act(a),
       event: (e) => this.observe(e),
     });
+  }
+
+  /** The engine's first look at the host (also after a reload: addresses stay where they are). */
+  private async adopt(): Promise<void> {
+    const { adapters, log } = this.options;
+    for (const added of await adapters.ensureTestAddresses(this.config)) log.info({ event: 'test_address_added', address: added }, `added missing test address ${added}`);
+    this.driver.input((now) =>
+      this.engine.start(now, {
+        links: linkReports(adapters.view, this.ifnames()),
+        routes: routeInfos(adapters.view),
+        localAddresses: localAddresses(adapters.view),
+        addressHolders: addressHolders(adapters.view, this.config),
+      }),
+    );
+  }
+
+  private ifnames(): string[] {
+    return this.config.groups.flatMap((g) => g.interfaces.map((i) => i.name));
+  }
+
+  /**
+   * Apply a new configuration: a fresh engine adopts the host as it is, so
+   * addresses that need not move stay put. An invalid file is refused by the
+   * caller before this runs; the old configuration keeps running then.
+   */
+  async reload(config: DaemonConfig): Promise<void> {
+    const { adapters, log } = this.options;
+    this.driver.stop();
+    await this.executor.idle();
+    this.config = config;
+    this.engine = new Engine({ config, now: monotonicMs() });
+    this.driver = this.newDriver();
+    this.answered.clear();
+    await adapters.reconfigure(config);
+    for (const g of config.groups) this.exporter.events.declareGroup(g.name, g.interfaces.map((i) => i.name));
+    await this.adopt();
+    this.exporter.events.configLoaded(true, Date.now() / 1000);
+    log.info({ event: 'config_reloaded', groups: config.groups.length }, 'configuration reloaded');
+  }
+
+  /** A reload that failed validation: say so, keep running the old configuration. */
+  reloadRejected(): void {
+    this.exporter.events.configLoaded(false, Date.now() / 1000);
   }
 
   private act(a: EngineAction): void {
@@ -103,7 +156,7 @@ export class Daemon {
     this.admin = await startAdminServer(config.adminSocket, {
       handle: async (req) => {
         if (req.op === 'status') return { ok: true, result: this.engine.snapshot() };
-        if (req.op === 'reload') return { ok: false, error: 'reload is not supported yet: restart ipmpd (addresses stay where they are)' };
+        if (req.op === 'reload') return this.options.onReloadRequest ? this.options.onReloadRequest() : { ok: false, error: 'reload is not available' };
         let result: ReturnType<Engine['offline']> = { ok: false, error: 'unreachable' };
         this.driver.input((now) => {
           result = req.op === 'offline' ? this.engine.offline(now, req.interface) : this.engine.online(now, req.interface);
@@ -113,22 +166,13 @@ export class Daemon {
       },
       watchProbes: (send) => this.probeLog.subscribe(send),
     });
-    for (const added of await adapters.ensureTestAddresses(config)) log.info({ event: 'test_address_added', address: added }, `added missing test address ${added}`);
-    const ifnames = config.groups.flatMap((g) => g.interfaces.map((i) => i.name));
-    this.driver.input((now) =>
-      this.engine.start(now, {
-        links: linkReports(adapters.view, ifnames),
-        routes: routeInfos(adapters.view),
-        localAddresses: localAddresses(adapters.view),
-        addressHolders: addressHolders(adapters.view, config),
-      }),
-    );
+    await this.adopt();
     adapters.onKernelChange(() =>
       this.driver.input((now) => {
         this.engine.reportLocalAddresses(now, localAddresses(adapters.view));
-        this.engine.reportLinks(now, linkReports(adapters.view, ifnames));
+        this.engine.reportLinks(now, linkReports(adapters.view, this.ifnames()));
         this.engine.reportRoutes(now, routeInfos(adapters.view));
-        this.engine.observeAddresses(now, addressHolders(adapters.view, config));
+        this.engine.observeAddresses(now, addressHolders(adapters.view, this.config));
       }),
     );
     adapters.probes.onReply((r) => this.driver.input((now) => this.engine.reportReply(now, r)));

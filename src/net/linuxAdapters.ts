@@ -10,7 +10,8 @@ import { Rtnl } from './netlink/rtnl.js';
 export async function openLinuxAdapters(config: DaemonConfig): Promise<Adapters> {
   const rtnl = await Rtnl.open();
   const prober = new IcmpProber();
-  const members = config.groups.flatMap((g) => g.interfaces.map((i) => ({ name: i.name, families: [...new Set<Family>(i.testAddresses.map((t) => t.family))] })));
+  const membersOf = (c: DaemonConfig) => c.groups.flatMap((g) => g.interfaces.map((i) => ({ name: i.name, families: [...new Set<Family>(i.testAddresses.map((t) => t.family))] })));
+  let members = membersOf(config);
 
   // sockets follow the interfaces: opened when one appears (or is renamed back), closed when it goes
   const syncSockets = () => {
@@ -50,6 +51,12 @@ export async function openLinuxAdapters(config: DaemonConfig): Promise<Adapters>
       }
       await rtnl.refresh();
       return added;
+    },
+    async reconfigure(cfg) {
+      const next = membersOf(cfg);
+      for (const m of members) for (const f of m.families) if (!next.some((n) => n.name === m.name && n.families.includes(f))) prober.close(m.name, f);
+      members = next;
+      syncSockets();
     },
     async close() {
       prober.closeAll();

@@ -43,8 +43,26 @@ export function runCommand(): Command {
         for (const f of findings) log[f.severity]({ event: 'sysctl_check', sysctl: f.sysctl, value: f.value, want: f.want, fix: f.fix }, f.message);
       }
       const adapters = await openLinuxAdapters(config);
-      const daemon = new Daemon({ config, adapters, log, listenAddress: flags['web.listenAddress'], build: buildInfo() });
+      const file = flags['config.file'];
+      let reloading = Promise.resolve<{ ok: true } | { ok: false; error: string }>({ ok: true });
+      const reload = () => {
+        reloading = reloading.then(async () => {
+          try {
+            const next = await loadConfigFile(file);
+            await daemon.reload(next);
+            return { ok: true as const };
+          } catch (err) {
+            const message = err instanceof ConfigError ? err.message : (err as Error).message;
+            log.error({ event: 'config_reload_failed', file }, `configuration not reloaded, the previous one keeps running: ${message}`);
+            daemon.reloadRejected();
+            return { ok: false as const, error: message };
+          }
+        });
+        return reloading;
+      };
+      const daemon = new Daemon({ config, adapters, log, listenAddress: flags['web.listenAddress'], build: buildInfo(), onReloadRequest: reload });
       await daemon.start();
+      process.on('SIGHUP', () => void reload());
       const shutdown = (signal: string) => {
         log.info({ event: 'stopping', signal }, `received ${signal}: stopping, data addresses stay where they are`);
         daemon.stop().then(() => process.exit(0), () => process.exit(1));
