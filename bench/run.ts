@@ -1,8 +1,9 @@
 // npm run bench -- <name> [options]: each benchmark builds its own lab and prints a table.
 
+import { detectionSimBench } from './detectionSim.js';
 import { failoverBench } from './failover.js';
 
-const benches: Record<string, (args: string[]) => Promise<string>> = { failover: failoverBench };
+const benches: Record<string, (args: string[]) => Promise<string>> = { failover: failoverBench, 'detection-sim': detectionSimBench };
 
 const [name, ...args] = process.argv.slice(2);
 const bench = name ? benches[name] : undefined;
