@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { checkConfigCommand } from './commands/checkConfig.js';
 import { offlineCommand, onlineCommand, reloadCommand } from './commands/admin.js';
+import { importSolarisCommand } from './commands/importSolaris.js';
 import { runCommand } from './commands/run.js';
 import { statCommand } from './commands/stat.js';
 import { packageVersion } from './version.js';
@@ -16,7 +17,8 @@ const program = new Command('ipmpd')
   .addCommand(statCommand())
   .addCommand(offlineCommand())
   .addCommand(onlineCommand())
-  .addCommand(reloadCommand());
+  .addCommand(reloadCommand())
+  .addCommand(importSolarisCommand());
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`ipmpd: ${err.message}\n`);
