@@ -3,11 +3,15 @@
 
 import type { Logger } from 'pino';
 import type { EngineEvent } from '../core/types.js';
+import { monotonicMs } from './clock.js';
 
 export function logEvent(log: Logger, e: EngineEvent): void {
   switch (e.kind) {
     case 'interface_failed':
-      return log.error({ event: e.kind, group: e.group, interface: e.ifname, cause: e.cause }, `IP interface failure detected on ${e.ifname} of group ${e.group} (${e.cause === 'link' ? 'link down' : 'probes lost'})`);
+      return log.error(
+        { event: e.kind, group: e.group, interface: e.ifname, cause: e.cause, since_first_loss_ms: e.cause === 'probe' ? Math.round(monotonicMs() - e.firstFailureAt) : 0 },
+        `IP interface failure detected on ${e.ifname} of group ${e.group} (${e.cause === 'link' ? 'link down' : 'probes lost'})`,
+      );
     case 'interface_repaired':
       return log.warn({ event: e.kind, group: e.group, interface: e.ifname }, `IP interface repair detected on ${e.ifname} of group ${e.group}`);
     case 'group_failed':

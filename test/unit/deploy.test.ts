@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const run = promisify(execFile);
+
+test('the systemd unit verifies cleanly and grants only NET_RAW and NET_ADMIN', async () => {
+  const unit = `${ROOT}deploy/systemd/ipmpd.service`;
+  const r = await run('systemd-analyze', ['verify', unit]).catch((e: { stdout: string; stderr: string }) => e);
+  assert.equal(`${r.stdout}${r.stderr}`.trim(), '', 'systemd-analyze verify complained');
+  const text = readFileSync(unit, 'utf8');
+  assert.match(text, /^CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN$/m);
+  assert.match(text, /^NoNewPrivileges=yes$/m);
+  assert.match(text, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
+});
+
+test('the Kubernetes manifests: host network, only NET_ADMIN and NET_RAW, probes on the health endpoints, a PodMonitor on the metrics port', () => {
+  const docs = parseAllDocuments(readFileSync(`${ROOT}deploy/kubernetes/daemonset.yaml`, 'utf8')).map((d) => {
+    assert.deepEqual(d.errors, []);
+    return d.toJS() as Record<string, any>;
+  });
+  const ds = docs.find((d) => d.kind === 'DaemonSet')!;
+  const pod = ds.spec.template.spec;
+  assert.equal(pod.hostNetwork, true);
+  assert.deepEqual(ds.spec.selector.matchLabels, ds.spec.template.metadata.labels);
+  const c = pod.containers[0];
+  assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] });
+  assert.equal(c.livenessProbe.httpGet.path, '/-/healthy');
+  assert.equal(c.readinessProbe.httpGet.path, '/-/ready');
+  assert.equal(c.ports[0].containerPort, 9740);
+  const pm = docs.find((d) => d.kind === 'PodMonitor')!;
+  assert.equal(pm.spec.podMetricsEndpoints[0].port, c.ports[0].name);
+  assert.deepEqual(pm.spec.selector.matchLabels, ds.spec.template.metadata.labels);
+});
+
+test("the Dockerfile's entrypoint is the built CLI, and runs here with the same files", async () => {
+  const text = readFileSync(`${ROOT}Dockerfile`, 'utf8');
+  const entry = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(text)![1]!) as string[];
+  const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(text)![1]!) as string[];
+  assert.deepEqual(entry, ['node', 'dist/src/cli/main.js']);
+  assert.ok(existsSync(`${ROOT}${entry[1]}`));
+  assert.deepEqual(cmd.slice(0, 2), ['run', '--config.file']);
+  const version = await run(entry[0]!, [entry[1]!, '--version'], { cwd: ROOT });
+  assert.equal(version.stdout.trim(), (JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string }).version);
+  assert.match(text, /HEALTHCHECK .*127\.0\.0\.1:9740\/-\/healthy/);
+  assert.match(text, /^USER node$/m);
+  assert.match(text, /setcap cap_net_raw,cap_net_admin\+ep/);
+});
