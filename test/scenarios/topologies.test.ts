@@ -105,6 +105,8 @@ describe('section 1.1: the only target, the default router, stops answering', { 
     try {
       ipmpd = await bring(lab, plan);
       await settle('router target', () => targetsOf(lab, ipmpd!, 'eth0'), (v) => v.targets.join() === plan.router, 20_000);
+      // both NICs answered once: neither is still in its 40 s start-up quiet period
+      for (const nic of ['eth0', 'eth1']) await ipmpd.waitFor(`answers on ${nic}`, (l) => l.event === 'probe_acked' && l.ifname === nic, 10_000);
       const t0 = Date.now();
       await lab.silenceHost('router');
       await ipmpd.waitFor('targets_unreachable', (l) => l.event === 'targets_unreachable' && l.at >= t0, 10_000);
@@ -129,6 +131,8 @@ describe('section 1.1: the only target, the default router, stops answering', { 
     try {
       ipmpd = await bring(lab, plan, 'on_all_targets_lost: fail_group');
       await settle('router target', () => targetsOf(lab, ipmpd!, 'eth0'), (v) => v.targets.join() === plan.router, 20_000);
+      // both NICs answered once: neither is still in its 40 s start-up quiet period
+      for (const nic of ['eth0', 'eth1']) await ipmpd.waitFor(`answers on ${nic}`, (l) => l.event === 'probe_acked' && l.ifname === nic, 10_000);
       const t0 = Date.now();
       await lab.silenceHost('router');
       await ipmpd.waitFor('group_failed', (l) => l.event === 'group_failed' && l.at >= t0, 10_000);
