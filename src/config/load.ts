@@ -2,7 +2,7 @@
 // FILE:LINE:COL: what is wrong.
 
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { DEFAULT_FDT_MS, MIN_FDT_MS } from '../core/constants.js';
 import { canonicalAddress, isLinkLocalV6, parseCidr } from './address.js';
 import { parseDuration } from './duration.js';
@@ -32,12 +32,19 @@ export function parseConfigText(text: string, file: string): DaemonConfig {
   const issues: ConfigIssue[] = [];
   const at = (offset: number, message: string) => {
     const p = lines.linePos(offset);
-    issues.push({ file, line: p.line, column: p.col, message });
+    issues.push({ file, line: p.line, column: p.col, message: shortenQuotes(message) });
   };
   for (const e of [...doc.errors, ...doc.warnings]) at(e.pos[0], e.message.split('\n')[0]!);
   if (issues.length) throw new ConfigError(issues);
 
-  const json = (doc.toJS() ?? {}) as unknown;
+  let json: unknown;
+  try {
+    // aliases are resolved here: an undefined one, or an alias bomb, throws
+    json = (doc.toJS({ maxAliasCount: 100 }) ?? {}) as unknown;
+  } catch (err) {
+    at(firstAliasOffset(doc), `YAML: ${(err as Error).message}`);
+    throw new ConfigError(issues);
+  }
   const report = (path: Path, message: string, key = false) => at(offsetOf(doc, path, key), message);
   const parsed = RawConfig.safeParse(json);
   if (!parsed.success) {
@@ -54,6 +61,23 @@ export function parseConfigText(text: string, file: string): DaemonConfig {
   const config = build(parsed.data, report);
   if (issues.length) throw new ConfigError(sortIssues(issues));
   return config;
+}
+
+/** A message quotes the offending value; a 10 kB value would bury the message. */
+function shortenQuotes(message: string): string {
+  return message.replace(/\S{61,}/g, (token) => `${token.slice(0, 40)}…`);
+}
+
+/** Where the first alias (*name) of the document is: the likely culprit when resolving aliases fails. */
+function firstAliasOffset(doc: Document): number {
+  let offset = 0;
+  visit(doc, {
+    Alias(_, node) {
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 function build(raw: RawConfig, report: (path: Path, message: string) => void): DaemonConfig {

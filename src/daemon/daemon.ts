@@ -80,6 +80,7 @@ export class Daemon {
     return new EngineDriver(this.engine, {
       action: (a) => this.act(a),
       event: (e) => this.observe(e),
+      lateness: (ms) => this.exporter.events.timerLateness(ms / 1000),
     });
   }
 

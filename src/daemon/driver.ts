@@ -9,6 +9,8 @@ import { monotonicMs } from './clock.js';
 export interface OutputSinks {
   action(a: EngineAction): void;
   event(e: EngineEvent): void;
+  /** How late (ms) a timer fired after the deadline it was set for: probe-timing jitter. */
+  lateness?(ms: number): void;
 }
 
 const ACTIONS = new Set<EngineOutput['kind']>(['send_probe', 'move_address', 'remove_address']);
@@ -52,6 +54,13 @@ export class EngineDriver {
     const deadline = this.engine.nextDeadline();
     if (!Number.isFinite(deadline)) return;
     const delay = Math.max(0, deadline - monotonicMs());
-    this.timer = setTimeout(() => this.input((now) => this.engine.advance(now)), Math.min(delay, 2 ** 31 - 1));
+    this.timer = setTimeout(
+      () =>
+        this.input((now) => {
+          this.sinks.lateness?.(now - deadline);
+          this.engine.advance(now);
+        }),
+      Math.min(delay, 2 ** 31 - 1),
+    );
   }
 }

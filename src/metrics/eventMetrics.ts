@@ -6,6 +6,8 @@ import type { EngineOutput } from '../core/types.js';
 
 /** 50 µs doubling to ~26 s: resolves both LAN and WAN round trips (as smokeping_prober). */
 export const RTT_BUCKETS = Array.from({ length: 20 }, (_, i) => 0.00005 * 2 ** i);
+/** 100 µs to 1 s: a late timer means late probes, and late enough ones look like loss. */
+const LATENESS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 const FAILOVER_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export const FAILOVER_REASONS = ['link', 'probe', 'admin', 'failback'] as const;
@@ -22,6 +24,7 @@ export class EventMetrics {
   private readonly garp: Counter<'group' | 'device'>;
   private readonly na: Counter<'group' | 'device'>;
   private readonly ignored: Counter<'reason'>;
+  private readonly lateness: Histogram;
   private readonly reloadOk: Gauge;
   private readonly reloadTimestamp: Gauge;
 
@@ -35,6 +38,7 @@ export class EventMetrics {
     this.garp = new Counter({ name: 'ipmp_gratuitous_arp_sent_total', help: 'Gratuitous ARP packets actually sent.', labelNames: ['group', 'device'], registers });
     this.na = new Counter({ name: 'ipmp_unsolicited_na_sent_total', help: 'Unsolicited neighbour advertisements actually sent.', labelNames: ['group', 'device'], registers });
     this.ignored = new Counter({ name: 'ipmp_probe_ignored_packets_total', help: 'ICMP packets received and ignored, by why.', labelNames: ['reason'], registers });
+    this.lateness = new Histogram({ name: 'ipmp_scheduler_lateness_seconds', help: 'How late the probe scheduler woke after its deadline (event-loop delay as probing sees it).', buckets: LATENESS_BUCKETS, registers });
     this.reloadOk = new Gauge({ name: 'ipmp_config_last_reload_successful', help: 'Whether the last configuration load succeeded.', registers });
     this.reloadTimestamp = new Gauge({ name: 'ipmp_config_last_reload_success_timestamp_seconds', help: 'When the configuration was last loaded successfully (Unix time).', registers });
     for (const reason of IGNORED_REASONS) this.ignored.inc({ reason }, 0);
@@ -56,6 +60,10 @@ export class EventMetrics {
     else if (o.kind === 'target_removed') this.rtt.remove({ group: o.group, device: o.ifname, target: o.target });
     else if (o.kind === 'target_added') this.rtt.zero({ group: o.group, device: o.ifname, target: o.target });
     else if (o.kind === 'reply_ignored') this.ignored.inc({ reason: o.reason });
+  }
+
+  timerLateness(seconds: number): void {
+    this.lateness.observe(Math.max(0, seconds));
   }
 
   ignoredPacket(reason: IgnoredReason): void {

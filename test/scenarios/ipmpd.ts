@@ -53,12 +53,12 @@ export class IpmpdProcess {
   }
 
   /** Start ipmpd in `host` with this YAML config. */
-  static start(lab: Lab, host: string, yaml: string, opts: { port?: number; dir?: string } = {}): IpmpdProcess {
+  static start(lab: Lab, host: string, yaml: string, opts: { port?: number; dir?: string; logLevel?: string } = {}): IpmpdProcess {
     const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'ipmpd-test-'));
     const config = join(dir, 'ipmpd.yaml');
     writeFileSync(config, `admin_socket: ${join(dir, 'admin.sock')}\n${yaml}`);
     const port = opts.port ?? 9740;
-    const child = lab.spawn(host, ['node', MAIN, 'run', '--config.file', config, '--log.format', 'json', '--log.level', 'debug', '--web.listen-address', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = lab.spawn(host, ['node', MAIN, 'run', '--config.file', config, '--log.format', 'json', '--log.level', opts.logLevel ?? 'debug', '--web.listen-address', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     return new IpmpdProcess(lab, host, child, dir, port);
   }
 

@@ -53,6 +53,18 @@ export function encodeEchoRequest(family: Family, f: EchoFields): Buffer {
   return buf;
 }
 
+/**
+ * Rewrite the send time of an encoded echo request at `offset` (where its ICMP
+ * header starts) and fix the checksum: the prober stamps the packet at the
+ * moment it goes to the kernel, not when it was queued.
+ */
+export function restampEchoRequest(family: Family, packet: Buffer, offset: number, sentAtNs: bigint): void {
+  packet.writeBigUInt64BE(sentAtNs, offset + 8);
+  if (family !== 4) return;
+  packet.writeUInt16BE(0, offset + 2);
+  packet.writeUInt16BE(internetChecksum(packet, offset, offset + ECHO_LENGTH), offset + 2);
+}
+
 /** Parse what a raw socket delivered: IPv4 with its IP header, IPv6 without. */
 export function parseEchoReply(family: Family, packet: Buffer): ParsedReply {
   let icmp = packet;

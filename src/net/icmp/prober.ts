@@ -11,7 +11,7 @@ import type { ProbeKind, ProbeReply } from '../../core/types.js';
 import { nsToMs } from '../../daemon/clock.js';
 import type { IgnoredReason } from '../../metrics/eventMetrics.js';
 import { bindToDevice, ICMP6_FILTER, ICMP_FILTER, IP_HDRINCL, IPPROTO_ICMPV6, IPPROTO_IP, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP, SO_RCVBUF, SOL_RAW, SOL_SOCKET } from '../socketOptions.js';
-import { encodeEchoRequest, ipv4Header, parseEchoReply, probeIdentifier } from './packet.js';
+import { encodeEchoRequest, ipv4Header, parseEchoReply, probeIdentifier, restampEchoRequest } from './packet.js';
 
 
 export interface ProbeRequest {
@@ -101,7 +101,11 @@ export class IcmpProber {
     // and uses 64 for unicast so a target behind a router on the same wire still answers
     const packet = p.family === 4 ? Buffer.concat([ipv4Header(p.source, p.target, multicast ? 1 : 64, echo.length), echo]) : echo;
     const address = p.family === 6 && (p.target.startsWith('fe80:') || p.target.startsWith('ff02:')) ? `${p.target}%${p.ifname}` : p.target;
-    ep.socket.send(packet, 0, packet.length, address, () => undefined, (err: Error | null) => {
+    const icmpOffset = packet.length - echo.length;
+    // raw-socket sends when the socket is next writable, a loop turn later:
+    // the RTT starts now, right before sendto(), as ping's does
+    const stamp = () => restampEchoRequest(p.family, packet, icmpOffset, process.hrtime.bigint());
+    ep.socket.send(packet, 0, packet.length, address, stamp, (err: Error | null) => {
       if (err) this.sendErrorHandler(p, err);
     });
     return true;
