@@ -3,9 +3,10 @@
 import { detectionSimBench } from './detectionSim.js';
 import { failoverBench } from './failover.js';
 import { probeCostBench, rttAccuracyBench } from './peers.js';
+import { profileBench } from './profile.js';
 import { scaleBench } from './scale.js';
 
-const benches: Record<string, (args: string[]) => Promise<string>> = { failover: failoverBench, 'detection-sim': detectionSimBench, 'probe-cost': probeCostBench, 'rtt-accuracy': rttAccuracyBench, scale: scaleBench };
+const benches: Record<string, (args: string[]) => Promise<string>> = { failover: failoverBench, 'detection-sim': detectionSimBench, 'probe-cost': probeCostBench, 'rtt-accuracy': rttAccuracyBench, scale: scaleBench, profile: profileBench };
 
 const [name, ...args] = process.argv.slice(2);
 const bench = name ? benches[name] : undefined;

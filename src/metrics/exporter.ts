@@ -22,7 +22,10 @@ export class Exporter {
     toUnixSeconds: ToUnixSeconds,
     build: BuildInfo,
   ) {
-    collectDefaultMetrics({ register: this.registry });
+    // the event-loop delay sampler wakes the process every `precision` ms; prom-client's
+    // default 10 ms was a tenth of an idle ipmpd's CPU. ipmp_scheduler_lateness_seconds
+    // measures the delay that matters (the probe timer's) exactly.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 100 });
     // prom-client exports these gauges with a counter's "_total" suffix; promtool rightly
     // objects, and process_* plus nodejs_eventloop_* already say what matters
     for (const misnamed of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(misnamed);

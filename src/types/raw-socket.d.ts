@@ -7,6 +7,12 @@ declare module 'raw-socket' {
     send(buffer: Buffer, offset: number, length: number, address: string, beforeCallback: () => void, afterCallback: (error: Error | null, bytes: number) => void): this;
     setOption(level: number, option: number, value: Buffer | number, length?: number): void;
     close(): this;
+    /**
+     * The native handle. Its send() is a synchronous sendto() that throws on
+     * error and then calls back with the byte count (raw-socket's own send()
+     * queues and waits for a writable event first).
+     */
+    wrap?: { send?(buffer: Buffer, offset: number, length: number, address: string, callback: (bytes: number) => void): unknown };
     on(event: 'message', listener: (buffer: Buffer, source: string) => void): this;
     on(event: 'error', listener: (error: Error) => void): this;
     on(event: 'close', listener: () => void): this;
