@@ -4,11 +4,19 @@
 // sequence number only, and notifications carry the requester's sequence).
 
 import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
+import { parseMessage, type AddressMessage, type LinkMessage } from 'netlink/dist/rt/structs.js';
+import type { NetlinkMessage } from 'netlink/dist/structs.js';
 import type { Cidr } from '../../config/types.js';
 import type { KernelAddress, KernelLink, KernelOps, KernelRoute, KernelView } from '../../daemon/ports.js';
 import { afOf, cidrText, textToIp, toAddress, toLink, toRoute } from './convert.js';
 
 const RT_TABLE_MAIN = 254;
+const RTM_NEWLINK = 16;
+const RTM_DELLINK = 17;
+const RTM_NEWADDR = 20;
+const RTM_DELADDR = 21;
+const RTM_NEWROUTE = 24;
+const RTM_DELROUTE = 25;
 
 export class Rtnl implements KernelView, KernelOps {
   private linksNow: KernelLink[] = [];
@@ -30,7 +38,8 @@ export class Rtnl implements KernelView, KernelOps {
     const requests = createRtNetlink({ recvBufferSize: 1 << 22, sendBufferSize: 1 << 16 });
     const rtnl = new Rtnl(events, requests);
     for (const g of ['LINK', 'IPV4_IFADDR', 'IPV6_IFADDR', 'IPV4_ROUTE', 'IPV6_ROUTE'] as const) events.addMembership(g);
-    events.on('message', () => rtnl.refresh());
+    // the raw socket's messages keep their type (NEW or DEL); the package's parsed ones do not
+    events.socket.on('message', (messages: NetlinkMessage[]) => rtnl.apply(messages));
     // ENOBUFS: notifications were lost; a full dump puts us right again
     events.socket.on('error', () => rtnl.refresh());
     requests.socket.on('error', () => undefined);
@@ -50,6 +59,83 @@ export class Rtnl implements KernelView, KernelOps {
   }
   routes(): KernelRoute[] {
     return this.routesNow;
+  }
+
+  /**
+   * Link and address notifications are applied as they come: a carrier loss reaches
+   * the engine without a dump round trip (and without queueing an address move behind
+   * one). Routes are re-read instead, coalesced: the kernel does not notify IPv4 routes
+   * flushed by a link or address change, and route changes are rare.
+   */
+  apply(messages: readonly NetlinkMessage[]): void {
+    let changed = false;
+    let routesStale = false;
+    for (const m of messages) {
+      try {
+        if (m.type === RTM_NEWLINK || m.type === RTM_DELLINK) {
+          const renamed = this.applyLink(m.type === RTM_NEWLINK, parseMessage(m.type, m.data) as LinkMessage);
+          if (renamed) return void this.refresh();
+          changed = routesStale = true;
+        } else if (m.type === RTM_NEWADDR || m.type === RTM_DELADDR) {
+          this.applyAddress(m.type === RTM_NEWADDR, parseMessage(m.type, m.data) as AddressMessage);
+          changed = routesStale = true;
+        } else if (m.type === RTM_NEWROUTE || m.type === RTM_DELROUTE) {
+          routesStale = true;
+        }
+      } catch {
+        return void this.refresh(); // a message we cannot read: fall back to the kernel's full view
+      }
+    }
+    if (changed) for (const cb of this.listeners) cb();
+    if (routesStale) this.refreshRoutes().catch(() => undefined); // the next notification or dump retries
+  }
+
+  /** @returns true if the link was renamed (addresses and routes name it: re-read all). */
+  private applyLink(isNew: boolean, m: LinkMessage): boolean {
+    const index = m.data.index;
+    if (!isNew) {
+      const gone = this.linksNow.find((l) => l.index === index);
+      this.linksNow = this.linksNow.filter((l) => l.index !== index);
+      if (gone) this.addressesNow = this.addressesNow.filter((a) => a.device !== gone.name);
+      return false;
+    }
+    const link = toLink(m);
+    if (!link) return false;
+    const old = this.linksNow.find((l) => l.index === link.index);
+    this.linksNow = old ? this.linksNow.map((l) => (l.index === link.index ? link : l)) : [...this.linksNow, link];
+    return old !== undefined && old.name !== link.name;
+  }
+
+  private applyAddress(isNew: boolean, m: AddressMessage): void {
+    const a = toAddress(m, (i) => this.linksNow.find((l) => l.index === i)?.name);
+    if (!a) return;
+    const same = (b: KernelAddress) => b.device === a.device && b.cidr.family === a.cidr.family && b.cidr.address === a.cidr.address && b.cidr.prefixLength === a.cidr.prefixLength;
+    const others = this.addressesNow.filter((b) => !same(b));
+    this.addressesNow = isNew ? [...others, a] : others;
+  }
+
+  private routesRefreshing: Promise<void> | undefined;
+  private routesAgain = false;
+
+  private refreshRoutes(): Promise<void> {
+    if (this.routesRefreshing) {
+      this.routesAgain = true;
+      return this.routesRefreshing;
+    }
+    this.routesRefreshing = (async () => {
+      try {
+        do {
+          this.routesAgain = false;
+          const routes = await this.serial(() => this.requests.getRoutes());
+          const names = new Map(this.linksNow.map((l) => [l.index, l.name]));
+          this.routesNow = routes.map((r) => toRoute(r, (i) => names.get(i))).filter((r): r is KernelRoute => r !== undefined);
+        } while (this.routesAgain);
+      } finally {
+        this.routesRefreshing = undefined;
+      }
+      for (const cb of this.listeners) cb();
+    })();
+    return this.routesRefreshing;
   }
 
   /** Re-read everything; concurrent calls coalesce into at most one more dump. */

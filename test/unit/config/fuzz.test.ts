@@ -10,23 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { ConfigError } from '../../../src/config/errors.js';
 import { parseConfigText } from '../../../src/config/load.js';
+import { rng } from '../../rng.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../../examples/', import.meta.url));
 const seeds = readdirSync(EXAMPLES)
   .filter((f) => f.endsWith('.yaml'))
   .map((f) => readFileSync(EXAMPLES + f, 'utf8'));
-
-/** mulberry32: small, seeded, reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NASTY_TEXT = ['', ' ', ':', '- ', '{', '[', '"', "'", '&a', '*a', '!!binary', '%YAML 1.1', '---', '...', '\t', '\0', '\uFFFF', '🙂', '\r\n', '<<: *a', '? ', '|', '>'];
 const NASTY_VALUES: unknown[] = [null, true, 0, -1, 1e308, -1e308, 0.5, NaN, '', ' ', '10', '10x', '-1s', '0s', '1e9h', '999999999999d', '198.18.11.5/33', '::/129', '2001:db8::1/64', 'fe80::1%eth0', 'a'.repeat(10_000), 'eth0:1', 'eth/0', '../../etc', [], [[]], {}, { a: 1 }, ['x'], [null]];
