@@ -1,12 +1,13 @@
 // npm run bench -- <name> [options]: each benchmark builds its own lab and prints a table.
 
+import { campaignBench } from './campaign.js';
 import { detectionSimBench } from './detectionSim.js';
 import { failoverBench } from './failover.js';
 import { probeCostBench, rttAccuracyBench } from './peers.js';
 import { profileBench } from './profile.js';
 import { scaleBench } from './scale.js';
 
-const benches: Record<string, (args: string[]) => Promise<string>> = { failover: failoverBench, 'detection-sim': detectionSimBench, 'probe-cost': probeCostBench, 'rtt-accuracy': rttAccuracyBench, scale: scaleBench, profile: profileBench };
+const benches: Record<string, (args: string[]) => Promise<string>> = { failover: failoverBench, 'detection-sim': detectionSimBench, 'probe-cost': probeCostBench, 'rtt-accuracy': rttAccuracyBench, scale: scaleBench, profile: profileBench, campaign: campaignBench };
 
 const [name, ...args] = process.argv.slice(2);
 const bench = name ? benches[name] : undefined;

@@ -323,6 +323,23 @@ export class Lab implements SyncTeardown {
     await ipBatch(p.switchNs, [`link set ${p.port} master ${BRIDGE}`], `lab.reattach("${host}", "${nic}")`);
   }
 
+  /** The NIC disappears from the host (its veth pair is deleted: a hot-unplug). */
+  async removeNic(host: string, nic: string): Promise<void> {
+    this.port(host, nic);
+    await ipBatch(this.ns(host), [`link del ${nic}`], `lab.removeNic("${host}", "${nic}")`);
+  }
+
+  /** Plug a removed NIC back: same name, MAC and addresses as the spec, on the same switch port. */
+  async recreateNic(host: string, nic: string): Promise<void> {
+    const p = this.port(host, nic);
+    const spec = this.spec.hosts.find((h) => h.name === host)!.nics.find((n) => n.name === nic)!;
+    const what = `lab.recreateNic("${host}", "${nic}")`;
+    const addresses = (spec.addresses ?? []).map((cidr) => (cidr.includes(':') ? `addr add ${cidr} dev ${nic}` : `addr add ${cidr} brd + dev ${nic}`));
+    await ipBatch(this.ns(host), [`link add ${nic}${spec.mac ? ` address ${spec.mac}` : ''} type veth peer name ${p.port} netns ${p.switchNs}`, ...addresses], what);
+    await ipBatch(p.switchNs, [`link set ${p.port} master ${BRIDGE} up`], what);
+    await ipBatch(this.ns(host), [`link set ${nic} up`], what);
+  }
+
   /**
    * Random frame loss on the switch port (nftables bridge family, numgen random, 0.01 %
    * resolution). With 'both', each direction independently loses `percent`. 0 removes it.

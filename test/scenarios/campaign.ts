@@ -1,0 +1,250 @@
+// A randomized, seeded fault campaign against the real ipmpd in a seed-A lab
+// (issue 8). Each step injects one fault or heals one: link flaps, silent cuts,
+// loss bursts, the probe target going deaf, NIC removal and re-creation, and
+// kill -9 of ipmpd right after a failover starts, then a restart.
+//
+// Checked throughout:
+// - after every step, within a bound, each data address is on exactly one NIC,
+//   a healthy one whenever one exists (healthy = present, carrier, on the switch,
+//   target answering); on none only when no NIC exists at all
+// - never on two NICs for longer than the instant of a move (sampled every ~30 ms;
+//   the window after a kill -9 is the restart's to clean up)
+// - after a restart, ipmpd converges within FDT of its `started` line
+//
+// The same seed replays the same steps: `IPMPD_CAMPAIGN_SEED=... npm test`, or
+// `npm run bench -- campaign --seed N --steps 1000`.
+
+import { Lab } from '../lab/lab.js';
+import { twoNicGroup } from '../lab/topologies.js';
+import { below, pick, rng, type Rng } from '../rng.js';
+import { IpmpdProcess, twoNicYaml } from './ipmpd.js';
+
+const NICS = ['eth0', 'eth1'] as const;
+type Nic = (typeof NICS)[number];
+const DATA = ['198.18.11.5', '2001:db8:11::5'];
+const TARGET_HOST = 'router';
+
+export interface CampaignOptions {
+  seed: number;
+  steps: number;
+  fdtMs: number;
+  /** progress lines (one per step) */
+  log?: (line: string) => void;
+}
+
+export interface CampaignReport {
+  seed: number;
+  steps: number;
+  counts: Record<string, number>;
+  violations: string[];
+  /** ms from each step's end until the addresses were where they must be */
+  settleMs: number[];
+  /** ms from each restarted ipmpd's `started` line until converged */
+  restartConvergeMs: number[];
+  /** longest time an address was seen on two NICs outside a restart window */
+  longestDoubleMs: number;
+}
+
+interface NicState {
+  present: boolean;
+  carrier: boolean;
+  attached: boolean;
+}
+
+type Holders = Map<string, string[]>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function holdersNow(lab: Lab): Promise<Holders> {
+  const all = await lab.addresses('ipmp');
+  return new Map(DATA.map((d) => [d, all.filter((a) => a.cidr.split('/')[0] === d).map((a) => a.dev).sort()]));
+}
+
+const describeHolders = (h: Holders) => [...h].map(([a, devs]) => `${a}@${devs.join('+') || 'nowhere'}`).join(' ');
+
+export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport> {
+  const r: Rng = rng(opts.seed);
+  const fdt = opts.fdtMs;
+  const nic: Record<Nic, NicState> = { eth0: { present: true, carrier: true, attached: true }, eth1: { present: true, carrier: true, attached: true } };
+  let targetDeaf = false;
+  const report: CampaignReport = { seed: opts.seed, steps: 0, counts: {}, violations: [], settleMs: [], restartConvergeMs: [], longestDoubleMs: 0 };
+  const healthy = (n: Nic) => nic[n].present && nic[n].carrier && nic[n].attached && !targetDeaf;
+
+  const lab = await Lab.create(twoNicGroup());
+  const start = (dir?: string) => IpmpdProcess.start(lab, 'ipmp', twoNicYaml({ fdt: `${fdt}ms`, data6: '2001:db8:11::5/64' }), { logLevel: 'info', ...(dir ? { dir } : {}) });
+  let ipmpd = start();
+  let sampling = true;
+  let restartWindowUntil = 0; // doubles before this instant belong to a kill -9's aftermath
+  const sampler = (async () => {
+    const since = new Map<string, number>();
+    while (sampling) {
+      const t = Date.now();
+      const h = await holdersNow(lab).catch(() => undefined);
+      if (h) {
+        for (const [a, devs] of h) {
+          if (devs.length < 2 || t < restartWindowUntil) {
+            since.delete(a);
+            continue;
+          }
+          const first = since.get(a) ?? t;
+          since.set(a, first);
+          report.longestDoubleMs = Math.max(report.longestDoubleMs, t - first);
+          if (t - first > 500) {
+            report.violations.push(`step ${report.steps}: ${a} on ${devs.join(' and ')} for over 500 ms`);
+            since.set(a, Infinity); // report an episode once
+          }
+        }
+      }
+      await sleep(30);
+    }
+  })();
+
+  /** Poll until every data address is where it must be; a violation if not within `boundMs`. */
+  const settle = async (what: string, boundMs: number): Promise<number | undefined> => {
+    const t0 = Date.now();
+    let last: Holders = new Map();
+    for (;;) {
+      last = await holdersNow(lab);
+      const present = NICS.filter((n) => nic[n].present);
+      const good = NICS.filter(healthy);
+      const ok = [...last.values()].every((devs) => {
+        if (present.length === 0) return devs.length === 0;
+        if (devs.length !== 1) return false;
+        return good.length === 0 || good.includes(devs[0] as Nic);
+      });
+      if (ok) return Date.now() - t0;
+      if (Date.now() - t0 > boundMs) {
+        const state = NICS.map((n) => `${n}:${nic[n].present ? '' : 'removed,'}${nic[n].carrier ? '' : 'no-carrier,'}${nic[n].attached ? '' : 'detached,'}${healthy(n) ? 'healthy' : 'unhealthy'}`).join(' ');
+        report.violations.push(`step ${report.steps} (${what}): after ${boundMs} ms ${describeHolders(last)}; ${state}${targetDeaf ? ' target-deaf' : ''}`);
+        return undefined;
+      }
+      await sleep(50);
+    }
+  };
+
+  // detection within FDT, repair after ten answered probes (~1.43 FDT), an FDT of quiet after
+  // a link comes back: the bound is generous, what matters is that it always converges
+  const bound = 4 * fdt + 3000;
+
+  try {
+    await ipmpd.waitFor('first placement', (l) => l.event === 'address_moved', 15_000);
+    await lab.exec('ipmp', ['ip', 'route', 'add', 'default', 'via', '198.18.11.1']);
+    await settle('start', bound);
+
+    const actions = ['flap', 'silent', 'loss', 'target', 'remove', 'kill', 'heal'] as const;
+    // every kind of fault early (a seeded shuffle), then any
+    const firstRound = [...actions].sort(() => r() - 0.5);
+    for (let step = 1; step <= opts.steps; step++) {
+      report.steps = step;
+      // mostly hit the NIC holding the address: that is what makes ipmpd move it
+      const holder = (await holdersNow(lab)).get(DATA[0]!)?.[0] as Nic | undefined;
+      const n = holder && r() < 0.7 ? holder : pick(r, NICS);
+      const action = firstRound[step - 1] ?? pick(r, actions);
+      let what: string = action;
+      switch (action) {
+        case 'flap': {
+          if (!nic[n].present || !nic[n].carrier) break;
+          const down = below(r, 2 * fdt);
+          await lab.cutCarrier('ipmp', n);
+          await sleep(down);
+          await lab.restoreCarrier('ipmp', n);
+          what = `flap ${n} ${down} ms`;
+          break;
+        }
+        case 'silent':
+          if (!nic[n].present) break;
+          if (nic[n].attached) await lab.silentCut('ipmp', n);
+          else await lab.reattach('ipmp', n);
+          nic[n].attached = !nic[n].attached;
+          what = `${nic[n].attached ? 'reattach' : 'silent cut'} ${n}`;
+          break;
+        case 'loss': {
+          if (!nic[n].present) break;
+          const percent = pick(r, [10, 30, 60, 100]);
+          const ms = Math.round((0.2 + 1.8 * r()) * fdt);
+          await lab.setLoss('ipmp', n, percent);
+          await sleep(ms);
+          await lab.setLoss('ipmp', n, 0);
+          what = `loss ${percent}% on ${n} for ${ms} ms`;
+          break;
+        }
+        case 'target':
+          if (targetDeaf) await lab.unsilenceHost(TARGET_HOST);
+          else await lab.silenceHost(TARGET_HOST);
+          targetDeaf = !targetDeaf;
+          what = targetDeaf ? 'target deaf' : 'target answers';
+          break;
+        case 'remove':
+          if (nic[n].present) {
+            await lab.removeNic('ipmp', n);
+            nic[n] = { present: false, carrier: true, attached: true };
+            what = `remove ${n}`;
+          } else {
+            await lab.recreateNic('ipmp', n);
+            nic[n] = { present: true, carrier: true, attached: true };
+            what = `re-create ${n}`;
+          }
+          break;
+        case 'kill': {
+          // start a failover (carrier loss on the holder), kill -9 inside it, restart
+          const victim = holder && nic[holder].carrier ? holder : n;
+          const delay = below(r, 40);
+          if (nic[victim].present && nic[victim].carrier) {
+            await lab.cutCarrier('ipmp', victim);
+            nic[victim].carrier = false;
+          }
+          await sleep(delay);
+          restartWindowUntil = Infinity;
+          await ipmpd.stop('SIGKILL');
+          const dir = ipmpd.dir;
+          ipmpd = start(dir);
+          const started = await ipmpd.waitFor('restart', (l) => l.event === 'started', 15_000);
+          const settleFrom = Date.now();
+          const converged = await settle(`restart after kill -9 ${delay} ms into a failover of ${victim}`, bound);
+          restartWindowUntil = 0;
+          if (converged !== undefined) {
+            const sinceStarted = Math.max(0, settleFrom + converged - started.at);
+            report.restartConvergeMs.push(sinceStarted);
+            if (sinceStarted > fdt) report.violations.push(`step ${step}: converged ${sinceStarted} ms after restart (FDT ${fdt} ms)`);
+          }
+          what = `kill -9 ${delay} ms after cutting ${victim}'s carrier, restart`;
+          break;
+        }
+        case 'heal': {
+          for (const m of NICS) {
+            if (!nic[m].present) await lab.recreateNic('ipmp', m);
+            else {
+              if (!nic[m].carrier) await lab.restoreCarrier('ipmp', m);
+              if (!nic[m].attached) await lab.reattach('ipmp', m);
+            }
+            nic[m] = { present: true, carrier: true, attached: true };
+          }
+          if (targetDeaf) await lab.unsilenceHost(TARGET_HOST);
+          targetDeaf = false;
+          what = 'heal everything';
+          break;
+        }
+      }
+      // a carrier cut by 'kill' stays cut: restore it on the next flap of that NIC
+      if (action === 'flap' && nic[n].present && !nic[n].carrier) {
+        await lab.restoreCarrier('ipmp', n);
+        nic[n].carrier = true;
+      }
+      report.counts[action] = (report.counts[action] ?? 0) + 1;
+      const ms = await settle(what, bound);
+      if (ms !== undefined) report.settleMs.push(ms);
+      // and it stays settled: nothing changed, so nothing may move to a worse place
+      if (ms !== undefined) {
+        await sleep(below(r, fdt));
+        await settle(`${what}, held`, 0);
+      }
+      opts.log?.(`step ${step}/${opts.steps}: ${what}: ${ms === undefined ? 'VIOLATION' : `settled in ${ms} ms`}`);
+    }
+  } finally {
+    sampling = false;
+    await sampler;
+    await ipmpd.stop();
+    await lab.destroy();
+  }
+  return report;
+}
