@@ -6,8 +6,9 @@ import { failoverBench } from './failover.js';
 import { probeCostBench, rttAccuracyBench } from './peers.js';
 import { profileBench } from './profile.js';
 import { scaleBench } from './scale.js';
+import { soakBench } from './soak.js';
 
-const benches: Record<string, (args: string[]) => Promise<string>> = { failover: failoverBench, 'detection-sim': detectionSimBench, 'probe-cost': probeCostBench, 'rtt-accuracy': rttAccuracyBench, scale: scaleBench, profile: profileBench, campaign: campaignBench };
+const benches: Record<string, (args: string[]) => Promise<string>> = { failover: failoverBench, 'detection-sim': detectionSimBench, 'probe-cost': probeCostBench, 'rtt-accuracy': rttAccuracyBench, scale: scaleBench, profile: profileBench, campaign: campaignBench, soak: soakBench };
 
 const [name, ...args] = process.argv.slice(2);
 const bench = name ? benches[name] : undefined;

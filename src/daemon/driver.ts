@@ -17,6 +17,8 @@ const ACTIONS = new Set<EngineOutput['kind']>(['send_probe', 'move_address', 're
 
 export class EngineDriver {
   private timer: NodeJS.Timeout | undefined;
+  /** the deadline the pending timer is for: unchanged deadlines keep their timer */
+  private armedFor = Number.NaN;
   private stopped = false;
 
   constructor(
@@ -50,17 +52,21 @@ export class EngineDriver {
 
   private reschedule(): void {
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
     const deadline = this.engine.nextDeadline();
+    if (deadline === this.armedFor && this.timer) return; // most replies leave the next deadline as it was
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedFor = deadline;
     if (!Number.isFinite(deadline)) return;
-    const delay = Math.max(0, deadline - monotonicMs());
-    this.timer = setTimeout(
-      () =>
-        this.input((now) => {
-          this.sinks.lateness?.(now - deadline);
-          this.engine.advance(now);
-        }),
-      Math.min(delay, 2 ** 31 - 1),
-    );
+    // Timers have whole-millisecond resolution: rounding the delay down would wake us
+    // just before the deadline, to do nothing but sleep again (a wasted wake-up per probe).
+    const delay = Math.ceil(Math.max(0, deadline - monotonicMs()));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.input((now) => {
+        this.sinks.lateness?.(now - deadline);
+        this.engine.advance(now);
+      });
+    }, Math.min(delay, 2 ** 31 - 1));
   }
 }

@@ -65,6 +65,15 @@ export function restampEchoRequest(family: Family, packet: Buffer, offset: numbe
   packet.writeUInt16BE(internetChecksum(packet, offset, offset + ECHO_LENGTH), offset + 2);
 }
 
+/**
+ * Ready a prebuilt echo request for its next send: sequence number, send time,
+ * checksum. The identifier, probe type and nonce stay as encoded.
+ */
+export function refillEchoRequest(family: Family, packet: Buffer, offset: number, seq: number, sentAtNs: bigint): void {
+  packet.writeUInt16BE(seq & 0xffff, offset + 6);
+  restampEchoRequest(family, packet, offset, sentAtNs);
+}
+
 /** Parse what a raw socket delivered: IPv4 with its IP header, IPv6 without. */
 export function parseEchoReply(family: Family, packet: Buffer): ParsedReply {
   let icmp = packet;
@@ -90,7 +99,7 @@ export function parseEchoReply(family: Family, packet: Buffer): ParsedReply {
     seq: icmp.readUInt16BE(6),
     sentAtNs: icmp.readBigUInt64BE(8),
     kind,
-    nonce: Buffer.from(icmp.subarray(20, 28)),
+    nonce: icmp.subarray(20, 28), // a view into the packet: compare it before the buffer is reused
     ttl,
   };
 }

@@ -11,7 +11,7 @@ import type { ProbeKind, ProbeReply } from '../../core/types.js';
 import { nsToMs } from '../../daemon/clock.js';
 import type { IgnoredReason } from '../../metrics/eventMetrics.js';
 import { bindToDevice, ICMP6_FILTER, ICMP_FILTER, IP_HDRINCL, IPPROTO_ICMPV6, IPPROTO_IP, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP, SO_RCVBUF, SOL_RAW, SOL_SOCKET } from '../socketOptions.js';
-import { encodeEchoRequest, ipv4Header, parseEchoReply, probeIdentifier, restampEchoRequest } from './packet.js';
+import { encodeEchoRequest, ipv4Header, parseEchoReply, probeIdentifier, refillEchoRequest } from './packet.js';
 
 
 export interface ProbeRequest {
@@ -29,7 +29,20 @@ interface Endpoint {
   nonce: Buffer;
   ifname: string;
   family: Family;
+  /** a built probe per target, refilled for each send (no allocation per probe) */
+  templates: Map<string, ProbeTemplate>;
 }
+
+interface ProbeTemplate {
+  source: string;
+  kind: ProbeKind;
+  packet: Buffer;
+  icmpOffset: number;
+  address: string;
+}
+
+/** Targets come and go (multicast discovery, route changes): rebuild rather than grow without bound. */
+const MAX_TEMPLATES = 64;
 
 export class IcmpProber {
   private readonly endpoints = new Map<string, Endpoint>();
@@ -74,7 +87,7 @@ export class IcmpProber {
       socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 1);
       socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
     }
-    const ep: Endpoint = { socket, id: probeIdentifier(process.pid, ifindex), nonce: randomBytes(8), ifname, family };
+    const ep: Endpoint = { socket, id: probeIdentifier(process.pid, ifindex), nonce: randomBytes(8), ifname, family, templates: new Map() };
     socket.on('message', (buffer: Buffer, source: string) => this.receive(ep, buffer, source));
     socket.on('error', () => this.endpoints.delete(key)); // raw-socket closes it; reopened on next open()
     this.endpoints.set(key, ep);
@@ -95,31 +108,43 @@ export class IcmpProber {
   send(p: ProbeRequest): boolean {
     const ep = this.endpoints.get(`${p.ifname}/${p.family}`);
     if (!ep) return false;
-    const multicast = p.kind === 'multi';
-    const echo = encodeEchoRequest(p.family, { id: ep.id, seq: p.seq, sentAtNs: 0n, kind: p.kind, nonce: ep.nonce });
-    // in.mpathd sends with TTL 1; ipmpd keeps 1 for all-hosts discovery (link-local by nature)
-    // and uses 64 for unicast so a target behind a router on the same wire still answers
-    const packet = p.family === 4 ? Buffer.concat([ipv4Header(p.source, p.target, multicast ? 1 : 64, echo.length), echo]) : echo;
-    const icmpOffset = packet.length - echo.length;
-    const address = p.family === 6 && (p.target.startsWith('fe80:') || p.target.startsWith('ff02:')) ? `${p.target}%${p.ifname}` : p.target;
-    // the RTT starts right before sendto(), as ping's does
-    const stamp = () => restampEchoRequest(p.family, packet, icmpOffset, process.hrtime.bigint());
+    const t = this.template(ep, p);
     const sendNow = ep.socket.wrap?.send;
     if (sendNow) {
-      // Straight to sendto(): raw-socket's send() would wait for a writable event,
-      // costing two more loop turns and four epoll_ctl calls per probe, and delaying the packet.
-      stamp();
+      // Straight to sendto(), which copies the packet at once (so the template can be
+      // reused): raw-socket's send() would wait for a writable event, costing two more
+      // loop turns and four epoll_ctl calls per probe, and delaying the packet.
+      // The RTT starts right before sendto(), as ping's does.
+      refillEchoRequest(p.family, t.packet, t.icmpOffset, p.seq, process.hrtime.bigint());
       try {
-        sendNow.call(ep.socket.wrap, packet, 0, packet.length, address, () => undefined);
+        sendNow.call(ep.socket.wrap, t.packet, 0, t.packet.length, t.address, () => undefined);
       } catch (err) {
         queueMicrotask(() => this.sendErrorHandler(p, err as Error));
       }
       return true;
     }
-    ep.socket.send(packet, 0, packet.length, address, stamp, (err: Error | null) => {
+    // raw-socket queues the buffer until the socket is writable: give it its own copy
+    const packet = Buffer.from(t.packet);
+    const stamp = () => refillEchoRequest(p.family, packet, t.icmpOffset, p.seq, process.hrtime.bigint());
+    ep.socket.send(packet, 0, packet.length, t.address, stamp, (err: Error | null) => {
       if (err) this.sendErrorHandler(p, err);
     });
     return true;
+  }
+
+  private template(ep: Endpoint, p: ProbeRequest): ProbeTemplate {
+    const cached = ep.templates.get(p.target);
+    if (cached && cached.source === p.source && cached.kind === p.kind) return cached;
+    const multicast = p.kind === 'multi';
+    const echo = encodeEchoRequest(p.family, { id: ep.id, seq: 0, sentAtNs: 0n, kind: p.kind, nonce: ep.nonce });
+    // in.mpathd sends with TTL 1; ipmpd keeps 1 for all-hosts discovery (link-local by nature)
+    // and uses 64 for unicast so a target behind a router on the same wire still answers
+    const packet = p.family === 4 ? Buffer.concat([ipv4Header(p.source, p.target, multicast ? 1 : 64, echo.length), echo]) : echo;
+    const address = p.family === 6 && (p.target.startsWith('fe80:') || p.target.startsWith('ff02:')) ? `${p.target}%${p.ifname}` : p.target;
+    const t: ProbeTemplate = { source: p.source, kind: p.kind, packet, icmpOffset: packet.length - echo.length, address };
+    if (ep.templates.size >= MAX_TEMPLATES) ep.templates.clear();
+    ep.templates.set(p.target, t);
+    return t;
   }
 
   private receive(ep: Endpoint, buffer: Buffer, source: string): void {
