@@ -4,6 +4,11 @@
       "target_name": "garp",
       "sources": ["native/garp.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
+    },
+    {
+      "target_name": "rxstamp",
+      "sources": ["native/rxstamp.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]
 }

@@ -73,7 +73,8 @@ export async function scaleBench(args: string[]): Promise<string> {
     const rss = rssBytes(pid);
     // scrapes, one after another on one keep-alive connection, timed by curl
     const url = `http://127.0.0.1:${ipmpd.port}/metrics`;
-    const curl = await lab.exec('ipmp', ['curl', '-s', '-o', '/dev/null', '-w', '%{time_total}\\n', ...Array<string>(scrapes).fill(url)], { timeoutMs: 120_000 });
+    // (-o applies to one URL only: each needs its own)
+    const curl = await lab.exec('ipmp', ['curl', '-s', '-w', '%{time_total}\\n', ...Array.from({ length: scrapes }, () => ['-o', '/dev/null', url]).flat()], { timeoutMs: 120_000 });
     const scrapeMs = curl.stdout.trim().split('\n').map((s) => Number(s) * 1000);
     const after = await ipmpd.http('/metrics');
     const series = after.body.split('\n').filter((l) => l && !l.startsWith('#')).length;

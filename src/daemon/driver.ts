@@ -43,11 +43,16 @@ export class EngineDriver {
   }
 
   private flush(): void {
+    const probes: EngineAction[] = [];
     for (const o of this.engine.takeOutputs()) {
-      if (ACTIONS.has(o.kind)) this.sinks.action(o as EngineAction);
+      if (o.kind === 'send_probe') probes.push(o);
+      else if (ACTIONS.has(o.kind)) this.sinks.action(o as EngineAction);
       else this.sinks.event(o as EngineEvent);
     }
     this.reschedule();
+    // Probes go last: a probe's RTT clock starts at sendto(), and any work left between
+    // the send and the event loop's next poll would be read as network delay.
+    for (const p of probes) this.sinks.action(p);
   }
 
   private reschedule(): void {

@@ -50,4 +50,11 @@ test("the Dockerfile's entrypoint is the built CLI, and runs here with the same 
   assert.match(text, /HEALTHCHECK .*127\.0\.0\.1:9740\/-\/healthy/);
   assert.match(text, /^USER node$/m);
   assert.match(text, /setcap cap_net_raw,cap_net_admin\+ep/);
+  // npm ci runs node-gyp on binding.gyp: it and native/ must be in the image before it
+  const npmCi = text.indexOf('RUN npm ci');
+  assert.ok(text.indexOf('binding.gyp') >= 0 && text.indexOf('binding.gyp') < npmCi && text.indexOf('COPY native') < npmCi, 'binding.gyp and native/ copied before npm ci');
+  // and every addon binding.gyp builds reaches the runtime stage
+  const targets = [...readFileSync(`${ROOT}binding.gyp`, 'utf8').matchAll(/"target_name": "([^"]+)"/g)].map((m) => m[1]!);
+  assert.ok(targets.length >= 2);
+  for (const t of targets) assert.match(text, new RegExp(`build/Release/${t}\\.node`), `${t}.node is not copied to the runtime image`);
 });

@@ -12,6 +12,7 @@ import { nsToMs } from '../../daemon/clock.js';
 import type { IgnoredReason } from '../../metrics/eventMetrics.js';
 import { bindToDevice, ICMP6_FILTER, ICMP_FILTER, IP_HDRINCL, IPPROTO_ICMPV6, IPPROTO_IP, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP, SO_RCVBUF, SOL_RAW, SOL_SOCKET } from '../socketOptions.js';
 import { encodeEchoRequest, ipv4Header, parseEchoReply, probeIdentifier, refillEchoRequest } from './packet.js';
+import { enableReceiveStamps, kernelArrivalMs, socketFds } from './rxStamp.js';
 
 
 export interface ProbeRequest {
@@ -31,6 +32,8 @@ interface Endpoint {
   family: Family;
   /** a built probe per target, refilled for each send (no allocation per probe) */
   templates: Map<string, ProbeTemplate>;
+  /** the socket's fd when the kernel stamps its arrivals (see rxStamp.ts) */
+  stampFd: number | undefined;
 }
 
 interface ProbeTemplate {
@@ -65,6 +68,7 @@ export class IcmpProber {
     const key = `${ifname}/${family}`;
     if (this.endpoints.has(key)) return;
     let socket: RawSocket;
+    const socketsBefore = socketFds();
     try {
       socket = raw.createSocket({ addressFamily: family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6, protocol: family === 4 ? raw.Protocol.ICMP : raw.Protocol.ICMPv6, bufferSize: 2048 });
     } catch (err) {
@@ -87,7 +91,7 @@ export class IcmpProber {
       socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 1);
       socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
     }
-    const ep: Endpoint = { socket, id: probeIdentifier(process.pid, ifindex), nonce: randomBytes(8), ifname, family, templates: new Map() };
+    const ep: Endpoint = { socket, id: probeIdentifier(process.pid, ifindex), nonce: randomBytes(8), ifname, family, templates: new Map(), stampFd: enableReceiveStamps(socketsBefore) };
     socket.on('message', (buffer: Buffer, source: string) => this.receive(ep, buffer, source));
     socket.on('error', () => this.endpoints.delete(key)); // raw-socket closes it; reopened on next open()
     this.endpoints.set(key, ep);
@@ -158,14 +162,16 @@ export class IcmpProber {
       this.ignoredHandler('foreign_identifier');
       return;
     }
+    const sentAt = nsToMs(parsed.sentAtNs);
+    const seenAt = nsToMs(receivedAtNs);
     this.replyHandler({
       ifname: ep.ifname,
       family: ep.family,
       source: source.split('%')[0]!,
       seq: parsed.seq,
       kind: parsed.kind,
-      sentAt: nsToMs(parsed.sentAtNs),
-      receivedAt: nsToMs(receivedAtNs),
+      sentAt,
+      receivedAt: (ep.stampFd !== undefined ? kernelArrivalMs(ep.stampFd, sentAt, seenAt) : undefined) ?? seenAt,
     });
   }
 }
