@@ -6,9 +6,10 @@ import { failoverBench } from './failover.js';
 import { probeCostBench, rttAccuracyBench } from './peers.js';
 import { profileBench } from './profile.js';
 import { scaleBench } from './scale.js';
+import { scrapeBench } from './scrape.js';
 import { soakBench } from './soak.js';
 
-const benches: Record<string, (args: string[]) => Promise<string>> = { failover: failoverBench, 'detection-sim': detectionSimBench, 'probe-cost': probeCostBench, 'rtt-accuracy': rttAccuracyBench, scale: scaleBench, profile: profileBench, campaign: campaignBench, soak: soakBench };
+const benches: Record<string, (args: string[]) => Promise<string>> = { failover: failoverBench, 'detection-sim': detectionSimBench, 'probe-cost': probeCostBench, 'rtt-accuracy': rttAccuracyBench, scale: scaleBench, profile: profileBench, campaign: campaignBench, soak: soakBench, scrape: scrapeBench };
 
 const [name, ...args] = process.argv.slice(2);
 const bench = name ? benches[name] : undefined;

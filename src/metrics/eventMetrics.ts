@@ -3,6 +3,7 @@
 
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { EngineOutput } from '../core/types.js';
+import { TextHistogram } from './textHistogram.js';
 
 /** 50 µs doubling to ~26 s: resolves both LAN and WAN round trips (as smokeping_prober). */
 export const RTT_BUCKETS = Array.from({ length: 20 }, (_, i) => 0.00005 * 2 ** i);
@@ -16,7 +17,8 @@ export type IgnoredReason = (typeof IGNORED_REASONS)[number];
 export type FailoverStage = 'address_add' | 'address_del' | 'route' | 'arp' | 'na';
 
 export class EventMetrics {
-  readonly rtt: Histogram<'group' | 'device' | 'target'>;
+  /** rendered by the exporter after the registry's text (see textHistogram.ts for why) */
+  readonly rtt: TextHistogram<'group' | 'device' | 'target'>;
   private readonly failovers: Counter<'group' | 'reason'>;
   private readonly failoverErrors: Counter<'group' | 'stage'>;
   private readonly failoverDuration: Histogram<'group'>;
@@ -30,7 +32,7 @@ export class EventMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.rtt = new Histogram({ name: 'ipmp_probe_rtt_seconds', help: 'Round-trip time of answered probes.', labelNames: ['group', 'device', 'target'], buckets: RTT_BUCKETS, registers });
+    this.rtt = new TextHistogram('ipmp_probe_rtt_seconds', 'Round-trip time of answered probes.', ['group', 'device', 'target'], RTT_BUCKETS);
     this.failovers = new Counter({ name: 'ipmp_failovers_total', help: 'Data address moves, by cause.', labelNames: ['group', 'reason'], registers });
     this.failoverErrors = new Counter({ name: 'ipmp_failover_errors_total', help: 'Failover steps that failed, by stage.', labelNames: ['group', 'stage'], registers });
     this.failoverDuration = new Histogram({ name: 'ipmp_failover_duration_seconds', help: 'From the decision to move to the address moved and the first announcement sent.', labelNames: ['group'], buckets: FAILOVER_BUCKETS, registers });

@@ -4,7 +4,7 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { EngineSnapshot } from '../core/snapshot.js';
 import { EventMetrics } from './eventMetrics.js';
-import { registerStateMetrics, type ToUnixSeconds } from './stateMetrics.js';
+import { registerStateMetrics, StateFamilies, type ToUnixSeconds } from './stateMetrics.js';
 
 export interface BuildInfo {
   version: string;
@@ -14,7 +14,8 @@ export interface BuildInfo {
 export class Exporter {
   readonly registry = new Registry();
   readonly events: EventMetrics;
-  private pinned: EngineSnapshot | undefined;
+  /** the engine-state families, rendered from one snapshot per scrape */
+  private readonly state = new StateFamilies();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -34,7 +35,7 @@ export class Exporter {
       1,
     );
     this.events = new EventMetrics(this.registry);
-    registerStateMetrics(this.registry, () => this.pinned ?? this.snapshot(), toUnixSeconds);
+    registerStateMetrics(this.state, toUnixSeconds);
   }
 
   get contentType(): string {
@@ -44,12 +45,8 @@ export class Exporter {
   /** One engine snapshot for the whole scrape, so all series agree; concurrent scrapes take turns. */
   scrape(): Promise<string> {
     const run = async (): Promise<string> => {
-      this.pinned = this.snapshot();
-      try {
-        return await this.registry.metrics();
-      } finally {
-        this.pinned = undefined;
-      }
+      const snapshot = this.snapshot();
+      return (await this.registry.metrics()) + this.state.render(snapshot) + this.events.rtt.render();
     };
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
