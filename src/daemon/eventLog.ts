@@ -54,6 +54,8 @@ export function logEvent(log: Logger, e: EngineEvent): void {
     case 'probe_acked':
     case 'probe_lost':
     case 'reply_ignored':
-      return log.debug({ event: e.kind, ...e });
+      // one per probe: skip building the object when nobody reads debug
+      if (log.isLevelEnabled('debug')) log.debug({ event: e.kind, ...e });
+      return;
   }
 }

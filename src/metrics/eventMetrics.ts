@@ -26,7 +26,8 @@ export class EventMetrics {
   private readonly garp: Counter<'group' | 'device'>;
   private readonly na: Counter<'group' | 'device'>;
   private readonly ignored: Counter<'reason'>;
-  private readonly lateness: Histogram;
+  /** observed at every scheduler wake-up: rendered by the exporter, like rtt */
+  readonly lateness: TextHistogram<never>;
   private readonly reloadOk: Gauge;
   private readonly reloadTimestamp: Gauge;
 
@@ -40,7 +41,8 @@ export class EventMetrics {
     this.garp = new Counter({ name: 'ipmp_gratuitous_arp_sent_total', help: 'Gratuitous ARP packets actually sent.', labelNames: ['group', 'device'], registers });
     this.na = new Counter({ name: 'ipmp_unsolicited_na_sent_total', help: 'Unsolicited neighbour advertisements actually sent.', labelNames: ['group', 'device'], registers });
     this.ignored = new Counter({ name: 'ipmp_probe_ignored_packets_total', help: 'ICMP packets received and ignored, by why.', labelNames: ['reason'], registers });
-    this.lateness = new Histogram({ name: 'ipmp_scheduler_lateness_seconds', help: 'How late the probe scheduler woke after its deadline (event-loop delay as probing sees it).', buckets: LATENESS_BUCKETS, registers });
+    this.lateness = new TextHistogram('ipmp_scheduler_lateness_seconds', 'How late the probe scheduler woke after its deadline (event-loop delay as probing sees it).', [], LATENESS_BUCKETS);
+    this.lateness.zero({});
     this.reloadOk = new Gauge({ name: 'ipmp_config_last_reload_successful', help: 'Whether the last configuration load succeeded.', registers });
     this.reloadTimestamp = new Gauge({ name: 'ipmp_config_last_reload_success_timestamp_seconds', help: 'When the configuration was last loaded successfully (Unix time).', registers });
     for (const reason of IGNORED_REASONS) this.ignored.inc({ reason }, 0);
@@ -65,7 +67,7 @@ export class EventMetrics {
   }
 
   timerLateness(seconds: number): void {
-    this.lateness.observe(Math.max(0, seconds));
+    this.lateness.observe({}, Math.max(0, seconds));
   }
 
   ignoredPacket(reason: IgnoredReason): void {

@@ -46,7 +46,7 @@ export class Exporter {
   scrape(): Promise<string> {
     const run = async (): Promise<string> => {
       const snapshot = this.snapshot();
-      return (await this.registry.metrics()) + this.state.render(snapshot) + this.events.rtt.render();
+      return (await this.registry.metrics()) + this.state.render(snapshot) + this.events.rtt.render() + this.events.lateness.render();
     };
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);

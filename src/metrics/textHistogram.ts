@@ -57,11 +57,13 @@ export class TextHistogram<L extends string> {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const s of this.series.values()) {
       let cumulative = 0;
+      const sep = s.labelText ? ',' : '';
+      const braces = s.labelText ? `{${s.labelText}}` : '';
       for (let i = 0; i < this.leText.length; i++) {
         cumulative += s.counts[i]!;
-        lines.push(`${this.name}_bucket{${s.labelText},le="${this.leText[i]}"} ${cumulative}`);
+        lines.push(`${this.name}_bucket{${s.labelText}${sep}le="${this.leText[i]}"} ${cumulative}`);
       }
-      lines.push(`${this.name}_sum{${s.labelText}} ${s.sum}`, `${this.name}_count{${s.labelText}} ${s.count}`);
+      lines.push(`${this.name}_sum${braces} ${s.sum}`, `${this.name}_count${braces} ${s.count}`);
     }
     return `${lines.join('\n')}\n`;
   }

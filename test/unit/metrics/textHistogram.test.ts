@@ -52,3 +52,15 @@ test('StateFamilies renders gauges like prom-client, a repeated label set keeps 
   fill((l, v) => g.set(l, v));
   assert.deepEqual(canonical(families.render({ at: 0, groups: [] } as EngineSnapshot)), canonical(await registry.metrics()));
 });
+
+test('a TextHistogram without labels renders like prom-client too', async () => {
+  const registry = new Registry();
+  const buckets = [0.001, 0.01, 0.1];
+  const reference = new Histogram({ name: 'ipmp_x_seconds', help: 'h', buckets, registers: [registry] });
+  const ours = new TextHistogram<never>('ipmp_x_seconds', 'h', [], buckets);
+  for (const v of [0, 0.001, 0.005, 0.5, 0.1]) {
+    reference.observe(v);
+    ours.observe({}, v);
+  }
+  assert.deepEqual(canonical(ours.render()), canonical(await registry.metrics()));
+});
