@@ -81,7 +81,7 @@ export function checkForFailure(pi: Phyint, inst: ProbeInstance | undefined, ctx
     refreshGroupState(group, ctx);
     return;
   }
-  if (verdict.cause === 'probe' && ctx.settings.onAllTargetsLost === 'rediscover' && everyLiveMemberProbing(pi)) {
+  if (verdict.cause === 'probe' && ctx.settings.onAllTargetsLost === 'rediscover' && everyLiveMemberProbing(pi) && !anotherMemberAnsweredSince(pi, verdict.firstFailureAt, ctx)) {
     // The Sun document's topology 1.1 defect: every member lost every target at
     // once. That is the targets' failure, not the NICs': look for new targets.
     if (!group.targetsUnreachable) {
@@ -104,6 +104,15 @@ export function checkForFailure(pi: Phyint, inst: ProbeInstance | undefined, ctx
     }
   }
   refreshGroupState(group, ctx);
+}
+
+/**
+ * A member that is still answering (one not yet repaired, say, after it was unplugged
+ * and plugged back) proves the targets alive: this is no "every target lost" case,
+ * and rediscovery would throw away that member's working targets.
+ */
+function anotherMemberAnsweredSince(pi: Phyint, since: number, ctx: EngineContext): boolean {
+  return pi.group.members.some((m) => m !== pi && m.linkUp && m.present && m.instances.some((i) => (i.ring.successInfo(ctx.now, undefined, (s) => i.timeoutOf(s)).lastSuccessAt ?? -Infinity) > since));
 }
 
 /** More than one member has its link up and probes: the evidence spans interfaces. */

@@ -57,6 +57,7 @@ export class Daemon {
   private config: DaemonConfig;
   private readonly answered = new Set<string>();
   readonly probeLog = new ProbeLog(256);
+  private restoring = false;
   private http: Server | undefined;
   private admin: NetServer | undefined;
 
@@ -174,12 +175,32 @@ export class Daemon {
         this.engine.reportLinks(now, linkReports(adapters.view, this.ifnames()));
         this.engine.reportRoutes(now, routeInfos(adapters.view));
         this.engine.observeAddresses(now, addressHolders(adapters.view, this.config));
+        this.restoreTestAddresses();
       }),
     );
     adapters.probes.onReply((r) => this.driver.input((now) => this.engine.reportReply(now, r)));
     adapters.probes.onIgnored((reason) => this.exporter.events.ignoredPacket(reason));
     this.exporter.events.configLoaded(true, Date.now() / 1000);
     log.info({ event: 'started', listen: this.options.listenAddress, admin_socket: config.adminSocket, groups: config.groups.length }, 'ipmpd started');
+  }
+
+  /**
+   * A NIC that comes back (hot-plug, re-created veth, driver reload) comes back
+   * without its test address: put it back, or the NIC could never be probed again.
+   */
+  private restoreTestAddresses(): void {
+    if (this.restoring) return;
+    this.restoring = true;
+    const { adapters, log } = this.options;
+    adapters
+      .ensureTestAddresses(this.config)
+      .then((added) => {
+        for (const a of added) log.info({ event: 'test_address_added', address: a }, `added missing test address ${a}`);
+      })
+      .catch((err: Error) => log.warn({ event: 'test_address_error', error: err.message }, `could not restore a test address: ${err.message}`))
+      .finally(() => {
+        this.restoring = false;
+      });
   }
 
   /** Stop probing and serving; addresses stay where they are. */

@@ -49,7 +49,8 @@ export async function openLinuxAdapters(config: DaemonConfig): Promise<Adapters>
           }
         }
       }
-      await rtnl.refresh();
+      // only when something was added: a refresh notifies every listener, this one's caller too
+      if (added.length > 0) await rtnl.refresh();
       return added;
     },
     async reconfigure(cfg) {

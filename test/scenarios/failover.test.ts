@@ -163,4 +163,24 @@ describe('FAILBACK=no and restart', { concurrency: false }, () => {
       await lab.destroy();
     }
   });
+  test('a NIC unplugged and plugged back gets its test address again, is probed, and takes the address when the other fails', async () => {
+    const { lab, ipmpd } = await startedLab(twoNicYaml({ fdt: '1s' }));
+    try {
+      const t0 = Date.now();
+      await lab.removeNic('ipmp', 'eth1');
+      await ipmpd.waitFor('eth1 gone', (l) => l.event === 'interface_vanished' && l.interface === 'eth1' && l.at >= t0, 5000);
+      await lab.recreateNic('ipmp', 'eth1');
+      await ipmpd.waitFor('its test address restored', (l) => l.event === 'test_address_added' && String(l.address).endsWith('on eth1') && l.at >= t0, 5000);
+      await ipmpd.waitFor('eth1 answered again', (l) => l.event === 'probe_acked' && l.ifname === 'eth1' && l.at >= t0, 10_000);
+      assert.ok((await lab.addresses('ipmp', 'eth1')).some((a) => a.cidr === '198.18.11.7/24'));
+      // and it is a usable member: a silent failure of eth0 moves the address to it
+      const t1 = Date.now();
+      await lab.silentCut('ipmp', 'eth0');
+      await ipmpd.waitFor('the move to eth1', moved('eth1', t1), 10_000);
+      assert.deepEqual(await holders(lab, DATA), ['eth1']);
+    } finally {
+      await ipmpd.stop();
+      await lab.destroy();
+    }
+  });
 });

@@ -153,3 +153,24 @@ test('both links reported down in one batch: a group failure, not a move to the 
   assert.equal(sim.events('move_address', t0).length, 0);
   assert.deepEqual(sim.holderOf('198.18.11.5'), ['eth0']);
 });
+
+test('a member answering but not yet repaired proves the targets alive: no rediscovery, the address follows its repair', () => {
+  for (let seed = 1; seed <= 50; seed++) {
+    const sim = new Sim(twoNicConfig(), { seed });
+    sim.runFor(60_000);
+    // eth1 loses its link and gets it back: it answers at once, but repair takes ten answers
+    sim.setLink('eth1', false);
+    sim.runFor(2_000);
+    sim.setLink('eth1', true);
+    const t0 = sim.now;
+    sim.runUntil(sim.events('probe_acked', t0).find((e) => e.output.ifname === 'eth1')?.at ?? sim.now + 5_000);
+    assert.notEqual(sim.iface('eth1').state, 'ok', `seed ${seed}: eth1 repaired too early for this test`);
+    // now eth0's targets fall silent while eth1 keeps answering
+    const t1 = sim.now;
+    sim.rtt = (ifname) => (ifname === 'eth0' ? undefined : 0.2);
+    sim.runFor(4 * FDT);
+    assert.equal(sim.events('targets_unreachable', t1).length, 0, `seed ${seed}: eth1's answers were taken for every target lost`);
+    assert.equal(sim.iface('eth1').state, 'ok', `seed ${seed}: eth1 never repaired`);
+    assert.deepEqual(sim.holderOf('198.18.11.5'), ['eth1'], `seed ${seed}`);
+  }
+});
