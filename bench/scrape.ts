@@ -34,7 +34,7 @@ export async function scrapeBench(args: string[]): Promise<string> {
   const times: number[] = [];
   for (let i = 0; i < scrapes; i++) {
     const t0 = process.hrtime.bigint();
-    body = await exporter.scrape();
+    body = (await exporter.scrape()).toString();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   const s = summary(times.slice(Math.min(20, scrapes / 2))); // after JIT warm-up

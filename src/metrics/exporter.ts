@@ -43,10 +43,11 @@ export class Exporter {
   }
 
   /** One engine snapshot for the whole scrape, so all series agree; concurrent scrapes take turns. */
-  scrape(): Promise<string> {
-    const run = async (): Promise<string> => {
+  scrape(): Promise<Buffer> {
+    const run = async (): Promise<Buffer> => {
       const snapshot = this.snapshot();
-      return (await this.registry.metrics()) + this.state.render(snapshot) + this.events.rtt.render() + this.events.lateness.render();
+      const head = (await this.registry.metrics()) + this.state.render(snapshot);
+      return Buffer.concat([Buffer.from(head), this.events.rtt.render(), this.events.lateness.render()]);
     };
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);

@@ -52,19 +52,47 @@ export class TextHistogram<L extends string> {
     this.series.delete(this.labelNames.map((n) => labels[n]).join('\0'));
   }
 
-  /** The text exposition (Prometheus 0.0.4), HELP and TYPE included. */
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+  /**
+   * The text exposition (Prometheus 0.0.4), HELP and TYPE included, written
+   * straight into a buffer: a 64-NIC host has ~7 000 lines here, and keeping them
+   * all alive as strings until a join made the scrape's garbage collection its p99.
+   */
+  render(): Buffer {
+    const out = new ChunkWriter();
+    out.write(`# HELP ${this.name} ${this.help}\n# TYPE ${this.name} histogram\n`);
     for (const s of this.series.values()) {
       let cumulative = 0;
       const sep = s.labelText ? ',' : '';
       const braces = s.labelText ? `{${s.labelText}}` : '';
+      const bucketPrefix = `${this.name}_bucket{${s.labelText}${sep}le="`;
       for (let i = 0; i < this.leText.length; i++) {
         cumulative += s.counts[i]!;
-        lines.push(`${this.name}_bucket{${s.labelText}${sep}le="${this.leText[i]}"} ${cumulative}`);
+        out.write(`${bucketPrefix}${this.leText[i]}"} ${cumulative}\n`);
       }
-      lines.push(`${this.name}_sum${braces} ${s.sum}`, `${this.name}_count${braces} ${s.count}`);
+      out.write(`${this.name}_sum${braces} ${s.sum}\n${this.name}_count${braces} ${s.count}\n`);
     }
-    return `${lines.join('\n')}\n`;
+    return out.done();
+  }
+}
+
+/** Appends text to 64 KiB buffers; one Buffer at the end. */
+class ChunkWriter {
+  private readonly chunks: Buffer[] = [];
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private at = 0;
+
+  write(text: string): void {
+    const need = Buffer.byteLength(text);
+    if (this.at + need > this.buf.length) {
+      this.chunks.push(this.buf.subarray(0, this.at));
+      this.buf = Buffer.allocUnsafe(Math.max(1 << 16, need));
+      this.at = 0;
+    }
+    this.at += this.buf.write(text, this.at);
+  }
+
+  done(): Buffer {
+    this.chunks.push(this.buf.subarray(0, this.at));
+    return Buffer.concat(this.chunks);
   }
 }
