@@ -30,7 +30,8 @@ describe('alerting end to end', { concurrency: false }, () => {
 
   async function query(q: string): Promise<{ status: string; error?: string; data?: { result: unknown[] } }> {
     const r = await lab.exec('ipmp', ['curl', '-s', '--get', 'http://127.0.0.1:9090/api/v1/query', '--data-urlencode', `query=${q}`], { allowFail: true });
-    return r.code === 0 && r.stdout ? (JSON.parse(r.stdout) as { status: string; data: { result: unknown[] } }) : { status: 'unreachable' };
+    // a starting Prometheus answers "Service Unavailable" in plain text: not up yet, ask again
+    return r.code === 0 && r.stdout.startsWith('{') ? (JSON.parse(r.stdout) as { status: string; data: { result: unknown[] } }) : { status: 'unreachable' };
   }
   async function waitNotification(what: string, pred: (n: Notification) => boolean, since: number, timeoutMs: number): Promise<Notification> {
     const end = Date.now() + timeoutMs;
