@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../test/lab/lab.js';
 import { twoNicGroup } from '../test/lab/topologies.js';
-import { IpmpdProcess } from '../test/scenarios/ipmpd.js';
+import { IpmpdProcess, twoNicYaml } from '../test/scenarios/ipmpd.js';
 import { cpuNs, ensureDebianPackages, sleep } from './proc.js';
 import { summary, table } from './stats.js';
 
@@ -27,20 +27,7 @@ function option(args: string[], name: string, fallback: string): string {
 
 /** ipmpd probing TARGETS from both NICs (static targets, so every tool sees the same ones). */
 function ipmpdYaml(fdt: string, targets = TARGETS): string {
-  return `failure_detection_time: ${fdt}
-fix_sysctls: true
-groups:
-  - name: bench
-    interfaces:
-      - name: eth0
-        test_address: 198.18.11.6/24
-      - name: eth1
-        test_address: 198.18.11.7/24
-    data_addresses:
-      - address: 198.18.11.5/24
-        preferred_interface: eth0
-    probe_targets: [${targets.join(', ')}]
-`;
+  return twoNicYaml({ fdt, targets });
 }
 
 async function probesSent(ipmpd: IpmpdProcess): Promise<number> {

@@ -93,7 +93,7 @@ export class IpmpdProcess {
 }
 
 /** The config for the seed-A lab plan. */
-export function twoNicYaml(opts: { fdt?: string; failback?: boolean; data6?: string; extra?: string } = {}): string {
+export function twoNicYaml(opts: { fdt?: string; failback?: boolean; data6?: string; extra?: string; targets?: string[] } = {}): string {
   return `failure_detection_time: ${opts.fdt ?? '1s'}
 failback: ${opts.failback ?? true}
 fix_sysctls: true
@@ -108,5 +108,5 @@ groups:
     data_addresses:
       - address: 198.18.11.5/24
         preferred_interface: eth0
-${opts.data6 ? `      - address: ${opts.data6}\n        preferred_interface: eth0\n` : ''}`;
+${opts.data6 ? `      - address: ${opts.data6}\n        preferred_interface: eth0\n` : ''}${opts.targets ? `    probe_targets: [${opts.targets.join(', ')}]\n` : ''}`;
 }

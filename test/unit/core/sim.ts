@@ -6,16 +6,11 @@ import type { Cidr, DaemonConfig, GroupConfig } from '../../../src/config/types.
 import { Engine } from '../../../src/core/engine.js';
 import type { RouteInfo } from '../../../src/core/routeTargets.js';
 import type { EngineOutput, LinkReport } from '../../../src/core/types.js';
+import { rng } from '../../rng.js';
 
+/** The engine's random source in tests: the shared seeded generator. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return rng(seed);
 }
 
 export function cidr(text: string): Cidr {
