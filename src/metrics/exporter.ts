@@ -46,8 +46,7 @@ export class Exporter {
   scrape(): Promise<Buffer> {
     const run = async (): Promise<Buffer> => {
       const snapshot = this.snapshot();
-      const head = (await this.registry.metrics()) + this.state.render(snapshot);
-      return Buffer.concat([Buffer.from(head), this.events.rtt.render(), this.events.lateness.render()]);
+      return Buffer.concat([Buffer.from(await this.registry.metrics()), this.state.render(snapshot), this.events.rtt.render(), this.events.lateness.render()]);
     };
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);

@@ -3,6 +3,7 @@
 // instant. Series of devices and targets that are gone simply stop appearing.
 
 import type { EngineSnapshot } from '../core/snapshot.js';
+import { ChunkWriter } from './textHistogram.js';
 
 const INTERFACE_STATES = ['ok', 'failed', 'offline', 'unknown'] as const;
 const PROBE_STATES = ['ok', 'failed', 'unknown', 'disabled'] as const;
@@ -33,19 +34,19 @@ export class StateFamilies {
     this.families.push({ type, name, help, labelNames, fill: fill as Fill<string> });
   }
 
-  render(s: EngineSnapshot): string {
-    const out: string[] = [];
+  render(s: EngineSnapshot): Buffer {
+    const out = new ChunkWriter();
     for (const f of this.families) {
-      out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
+      out.write(`# HELP ${f.name} ${f.help}\n# TYPE ${f.name} ${f.type}\n`);
       // a label set given twice: a gauge keeps the last value, a counter adds (as prom-client did)
       const values = new Map<string, number>();
       f.fill(s, (labels, value) => {
         const text = f.labelNames.map((n) => `${n}="${escapeLabelValue(labels[n] ?? '')}"`).join(',');
         values.set(text, f.type === 'counter' ? (values.get(text) ?? 0) + value : value);
       });
-      for (const [text, value] of values) out.push(`${f.name}${text ? `{${text}}` : ''} ${valueText(value)}`);
+      for (const [text, value] of values) out.write(`${f.name}${text ? `{${text}}` : ''} ${valueText(value)}\n`);
     }
-    return `${out.join('\n')}\n`;
+    return out.done();
   }
 }
 

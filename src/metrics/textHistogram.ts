@@ -76,7 +76,7 @@ export class TextHistogram<L extends string> {
 }
 
 /** Appends text to 64 KiB buffers; one Buffer at the end. */
-class ChunkWriter {
+export class ChunkWriter {
   private readonly chunks: Buffer[] = [];
   private buf = Buffer.allocUnsafe(1 << 16);
   private at = 0;

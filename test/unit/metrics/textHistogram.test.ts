@@ -50,7 +50,7 @@ test('StateFamilies renders gauges like prom-client, a repeated label set keeps 
   };
   families.add('gauge', 'ipmp_x', 'h', ['group', 'device'], (_s, set) => fill(set));
   fill((l, v) => g.set(l, v));
-  assert.deepEqual(canonical(families.render({ at: 0, groups: [] } as EngineSnapshot)), canonical(await registry.metrics()));
+  assert.deepEqual(canonical(families.render({ at: 0, groups: [] } as EngineSnapshot).toString()), canonical(await registry.metrics()));
 });
 
 test('a TextHistogram without labels renders like prom-client too', async () => {
