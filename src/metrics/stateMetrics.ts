@@ -3,7 +3,7 @@
 // instant. Series of devices and targets that are gone simply stop appearing.
 
 import type { EngineSnapshot } from '../core/snapshot.js';
-import { ChunkWriter } from './textHistogram.js';
+import { ChunkWriter, escapeLabelValue, valueText } from './exposition.js';
 
 const INTERFACE_STATES = ['ok', 'failed', 'offline', 'unknown'] as const;
 const PROBE_STATES = ['ok', 'failed', 'unknown', 'disabled'] as const;
@@ -19,8 +19,6 @@ interface Family {
   fill: Fill<string>;
 }
 
-const escapeLabelValue = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-const valueText = (v: number) => (Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v));
 
 /**
  * The state families, rendered straight to text from one snapshot. (prom-client

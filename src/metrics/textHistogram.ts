@@ -5,14 +5,14 @@
 // its label text ready and an observe is an array increment. Same output as
 // prom-client's Histogram (asserted in test/unit/metrics/textHistogram.test.ts).
 
+import { ChunkWriter, escapeLabelValue } from './exposition.js';
+
 interface Series {
   labelText: string;
   counts: Float64Array; // per bucket, not cumulative; the last slot is +Inf
   sum: number;
   count: number;
 }
-
-const escapeLabelValue = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 
 export class TextHistogram<L extends string> {
   private readonly series = new Map<string, Series>();
@@ -72,27 +72,5 @@ export class TextHistogram<L extends string> {
       out.write(`${this.name}_sum${braces} ${s.sum}\n${this.name}_count${braces} ${s.count}\n`);
     }
     return out.done();
-  }
-}
-
-/** Appends text to 64 KiB buffers; one Buffer at the end. */
-export class ChunkWriter {
-  private readonly chunks: Buffer[] = [];
-  private buf = Buffer.allocUnsafe(1 << 16);
-  private at = 0;
-
-  write(text: string): void {
-    const need = Buffer.byteLength(text);
-    if (this.at + need > this.buf.length) {
-      this.chunks.push(this.buf.subarray(0, this.at));
-      this.buf = Buffer.allocUnsafe(Math.max(1 << 16, need));
-      this.at = 0;
-    }
-    this.at += this.buf.write(text, this.at);
-  }
-
-  done(): Buffer {
-    this.chunks.push(this.buf.subarray(0, this.at));
-    return Buffer.concat(this.chunks);
   }
 }

@@ -334,7 +334,7 @@ export class Lab implements SyncTeardown {
     const p = this.port(host, nic);
     const spec = this.spec.hosts.find((h) => h.name === host)!.nics.find((n) => n.name === nic)!;
     const what = `lab.recreateNic("${host}", "${nic}")`;
-    const addresses = (spec.addresses ?? []).map((cidr) => (cidr.includes(':') ? `addr add ${cidr} dev ${nic}` : `addr add ${cidr} brd + dev ${nic}`));
+    const addresses = (spec.addresses ?? []).map((cidr) => addressCommand(cidr, nic));
     await ipBatch(this.ns(host), [`link add ${nic}${spec.mac ? ` address ${spec.mac}` : ''} type veth peer name ${p.port} netns ${p.switchNs}`, ...addresses], what);
     await ipBatch(p.switchNs, [`link set ${p.port} master ${BRIDGE} up`], what);
     await ipBatch(this.ns(host), [`link set ${nic} up`], what);
@@ -457,10 +457,7 @@ export class Lab implements SyncTeardown {
       const p = this.port(host.name, nic.name);
       const mac = nic.mac ? ` address ${nic.mac}` : '';
       links.push(`link add ${nic.name}${mac} type veth peer name ${p.port} netns ${p.switchNs}`);
-      for (const cidr of nic.addresses ?? []) {
-        // `brd +` gives IPv4 addresses the subnet broadcast, as `ifconfig ... broadcast +` does.
-        config.push(cidr.includes(':') ? `addr add ${cidr} dev ${nic.name}` : `addr add ${cidr} brd + dev ${nic.name}`);
-      }
+      for (const cidr of nic.addresses ?? []) config.push(addressCommand(cidr, nic.name));
       config.push(`link set ${nic.name} up`);
     }
     for (const route of host.routes ?? []) config.push(`route add ${route}`);
@@ -517,6 +514,11 @@ function planPorts(spec: LabSpec, switchNs: Map<string, string>): Map<string, Sw
     });
   });
   return ports;
+}
+
+/** `ip` batch line adding an address; `brd +` gives IPv4 the subnet broadcast, as `ifconfig ... broadcast +` does. */
+function addressCommand(cidr: string, nic: string): string {
+  return cidr.includes(':') ? `addr add ${cidr} dev ${nic}` : `addr add ${cidr} brd + dev ${nic}`;
 }
 
 function baseHostSysctls(host: HostSpec): Record<string, string> {

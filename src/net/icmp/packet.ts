@@ -54,24 +54,16 @@ export function encodeEchoRequest(family: Family, f: EchoFields): Buffer {
 }
 
 /**
- * Rewrite the send time of an encoded echo request at `offset` (where its ICMP
- * header starts) and fix the checksum: the prober stamps the packet at the
- * moment it goes to the kernel, not when it was queued.
+ * Ready a prebuilt echo request at `offset` (where its ICMP header starts) for its
+ * next send: sequence number, send time, checksum (IPv4; the kernel does ICMPv6's).
+ * The identifier, probe type and nonce stay as encoded.
  */
-export function restampEchoRequest(family: Family, packet: Buffer, offset: number, sentAtNs: bigint): void {
+export function refillEchoRequest(family: Family, packet: Buffer, offset: number, seq: number, sentAtNs: bigint): void {
+  packet.writeUInt16BE(seq & 0xffff, offset + 6);
   packet.writeBigUInt64BE(sentAtNs, offset + 8);
   if (family !== 4) return;
   packet.writeUInt16BE(0, offset + 2);
   packet.writeUInt16BE(internetChecksum(packet, offset, offset + ECHO_LENGTH), offset + 2);
-}
-
-/**
- * Ready a prebuilt echo request for its next send: sequence number, send time,
- * checksum. The identifier, probe type and nonce stay as encoded.
- */
-export function refillEchoRequest(family: Family, packet: Buffer, offset: number, seq: number, sentAtNs: bigint): void {
-  packet.writeUInt16BE(seq & 0xffff, offset + 6);
-  restampEchoRequest(family, packet, offset, sentAtNs);
 }
 
 /** Parse what a raw socket delivered: IPv4 with its IP header, IPv6 without. */

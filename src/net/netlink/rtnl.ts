@@ -4,7 +4,7 @@
 // sequence number only, and notifications carry the requester's sequence).
 
 import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
-import { parseMessage, type AddressMessage, type LinkMessage } from 'netlink/dist/rt/structs.js';
+import { parseMessage, type AddressMessage, type LinkMessage, type RouteMessage } from 'netlink/dist/rt/structs.js';
 import type { NetlinkMessage } from 'netlink/dist/structs.js';
 import type { Cidr } from '../../config/types.js';
 import type { KernelAddress, KernelLink, KernelOps, KernelRoute, KernelView } from '../../daemon/ports.js';
@@ -23,8 +23,12 @@ export class Rtnl implements KernelView, KernelOps {
   private addressesNow: KernelAddress[] = [];
   private routesNow: KernelRoute[] = [];
   private readonly listeners = new Set<() => void>();
-  private refreshing: Promise<void> | undefined;
-  private again = false;
+  /** Re-read everything; concurrent calls coalesce into at most one more dump. */
+  readonly refresh = coalesced(() => this.dump(), () => this.notify());
+  /** Re-read the routes alone, coalesced likewise. */
+  private readonly refreshRoutes = coalesced(async () => {
+    this.routesNow = this.routesFrom(await this.serial(() => this.requests.getRoutes()));
+  }, () => this.notify());
   /** Requests and dumps take turns on the request socket: the package cannot interleave replies. */
   private turn: Promise<unknown> = Promise.resolve();
 
@@ -86,7 +90,7 @@ export class Rtnl implements KernelView, KernelOps {
         return void this.refresh(); // a message we cannot read: fall back to the kernel's full view
       }
     }
-    if (changed) for (const cb of this.listeners) cb();
+    if (changed) this.notify();
     if (routesStale) this.refreshRoutes().catch(() => undefined); // the next notification or dump retries
   }
 
@@ -114,54 +118,21 @@ export class Rtnl implements KernelView, KernelOps {
     this.addressesNow = isNew ? [...others, a] : others;
   }
 
-  private routesRefreshing: Promise<void> | undefined;
-  private routesAgain = false;
-
-  private refreshRoutes(): Promise<void> {
-    if (this.routesRefreshing) {
-      this.routesAgain = true;
-      return this.routesRefreshing;
-    }
-    this.routesRefreshing = (async () => {
-      try {
-        do {
-          this.routesAgain = false;
-          const routes = await this.serial(() => this.requests.getRoutes());
-          const names = new Map(this.linksNow.map((l) => [l.index, l.name]));
-          this.routesNow = routes.map((r) => toRoute(r, (i) => names.get(i))).filter((r): r is KernelRoute => r !== undefined);
-        } while (this.routesAgain);
-      } finally {
-        this.routesRefreshing = undefined;
-      }
-      for (const cb of this.listeners) cb();
-    })();
-    return this.routesRefreshing;
-  }
-
-  /** Re-read everything; concurrent calls coalesce into at most one more dump. */
-  refresh(): Promise<void> {
-    if (this.refreshing) {
-      this.again = true;
-      return this.refreshing;
-    }
-    this.refreshing = (async () => {
-      do {
-        this.again = false;
-        await this.dump();
-      } while (this.again);
-      this.refreshing = undefined;
-      for (const cb of this.listeners) cb();
-    })();
-    return this.refreshing;
+  private notify(): void {
+    for (const cb of this.listeners) cb();
   }
 
   private async dump(): Promise<void> {
     const [links, addrs, routes] = await this.serial(async () => [await this.requests.getLinks(), await this.requests.getAddresses(), await this.requests.getRoutes()] as const);
     this.linksNow = links.map(toLink).filter((l): l is KernelLink => l !== undefined);
     const names = new Map(this.linksNow.map((l) => [l.index, l.name]));
-    const nameOf = (i: number) => names.get(i);
-    this.addressesNow = addrs.map((a) => toAddress(a, nameOf)).filter((a): a is KernelAddress => a !== undefined);
-    this.routesNow = routes.map((r) => toRoute(r, nameOf)).filter((r): r is KernelRoute => r !== undefined);
+    this.addressesNow = addrs.map((a) => toAddress(a, (i) => names.get(i))).filter((a): a is KernelAddress => a !== undefined);
+    this.routesNow = this.routesFrom(routes);
+  }
+
+  private routesFrom(messages: readonly RouteMessage[]): KernelRoute[] {
+    const names = new Map(this.linksNow.map((l) => [l.index, l.name]));
+    return messages.map((r) => toRoute(r, (i) => names.get(i))).filter((r): r is KernelRoute => r !== undefined);
   }
 
   private serial<T>(run: () => Promise<T>): Promise<T> {
@@ -247,6 +218,33 @@ export class Rtnl implements KernelView, KernelOps {
     this.events.socket.close();
     this.requests.socket.close();
   }
+}
+
+/**
+ * Runs `run` once per call, except that calls arriving while it runs are folded
+ * into a single re-run; `done` follows the last run.
+ */
+function coalesced(run: () => Promise<void>, done: () => void): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let again = false;
+  return () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await run();
+        } while (again);
+      } finally {
+        running = undefined;
+      }
+      done();
+    })();
+    return running;
+  };
 }
 
 function describe(r: KernelRoute): string {
