@@ -114,7 +114,12 @@ describe('hostile input on the real kernel', { concurrency: false }, () => {
     const m1 = await metrics();
     const delta = (name: string, match: Record<string, string> = {}) => total(m1, name, match) - total(m0, name, match);
     assert.equal(ipmpd.lines.filter((l) => l.at >= t0 && (l.event === 'interface_failed' || l.event === 'address_moved')).length, 0, 'a failure or move during the flood');
-    assert.equal(delta('ipmp_probe_timeouts_total'), 0, 'probes were lost during the flood');
+    // every probe of the flood was answered: a reply the flood delayed past its (sub-ms) timeout
+    // still counts once it arrives, as in.mpathd's late replies do; one never answered does not
+    const during = ipmpd.lines.filter((l) => l.at >= t0 && (l.event === 'probe_acked' || l.event === 'probe_lost'));
+    const answered = new Set(during.filter((l) => l.event === 'probe_acked').map((l) => `${String(l.ifname)}/${String(l.seq)}`));
+    const unanswered = during.filter((l) => l.event === 'probe_lost' && !answered.has(`${String(l.ifname)}/${String(l.seq)}`));
+    assert.deepEqual(unanswered.map((l) => `${String(l.ifname)} seq ${String(l.seq)}`), [], 'probes never answered during the flood');
     assert.ok(delta('ipmp_probe_requests_total') >= 2 * 30, `only ${delta('ipmp_probe_requests_total')} probes sent in 6.5 s`);
     const foreign = delta('ipmp_probe_ignored_packets_total', { reason: 'foreign_identifier' }) + delta('ipmp_probe_ignored_packets_total', { reason: 'malformed' });
     assert.ok(foreign > 2000, `the flood did not reach ipmpd's sockets (${foreign} packets ignored)`);
