@@ -81,7 +81,7 @@ export function checkForFailure(pi: Phyint, inst: ProbeInstance | undefined, ctx
     refreshGroupState(group, ctx);
     return;
   }
-  if (verdict.cause === 'probe' && ctx.settings.onAllTargetsLost === 'rediscover' && everyLiveMemberProbing(pi) && !anotherMemberAnsweredSince(pi, verdict.firstFailureAt, ctx)) {
+  if (verdict.cause === 'probe' && ctx.settings.onAllTargetsLost === 'rediscover' && everyTargetLostAtOnce(pi, verdict.firstFailureAt, ctx)) {
     // The Sun document's topology 1.1 defect: every member lost every target at
     // once. That is the targets' failure, not the NICs': look for new targets.
     if (!group.targetsUnreachable) {
@@ -107,18 +107,38 @@ export function checkForFailure(pi: Phyint, inst: ProbeInstance | undefined, ctx
 }
 
 /**
- * A member that is still answering (one not yet repaired, say, after it was unplugged
- * and plugged back) proves the targets alive: this is no "every target lost" case,
- * and rediscovery would throw away that member's working targets.
+ * The one case `on_all_targets_lost: rediscover` takes out of in.mpathd's group
+ * failure: the Sun document's topology 1.1 defect, where the targets died, not the
+ * NICs. It holds only when
+ *  - at least two members are in the group on the host (present, not offline),
+ *  - every one of them was healthy (running, link up, not failed) and probing, and
+ *  - every other one last heard an answer within one detection window (the group's
+ *    FDT) before this member's first loss, and none since: they all went silent at once.
+ * A member that already failed (by carrier or by probes), one that does not probe, or
+ * one silent for longer than a detection window makes it a group failure: NICs that die
+ * one after the other must page. A member still answering (one not yet repaired after a
+ * re-plug, say) never gets here: its answer makes this an interface failure.
  */
-function anotherMemberAnsweredSince(pi: Phyint, since: number, ctx: EngineContext): boolean {
-  return pi.group.members.some((m) => m !== pi && m.linkUp && m.present && m.instances.some((i) => (i.ring.successInfo(ctx.now, undefined, (s) => i.timeoutOf(s)).lastSuccessAt ?? -Infinity) > since));
+function everyTargetLostAtOnce(pi: Phyint, firstFailureAt: number, ctx: EngineContext): boolean {
+  const inGroup = pi.group.members.filter((m) => m.present && m.status !== 'offline' && !m.offline);
+  if (inGroup.length < 2) return false;
+  const healthy = (m: Phyint) => m.status === 'running' && !m.failedFlag && m.linkUp && m.probeEnabled;
+  if (!inGroup.every(healthy)) return false;
+  const windowStart = firstFailureAt - pi.group.fdtMs;
+  return inGroup.every((m) => {
+    if (m === pi) return true;
+    const last = lastAnswerAt(m, ctx);
+    return last !== undefined && last >= windowStart && last <= firstFailureAt;
+  });
 }
 
-/** More than one member has its link up and probes: the evidence spans interfaces. */
-function everyLiveMemberProbing(pi: Phyint): boolean {
-  const live = pi.group.members.filter((m) => m.linkUp && m.present && m.status !== 'offline');
-  return live.length >= 2 && live.every((m) => m.probeEnabled);
+function lastAnswerAt(m: Phyint, ctx: EngineContext): number | undefined {
+  let last: number | undefined;
+  for (const i of m.instances) {
+    const at = i.ring.successInfo(ctx.now, undefined, (s) => i.timeoutOf(s)).lastSuccessAt;
+    if (at !== undefined && (last === undefined || at > last)) last = at;
+  }
+  return last;
 }
 
 /** in.mpathd phyint_repaired: link up, and ten answered probes (or, link-only, a stable link). */

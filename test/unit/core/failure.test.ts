@@ -68,9 +68,12 @@ test('start-up quiet period: lost probes are ignored for 40 s unless something a
   sim.runFor(39_000);
   assert.equal(sim.events('interface_failed').length, 0);
   sim.runFor(20_000);
-  const firstFailure = sim.events('interface_failed')[0];
-  // with no member alive this is a group failure: every member failed at once
-  assert.ok(firstFailure === undefined || firstFailure.at >= t0 + 40_000);
+  // no member ever answered: nothing proves any NIC working, so the group fails
+  // (no "every target lost at once": that needs members that were working)
+  const groupFailed = sim.events('group_failed');
+  assert.equal(groupFailed.length, 1);
+  assert.ok(groupFailed[0]!.at >= t0 + 40_000, `group failed ${groupFailed[0]!.at - t0} ms after start`);
+  assert.equal(sim.events('targets_unreachable').length, 0);
 });
 
 test('an answer ends the quiet period early', () => {
