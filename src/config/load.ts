@@ -7,6 +7,7 @@ import { DEFAULT_FDT_MS, MIN_FDT_MS } from '../core/constants.js';
 import { canonicalAddress, isLinkLocalV6, parseCidr } from './address.js';
 import { parseDuration } from './duration.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
+import { canonicalProtocol, DEFAULT_FOLLOW_PROTOCOLS, knownProtocolNames } from './routeProtocols.js';
 import { RawConfig } from './schema.js';
 import type { Cidr, DaemonConfig, GroupConfig } from './types.js';
 
@@ -150,9 +151,21 @@ function build(raw: RawConfig, report: (path: Path, message: string) => void): D
       secondBurstAfterMs: durationAt(raw.announce?.second_burst_after, ['announce', 'second_burst_after'], 5000, report),
     },
     fixSysctls: raw.fix_sysctls ?? false,
+    followRouteProtocols: followProtocols(raw.follow_route_protocols, report),
     adminSocket: raw.admin_socket ?? DEFAULT_ADMIN_SOCKET,
     groups,
   };
+}
+
+function followProtocols(list: Array<string | number> | undefined, report: (path: Path, message: string) => void): string[] {
+  if (list === undefined) return [...DEFAULT_FOLLOW_PROTOCOLS];
+  const names: string[] = [];
+  list.forEach((v, i) => {
+    const name = canonicalProtocol(v);
+    if (name === undefined) report(['follow_route_protocols', i], `follow_route_protocols: "${v}" is not a route origin (a number 0-255 or one of ${knownProtocolNames().join(', ')})`);
+    else if (!names.includes(name)) names.push(name);
+  });
+  return names;
 }
 
 function durationAt(text: string | undefined, path: Path, fallback: number, report: (path: Path, message: string) => void): number {
@@ -185,7 +198,7 @@ function offsetOf(doc: Document, path: Path, key: boolean): number {
   return 0;
 }
 
-const KNOWN = ['failure_detection_time', 'failback', 'track_interfaces_only_with_groups', 'on_all_targets_lost', 'announce', 'fix_sysctls', 'admin_socket', 'groups', 'name', 'interfaces', 'test_address', 'standby', 'data_addresses', 'address', 'preferred_interface', 'probe_targets', 'count', 'interval', 'second_burst_after'];
+const KNOWN = ['failure_detection_time', 'failback', 'track_interfaces_only_with_groups', 'on_all_targets_lost', 'announce', 'fix_sysctls', 'follow_route_protocols', 'admin_socket', 'groups', 'name', 'interfaces', 'test_address', 'standby', 'data_addresses', 'address', 'preferred_interface', 'probe_targets', 'count', 'interval', 'second_burst_after'];
 
 function suggest(key: string): string {
   const close = KNOWN.find((k) => k.replace(/_/g, '') === key.toLowerCase().replace(/[_-]/g, ''));

@@ -14,6 +14,7 @@ export function configToYaml(c: DaemonConfig): string {
     on_all_targets_lost: c.onAllTargetsLost,
     announce: { count: c.announce.count, interval: formatDuration(c.announce.intervalMs), second_burst_after: formatDuration(c.announce.secondBurstAfterMs) },
     fix_sysctls: c.fixSysctls,
+    follow_route_protocols: c.followRouteProtocols,
     admin_socket: c.adminSocket,
     groups: c.groups.map((g) => ({
       name: g.name,

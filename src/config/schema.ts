@@ -48,6 +48,7 @@ export const RawConfig = z
       .strict()
       .optional(),
     fix_sysctls: z.boolean().optional(),
+    follow_route_protocols: z.array(z.union([z.string(), z.number()])).optional(),
     admin_socket: z.string().optional(),
     groups: z.array(RawGroup).optional(),
   })

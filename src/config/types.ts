@@ -56,6 +56,12 @@ export interface DaemonConfig {
   announce: AnnounceConfig;
   /** Rewrite the sysctls that break multi-NIC hosts (otherwise only warn). */
   fixSysctls: boolean;
+  /**
+   * Origins (rtm_protocol names, canonical: see routeProtocols.ts) of the routes
+   * that follow a data address to its new interface. Routes of other origins
+   * (bgp, ospf, bird, zebra, ...) belong to a routing daemon and are left alone.
+   */
+  followRouteProtocols: string[];
   adminSocket: string;
   groups: GroupConfig[];
 }

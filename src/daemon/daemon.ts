@@ -67,7 +67,7 @@ export class Daemon {
     this.engine = new Engine({ config, now: monotonicMs() });
     this.exporter = new Exporter(() => this.engine.snapshot(), monotonicToUnixSeconds, options.build);
     for (const g of config.groups) this.exporter.events.declareGroup(g.name, g.interfaces.map((i) => i.name));
-    this.executor = new FailoverExecutor(adapters.kernel, adapters.view, adapters.announcer, config.announce, this.exporter.events, log, {
+    this.executor = new FailoverExecutor(adapters.kernel, adapters.view, adapters.announcer, () => this.config, this.exporter.events, log, {
       settled: (address, ok, holders) =>
         this.driver.input((now) => {
           if (ok) this.engine.moveCompleted(now, address);

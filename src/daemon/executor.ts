@@ -3,20 +3,17 @@
 // from the old one, then announce (gratuitous ARP / unsolicited NA, a burst
 // now and another later). Make-before-break: the address is never on zero
 // interfaces; it is on two only for the instant between add and delete.
+// The moves of one decision run together (one address's steps stay in order),
+// so a group with hundreds of addresses fails over in one round trip, not one
+// per address.
 
 import type { Logger } from 'pino';
-import type { Cidr } from '../config/types.js';
+import type { Cidr, DaemonConfig } from '../config/types.js';
 import type { EngineAction } from '../core/types.js';
 import type { EventMetrics, FailoverStage } from '../metrics/eventMetrics.js';
 import { monotonicMs, monotonicToUnixSeconds } from './clock.js';
 import type { Announcer, KernelOps, KernelView } from './ports.js';
 import { routesToMove, subnetRoute } from './routesToFollow.js';
-
-export interface AnnounceSettings {
-  count: number;
-  intervalMs: number;
-  secondBurstAfterMs: number;
-}
 
 export interface ExecutorResult {
   /** The move is done (or failed); `holders` is where the kernel has the address now. */
@@ -24,6 +21,9 @@ export interface ExecutorResult {
 }
 
 const STEP_TIMEOUT_MS = 3000;
+
+/** What the executor reads from the running configuration (it changes on reload). */
+export type ExecutorSettings = Pick<DaemonConfig, 'announce' | 'followRouteProtocols'>;
 
 type Move = Extract<EngineAction, { kind: 'move_address' }>;
 type Removal = Extract<EngineAction, { kind: 'remove_address' }>;
@@ -39,22 +39,47 @@ class StageError extends Error {
 
 export class FailoverExecutor {
   private readonly queues = new Map<string, Promise<void>>();
+  /** Actions submitted in the current turn of the event loop, per group: one batch. */
+  private readonly batches = new Map<string, Array<Move | Removal>>();
   private readonly secondBursts = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly kernel: KernelOps,
     private readonly view: KernelView,
     private readonly announcer: Announcer,
-    private readonly announce: AnnounceSettings,
+    private readonly settings: () => ExecutorSettings,
     private readonly metrics: EventMetrics,
     private readonly log: Logger,
     private readonly result: ExecutorResult,
   ) {}
 
   submit(action: Move | Removal): void {
+    const pending = this.batches.get(action.group);
+    if (pending) {
+      pending.push(action);
+      return;
+    }
+    const batch = [action];
+    this.batches.set(action.group, batch);
     const previous = this.queues.get(action.group) ?? Promise.resolve();
-    const next = previous.then(() => (action.kind === 'move_address' ? this.move(action) : this.remove(action)));
+    // the batch closes when the engine's turn ends (a microtask later); it runs after the group's previous batch
+    const next = previous.then(() => {
+      this.batches.delete(action.group);
+      return this.runBatch(batch);
+    });
     this.queues.set(action.group, next.catch(() => undefined));
+  }
+
+  /** Every address of the batch at once; each address's own actions in order. */
+  private async runBatch(batch: Array<Move | Removal>): Promise<void> {
+    const byAddress = new Map<string, Array<Move | Removal>>();
+    for (const a of batch) byAddress.set(a.address.address, [...(byAddress.get(a.address.address) ?? []), a]);
+    const routesDone = new Set<string>();
+    await Promise.all(
+      [...byAddress.values()].map(async (actions) => {
+        for (const a of actions) await (a.kind === 'move_address' ? this.move(a, routesDone) : this.remove(a));
+      }),
+    );
   }
 
   /** Resolves when every queued move has settled. */
@@ -71,15 +96,16 @@ export class FailoverExecutor {
     return this.view.addresses().filter((a) => a.cidr.address === address).map((a) => a.device);
   }
 
-  private async move(m: Move): Promise<void> {
+  private async move(m: Move, routesDone: Set<string>): Promise<void> {
     const { address: cidr, from, to, group } = m;
     const log = this.log.child({ group, ip_address: cidr.address, from: from ?? '-', to, reason: m.reason });
     this.cancelSecondBurst(cidr.address);
     try {
       await this.step('address_add', () => this.kernel.addAddress(to, cidr, { nodad: cidr.family === 6, noprefixroute: cidr.family === 4, label: labelFor(to) }));
-      await this.step('route', () => this.moveRoutes(cidr, from, to));
+      await this.step('route', () => this.moveRoutes(cidr, from, to, routesDone));
       if (from && from !== to) await this.step('address_del', () => this.kernel.deleteAddress(from, cidr));
-      const sent = await this.step(cidr.family === 4 ? 'arp' : 'na', () => this.announcer.announce(to, cidr, this.announce.count, this.announce.intervalMs));
+      const { announce } = this.settings();
+      const sent = await this.step(cidr.family === 4 ? 'arp' : 'na', () => this.announcer.announce(to, cidr, announce.count, announce.intervalMs));
       this.metrics.announcementsSent(group, to, cidr.family, sent.sent);
       const seconds = (monotonicMs() - m.decidedAt) / 1000;
       this.metrics.failoverDone(group, m.reason, seconds, monotonicToUnixSeconds(monotonicMs()));
@@ -104,13 +130,24 @@ export class FailoverExecutor {
     }
   }
 
-  private async moveRoutes(cidr: Cidr, from: string | undefined, to: string): Promise<void> {
+  /**
+   * The routes that carried the address, onto `to`, all requests in flight at once.
+   * A route keeps its origin, metric, table and source; `done` skips routes another
+   * address of the same batch already moved (addresses sharing a subnet).
+   */
+  private async moveRoutes(cidr: Cidr, from: string | undefined, to: string, done: Set<string>): Promise<void> {
     const subnet = subnetRoute(cidr, to);
-    if (subnet) await this.kernel.replaceRoute(subnet);
-    for (const r of routesToMove(this.view.routes(), cidr, from)) {
-      if (r.device === to) continue;
-      await this.kernel.replaceRoute({ ...r, device: to });
+    const moves = routesToMove(this.view.routes(), cidr, from, this.settings().followRouteProtocols)
+      .filter((r) => r.device !== to)
+      .map((r) => ({ ...r, device: to }));
+    const requests: Array<Promise<void>> = [];
+    for (const r of subnet ? [subnet, ...moves] : moves) {
+      const key = routeKey(r);
+      if (done.has(key)) continue;
+      done.add(key);
+      requests.push(this.kernel.replaceRoute(r));
     }
+    await Promise.all(requests);
   }
 
   /** One stage, bounded in time: a kernel call or announcement that hangs must not stall the group's queue. */
@@ -129,17 +166,18 @@ export class FailoverExecutor {
   }
 
   private scheduleSecondBurst(group: string, device: string, cidr: Cidr): void {
-    if (this.announce.secondBurstAfterMs <= 0) return;
+    const { announce } = this.settings();
+    if (announce.secondBurstAfterMs <= 0) return;
     const timer = setTimeout(() => {
       this.secondBursts.delete(cidr.address);
       this.announcer
-        .announce(device, cidr, this.announce.count, this.announce.intervalMs)
+        .announce(device, cidr, announce.count, announce.intervalMs)
         .then((s) => this.metrics.announcementsSent(group, device, cidr.family, s.sent))
         .catch((err: Error) => {
           this.metrics.failoverError(group, cidr.family === 4 ? 'arp' : 'na');
           this.log.warn({ event: 'announce_error', group, interface: device, err: err.message }, `second announcement of ${cidr.address} failed`);
         });
-    }, this.announce.secondBurstAfterMs);
+    }, announce.secondBurstAfterMs);
     timer.unref();
     this.secondBursts.set(cidr.address, timer);
   }
@@ -149,6 +187,10 @@ export class FailoverExecutor {
     if (t) clearTimeout(t);
     this.secondBursts.delete(address);
   }
+}
+
+function routeKey(r: { family: number; destination?: string; prefixLength: number; table?: number; metric?: number; device?: string }): string {
+  return `${r.family} ${r.destination ?? 'default'}/${r.prefixLength} t${r.table ?? 254} m${r.metric ?? 0} ${r.device ?? ''}`;
 }
 
 /** IPv4 labels must start with the device name and fit in 15 characters. */

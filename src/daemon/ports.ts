@@ -16,6 +16,12 @@ export interface KernelRoute {
   protocol?: string;
   scope?: string;
   type?: string;
+  /**
+   * What the adapter read besides the fields above and must write back when the
+   * route moves (MTU and other RTA_METRICS, IPv6 preference, realm, ToS):
+   * opaque here, present only when the route has any.
+   */
+  extras?: unknown;
 }
 
 export interface KernelAddress {

@@ -3,18 +3,21 @@
 // and keeps using routes through a NIC that lost carrier; so the routes that
 // carried the address's traffic are rewritten onto the new holder: the data
 // subnet, routes whose preferred source is the address, and routes whose
-// gateway lives in the data subnet (the default route among them).
+// gateway lives in the data subnet (the default route among them). Only routes
+// whose origin (rtm_protocol) is in `follow_route_protocols` move: a routing
+// daemon's routes (bgp, ospf, bird, ...) are its own, it reacts to the link.
 
 import type { Cidr } from '../config/types.js';
 import { inSubnet, isLinkLocalV6 } from '../core/addressMath.js';
 import type { KernelRoute } from './ports.js';
 
-export function routesToMove(routes: readonly KernelRoute[], data: Cidr, from: string | undefined): KernelRoute[] {
+export function routesToMove(routes: readonly KernelRoute[], data: Cidr, from: string | undefined, followProtocols: readonly string[]): KernelRoute[] {
   return routes.filter((r) => {
     if (r.family !== data.family || (r.table !== undefined && r.table !== 254)) return false;
     if (r.type !== undefined && r.type !== 'unicast') return false;
     if (from !== undefined && r.device !== from) return false;
-    if (r.protocol === 'kernel') return false; // the kernel's own prefix routes follow their addresses
+    if (r.protocol === 'kernel' && r.gateway === undefined) return false; // the kernel's own prefix routes follow their addresses
+    if (!followProtocols.includes(r.protocol ?? 'unspec')) return false;
     if (r.prefsrc === data.address) return true;
     if (r.gateway === undefined) return false;
     if (data.family === 6) return isLinkLocalV6(r.gateway);

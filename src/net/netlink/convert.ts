@@ -78,7 +78,25 @@ export function toRoute(m: RouteMessage, nameOf: (index: number) => string | und
     protocol: typeof m.data.protocol === 'string' ? m.data.protocol.toLowerCase() : String(m.data.protocol),
     scope: typeof m.data.scope === 'string' ? m.data.scope.toLowerCase() : String(m.data.scope),
     type: typeof m.data.type === 'string' ? m.data.type.toLowerCase() : String(m.data.type),
+    ...routeExtras(m),
   };
+}
+
+/** The parts of a route a move must keep that ipmpd itself does not read. */
+export interface RouteExtras {
+  tos?: number;
+  metrics?: RouteMessage['attrs']['metrics'];
+  pref?: Buffer;
+  flow?: number;
+}
+
+function routeExtras(m: RouteMessage): { extras?: RouteExtras } {
+  const extras: RouteExtras = {};
+  if (m.data.tos) extras.tos = m.data.tos;
+  if (m.attrs.metrics) extras.metrics = m.attrs.metrics;
+  if (m.attrs.pref) extras.pref = m.attrs.pref;
+  if (m.attrs.flow !== undefined) extras.flow = m.attrs.flow;
+  return Object.keys(extras).length > 0 ? { extras } : {};
 }
 
 export function cidrText(c: Cidr): string {

@@ -8,7 +8,8 @@ import { parseMessage, type AddressMessage, type LinkMessage, type RouteMessage 
 import type { NetlinkMessage } from 'netlink/dist/structs.js';
 import type { Cidr } from '../../config/types.js';
 import type { KernelAddress, KernelLink, KernelOps, KernelRoute, KernelView } from '../../daemon/ports.js';
-import { afOf, cidrText, textToIp, toAddress, toLink, toRoute } from './convert.js';
+import { protocolNumber } from '../../config/routeProtocols.js';
+import { afOf, cidrText, textToIp, toAddress, toLink, toRoute, type RouteExtras } from './convert.js';
 
 const RT_TABLE_MAIN = 254;
 const RTM_NEWLINK = 16;
@@ -193,14 +194,17 @@ export class Rtnl implements KernelView, KernelOps {
     }
   }
 
+  /** The route as it was read: a moved route keeps its origin and ToS. */
   private routeData(r: KernelRoute) {
+    const extras = r.extras as RouteExtras | undefined;
     return {
       family: afOf(r.family),
       dstLen: r.prefixLength,
       table: r.table ?? RT_TABLE_MAIN,
-      protocol: (r.protocol === 'kernel' ? 'KERNEL' : r.protocol === 'boot' ? 'BOOT' : 'STATIC') as 'STATIC',
+      protocol: protocolNumber(r.protocol),
       scope: (r.gateway ? 'UNIVERSE' : r.scope === 'host' ? 'HOST' : r.scope === 'link' ? 'LINK' : 'UNIVERSE') as 'UNIVERSE',
       type: 'UNICAST' as const,
+      ...(extras?.tos ? { tos: extras.tos } : {}),
     };
   }
 
@@ -211,6 +215,7 @@ export class Rtnl implements KernelView, KernelOps {
       ...(r.device ? { oif: this.indexOf(r.device) } : {}),
       ...(r.prefsrc ? { prefsrc: textToIp(r.prefsrc, r.family) } : {}),
       ...(r.metric !== undefined ? { priority: r.metric } : {}),
+      ...extraAttrs(r.extras as RouteExtras | undefined),
     };
   }
 
@@ -218,6 +223,12 @@ export class Rtnl implements KernelView, KernelOps {
     this.events.socket.close();
     this.requests.socket.close();
   }
+}
+
+/** MTU and the other RTA_METRICS, IPv6 preference, realm: written back as read. */
+function extraAttrs(e: RouteExtras | undefined) {
+  if (!e) return {};
+  return { ...(e.metrics ? { metrics: e.metrics } : {}), ...(e.pref ? { pref: e.pref } : {}), ...(e.flow !== undefined ? { flow: e.flow } : {}) };
 }
 
 /**

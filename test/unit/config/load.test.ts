@@ -63,6 +63,11 @@ test('round trip: the printed effective config parses to the same config', () =>
   assert.deepEqual(parseConfigText(configToYaml(c), 'b.yaml'), c);
 });
 
+test('follow_route_protocols: names or numbers, canonical, defaulting to what nobody else moves', () => {
+  assert.deepEqual(parseConfigText('failback: true\n', 'ipmpd.yaml').followRouteProtocols, ['unspec', 'redirect', 'kernel', 'boot', 'static', 'ra', 'dhcp']);
+  assert.deepEqual(parseConfigText('follow_route_protocols: [STATIC, 186, 250, static]\n', 'ipmpd.yaml').followRouteProtocols, ['static', 'bgp', '250']);
+});
+
 test('IPv6 data addresses are canonicalised', () => {
   const c = parseConfigText(group(`${ifaces}    data_addresses:\n      - 2001:DB8:0:0::5/64\n`), 'x');
   assert.deepEqual(c.groups[0]!.dataAddresses[0]!.address, { address: '2001:db8::5', prefixLength: 64, family: 6 });
@@ -85,6 +90,8 @@ test('errors name the file, line and column', () => {
   rejects(group('    interfaces:\n      - name: eth0\n        test_address: 2001:db8::6/64\n'), '2001:db8::6/64', /must be link-local/);
   rejects(group('    interfaces:\n      - name: eth/0\n'), 'eth/0', /not a valid Linux interface name/);
   rejects(group('    interfaces: []\n'), '[]', /at least one interface/);
+  rejects('follow_route_protocols: [static, quagga]\n', 'quagga', /"quagga" is not a route origin/);
+  rejects('follow_route_protocols: [static, 300]\n', '300', /"300" is not a route origin/);
   rejects('groups:\n  - name: g\n    interfaces:\n      - name: eth0\n  - name: g\n    interfaces:\n      - name: eth1\n', 'g\n    interfaces:\n      - name: eth1', /defined twice/);
   // a YAML syntax error: the unterminated flow sequence is reported where the input ends
   assert.throws(() => parseConfigText('failback: [\n', 'ipmpd.yaml'), /ipmpd\.yaml:2:1: .*Flow sequence/);
