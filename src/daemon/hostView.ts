@@ -14,10 +14,7 @@ export function linkReports(view: KernelView, ifnames: readonly string[]): LinkR
 }
 
 export function routeInfos(view: KernelView): RouteInfo[] {
-  return view
-    .routes()
-    .filter((r) => (r.table === undefined || r.table === 254) && (r.type === undefined || r.type === 'unicast'))
-    .map((r) => ({ family: r.family, destination: r.destination, prefixLength: r.prefixLength, gateway: r.gateway, device: r.device }));
+  return view.gatewayRoutes();
 }
 
 /** Where each configured data address is now (address -> devices). */

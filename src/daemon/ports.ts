@@ -2,6 +2,7 @@
 // src/net implement them; tests of the daemon logic can too.
 
 import type { Cidr, Family } from '../config/types.js';
+import type { RouteInfo } from '../core/routeTargets.js';
 
 export interface KernelRoute {
   family: Family;
@@ -42,7 +43,10 @@ export interface KernelLink {
 export interface KernelView {
   links(): KernelLink[];
   addresses(): KernelAddress[];
+  /** The routes that may follow a data address (main table, origin in follow_route_protocols), whole. */
   routes(): KernelRoute[];
+  /** Gateway routes of the main table, one per gateway, interface and kind (host, other, default): for probe targets. */
+  gatewayRoutes(): RouteInfo[];
 }
 
 export interface KernelOps {

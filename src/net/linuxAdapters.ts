@@ -5,10 +5,10 @@ import type { DaemonConfig, Family } from '../config/types.js';
 import type { Adapters } from '../daemon/daemon.js';
 import { LinuxAnnouncer } from './announce/announcer.js';
 import { IcmpProber } from './icmp/prober.js';
-import { Rtnl } from './netlink/rtnl.js';
+import { Rtnl, type RtnlWarn } from './netlink/rtnl.js';
 
-export async function openLinuxAdapters(config: DaemonConfig): Promise<Adapters> {
-  const rtnl = await Rtnl.open();
+export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): Promise<Adapters> {
+  const rtnl = await Rtnl.open({ followRouteProtocols: config.followRouteProtocols, ...(warn ? { warn } : {}) });
   const prober = new IcmpProber();
   const membersOf = (c: DaemonConfig) => c.groups.flatMap((g) => g.interfaces.map((i) => ({ name: i.name, families: [...new Set<Family>(i.testAddresses.map((t) => t.family))] })));
   let members = membersOf(config);
@@ -49,7 +49,7 @@ export async function openLinuxAdapters(config: DaemonConfig): Promise<Adapters>
           }
         }
       }
-      // only when something was added: a refresh notifies every listener, this one's caller too
+      // only when something was added: a refresh (links and addresses) notifies every listener, this one's caller too
       if (added.length > 0) await rtnl.refresh();
       return added;
     },
@@ -58,6 +58,7 @@ export async function openLinuxAdapters(config: DaemonConfig): Promise<Adapters>
       for (const m of members) for (const f of m.families) if (!next.some((n) => n.name === m.name && n.families.includes(f))) prober.close(m.name, f);
       members = next;
       syncSockets();
+      rtnl.setFollowRouteProtocols(cfg.followRouteProtocols);
     },
     async close() {
       prober.closeAll();

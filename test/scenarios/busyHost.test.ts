@@ -29,7 +29,8 @@ interface IpRoute {
   metrics?: Array<{ mtu?: number }>;
 }
 async function routes(lab: Lab, family: '-4' | '-6', proto: string): Promise<IpRoute[]> {
-  return JSON.parse((await lab.exec('ipmp', ['ip', '-j', family, 'route', 'show', 'proto', proto])).stdout) as IpRoute[];
+  const all = JSON.parse((await lab.exec('ipmp', ['ip', '-j', family, 'route', 'show', 'table', 'main'])).stdout) as IpRoute[];
+  return all.filter((r) => (r.protocol ?? 'boot') === proto); // ip leaves out "boot"
 }
 async function batch(lab: Lab, lines: string[]): Promise<void> {
   await lab.exec('ipmp', ['ip', '-batch', '-'], { input: `${lines.join('\n')}\n` });
@@ -48,8 +49,10 @@ test('routes follow by owner: bgp routes stay put, static ones move with origin,
       ...Array.from({ length: STATIC }, (_, i) => `route add 198.19.64.${i}/32 via 198.18.11.1 proto static metric 50 mtu 1400`),
       ...Array.from({ length: BGP }, (_, i) => `route add blackhole 2001:db8:ff${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16)}::/64 proto bgp`),
     ]);
-    const bgpBefore = JSON.stringify(await routes(lab, '-4', 'bgp'));
-    const bgp6Before = JSON.stringify(await routes(lab, '-6', 'bgp'));
+    // what a routing daemon would see changed (the kernel itself flags routes "linkdown" on a carrier loss)
+    const owned = async (family: '-4' | '-6') => JSON.stringify((await routes(lab, family, 'bgp')).map((r) => [r.dst, r.gateway, r.dev, r.metric]));
+    const bgpBefore = await owned('-4');
+    const bgp6Before = await owned('-6');
     assert.equal((await routes(lab, '-4', 'bgp')).filter((r) => r.dev === 'eth0').length, BGP);
 
     const t0 = Date.now();
@@ -65,8 +68,8 @@ test('routes follow by owner: bgp routes stay put, static ones move with origin,
     const def = (await routes(lab, '-4', 'boot')).find((r) => r.dst === 'default');
     assert.equal(def?.dev, 'eth1', 'the default route did not follow the address');
     // the routing daemon's routes: not one touched
-    assert.equal(JSON.stringify(await routes(lab, '-4', 'bgp')), bgpBefore);
-    assert.equal(JSON.stringify(await routes(lab, '-6', 'bgp')), bgp6Before);
+    assert.equal(await owned('-4'), bgpBefore);
+    assert.equal(await owned('-6'), bgp6Before);
     assert.equal(ipmpd.lines.filter((l) => l.event === 'failover_error').length, 0);
   } finally {
     await ipmpd.stop();
@@ -93,7 +96,7 @@ test('128 data addresses fail over and back: every address on exactly one NIC af
     const single = new Map<string, string>();
     for (const a of addresses) {
       const on = p.get(a) ?? [];
-      assert.equal(on.length, 1, `${a} is on [${on.join(', ')}]`);
+      assert.equal(on.length, 1, `${a} is on [${on.join(', ')}]; its log: ${JSON.stringify(ipmpd.lines.filter((l) => JSON.stringify(l).includes(`${a}"`) || JSON.stringify(l).includes(`${a}/`)))}`);
       single.set(a, on[0]!);
     }
     return single;
@@ -107,10 +110,13 @@ test('128 data addresses fail over and back: every address on exactly one NIC af
 
     const t0 = Date.now();
     await lab.cutCarrier('ipmp', 'eth0');
-    await waitUntil('all on eth1', async () => [...(await placement()).values()].every((on) => on.length === 1 && on[0] === 'eth1'), 10_000);
+    await waitUntil('all on eth1', async () => {
+      const p = await placement();
+      return addresses.every((a) => (p.get(a) ?? []).join() === 'eth1');
+    }, 10_000).catch(() => undefined); // the checks below say what is wrong
     assert.equal([...(await everyAddressOnOne()).values()].filter((d) => d !== 'eth1').length, 0);
     const moves = ipmpd.lines.filter((l) => l.event === 'address_moved' && l.at >= t0 && addresses.includes(String(l.ip_address)));
-    assert.equal(moves.length, onEth0.length, 'each address on eth0 moved once');
+    assert.equal(moves.length, onEth0.length, `each address on eth0 moved once; moves: ${JSON.stringify(moves.slice(0, 12).map((l) => [l.ip_address, l.from, l.to, l.reason, l.at - t0]))}`);
     // all of them went in one decision: the last settled within a loose bound of the first (bench: p99 figures)
     const spread = Math.max(...moves.map((l) => l.at)) - Math.min(...moves.map((l) => l.at));
     assert.ok(spread < 2000, `the moves of one failover were spread over ${spread} ms`);

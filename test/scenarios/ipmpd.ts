@@ -58,7 +58,7 @@ export class IpmpdProcess {
     const config = join(dir, 'ipmpd.yaml');
     writeFileSync(config, `admin_socket: ${join(dir, 'admin.sock')}\n${yaml}`);
     const port = opts.port ?? 9740;
-    const child = lab.spawn(host, ['node', MAIN, 'run', '--config.file', config, '--log.format', 'json', '--log.level', opts.logLevel ?? 'debug', '--web.listen-address', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = lab.spawn(host, [...(process.env.IPMPD_TEST_NODE_ARGS ? process.env.IPMPD_TEST_NODE_ARGS.split(' ') : ['node']), MAIN, 'run', '--config.file', config, '--log.format', 'json', '--log.level', opts.logLevel ?? 'debug', '--web.listen-address', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     return new IpmpdProcess(lab, host, child, dir, port);
   }
 

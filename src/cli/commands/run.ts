@@ -42,7 +42,7 @@ export function runCommand(): Command {
       } else {
         for (const f of findings) log[f.severity]({ event: 'sysctl_check', sysctl: f.sysctl, value: f.value, want: f.want, fix: f.fix }, f.message);
       }
-      const adapters = await openLinuxAdapters(config);
+      const adapters = await openLinuxAdapters(config, (event, message, error) => log.warn({ event, ...(error ? { err: error.message } : {}) }, message));
       const file = flags['config.file'];
       let reloading = Promise.resolve<{ ok: true } | { ok: false; error: string }>({ ok: true });
       const reload = () => {

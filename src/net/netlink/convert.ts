@@ -94,7 +94,7 @@ function routeExtras(m: RouteMessage): { extras?: RouteExtras } {
   const extras: RouteExtras = {};
   if (m.data.tos) extras.tos = m.data.tos;
   if (m.attrs.metrics) extras.metrics = m.attrs.metrics;
-  if (m.attrs.pref) extras.pref = m.attrs.pref;
+  if (m.attrs.pref) extras.pref = Buffer.from(m.attrs.pref); // a copy: the original pins the whole datagram
   if (m.attrs.flow !== undefined) extras.flow = m.attrs.flow;
   return Object.keys(extras).length > 0 ? { extras } : {};
 }

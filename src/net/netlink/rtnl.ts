@@ -1,54 +1,92 @@
-// The kernel's links, addresses and routes over rtnetlink, kept fresh from
-// multicast notifications, and the requests that change them. Two sockets: one
-// for notifications, one for requests (the netlink package matches replies by
-// sequence number only, and notifications carry the requester's sequence).
+// The kernel's links, addresses and routes over rtnetlink, kept from multicast
+// notifications applied in place, and the requests that change them.
+//
+// Four sockets, so that nothing waits behind anything else:
+//  - events: notifications, read by hand (wire.ts): a route change costs a header
+//    read and a few attributes, not a dump;
+//  - routes: full route dumps (start, lost notifications, new follow_route_protocols),
+//    streamed into a fresh table while notifications keep flowing;
+//  - reads: link and address dumps (small), one at a time;
+//  - writes: address and route changes, all in flight at once, never queued
+//    behind a read: a failover's first request leaves at once.
+// Every callback the native module calls is guarded: an exception escaping into
+// native code aborts the process (the Napi::Error abort), so it is logged and
+// answered with a re-read instead.
 
-import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
-import { parseMessage, type AddressMessage, type LinkMessage, type RouteMessage } from 'netlink/dist/rt/structs.js';
-import type { NetlinkMessage } from 'netlink/dist/structs.js';
-import type { Cidr } from '../../config/types.js';
-import type { KernelAddress, KernelLink, KernelOps, KernelRoute, KernelView } from '../../daemon/ports.js';
+import { createRtNetlink, FlagsNew, RawNetlinkSocket, type RtNetlinkSocket } from 'netlink';
+import { parseMessage, parseRouteMessage, type AddressMessage, type LinkMessage } from 'netlink/dist/rt/structs.js';
 import { protocolNumber } from '../../config/routeProtocols.js';
+import type { Cidr } from '../../config/types.js';
+import type { RouteInfo } from '../../core/routeTargets.js';
+import type { KernelAddress, KernelLink, KernelOps, KernelRoute, KernelView } from '../../daemon/ports.js';
 import { afOf, cidrText, textToIp, toAddress, toLink, toRoute, type RouteExtras } from './convert.js';
+import { RouteDumpSocket } from './routeDump.js';
+import { RT_TABLE_MAIN } from './routeDecode.js';
+import { RouteTable } from './routeTable.js';
+import { messagesIn, RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE } from './wire.js';
 
-const RT_TABLE_MAIN = 254;
-const RTM_NEWLINK = 16;
-const RTM_DELLINK = 17;
-const RTM_NEWADDR = 20;
-const RTM_DELADDR = 21;
-const RTM_NEWROUTE = 24;
-const RTM_DELROUTE = 25;
+const NETLINK_ROUTE = 0;
+/** RTNLGRP_LINK, _IPV4_IFADDR, _IPV4_ROUTE, _IPV6_IFADDR, _IPV6_ROUTE */
+const GROUPS = [1, 5, 7, 9, 11];
+const RESYNC_BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000];
+
+export type RtnlWarn = (event: string, message: string, error?: Error) => void;
+
+export interface RtnlOptions {
+  /** Origins of the routes kept whole (the ones that follow a data address). */
+  followRouteProtocols: readonly string[];
+  warn?: RtnlWarn;
+}
 
 export class Rtnl implements KernelView, KernelOps {
   private linksNow: KernelLink[] = [];
   private addressesNow: KernelAddress[] = [];
-  private routesNow: KernelRoute[] = [];
+  private follow: ReadonlySet<number>;
+  private table: RouteTable;
+  /** Route notifications that arrived while a route dump runs, replayed over its result. */
+  private replay: Array<{ type: number; flags: number; data: Buffer }> | undefined;
   private readonly listeners = new Set<() => void>();
-  /** Re-read everything; concurrent calls coalesce into at most one more dump. */
-  readonly refresh = coalesced(() => this.dump(), () => this.notify());
-  /** Re-read the routes alone, coalesced likewise. */
-  private readonly refreshRoutes = coalesced(async () => {
-    this.routesNow = this.routesFrom(await this.serial(() => this.requests.getRoutes()));
-  }, () => this.notify());
-  /** Requests and dumps take turns on the request socket: the package cannot interleave replies. */
-  private turn: Promise<unknown> = Promise.resolve();
+  private readsTurn: Promise<unknown> = Promise.resolve();
+  private resyncAttempt = 0;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private notifyPending = false;
+  /** Re-read links and addresses; concurrent calls coalesce into at most one more. */
+  readonly refresh = coalesced(() => this.dumpLinksAndAddresses(), () => this.notify());
+  /** Re-read every route into a fresh table; coalesced likewise. */
+  readonly resyncRoutes = coalesced(() => this.dumpRoutes(), () => this.notify());
+  private readonly nameOf = (index: number) => this.linksNow.find((l) => l.index === index)?.name;
 
   private constructor(
-    private readonly events: RtNetlinkSocket,
-    private readonly requests: RtNetlinkSocket,
-  ) {}
+    private readonly events: RawNetlinkSocket,
+    private readonly routeDumps: RouteDumpSocket,
+    private readonly reads: RtNetlinkSocket,
+    private readonly writes: RtNetlinkSocket,
+    options: RtnlOptions,
+    private readonly warn: RtnlWarn,
+  ) {
+    this.follow = protocolSet(options.followRouteProtocols);
+    this.table = this.newTable();
+  }
 
-  static async open(): Promise<Rtnl> {
-    const events = createRtNetlink({ ref: true, recvBufferSize: 1 << 20, sendBufferSize: 1 << 16 });
-    const requests = createRtNetlink({ recvBufferSize: 1 << 22, sendBufferSize: 1 << 16 });
-    const rtnl = new Rtnl(events, requests);
-    for (const g of ['LINK', 'IPV4_IFADDR', 'IPV6_IFADDR', 'IPV4_ROUTE', 'IPV6_ROUTE'] as const) events.addMembership(g);
-    // the raw socket's messages keep their type (NEW or DEL); the package's parsed ones do not
-    events.socket.on('message', (messages: NetlinkMessage[]) => rtnl.apply(messages));
-    // ENOBUFS: notifications were lost; a full dump puts us right again
-    events.socket.on('error', () => rtnl.refresh());
-    requests.socket.on('error', () => undefined);
+  static async open(options: RtnlOptions): Promise<Rtnl> {
+    const warn = options.warn ?? (() => undefined);
+    const events = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: 1 << 23, sendBufferSize: 1 << 16 });
+    const reads = createRtNetlink({ recvBufferSize: 1 << 22, sendBufferSize: 1 << 16 });
+    const writes = createRtNetlink({ recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
+    const routeDumps = new RouteDumpSocket((err) => warn('rtnetlink_error', `route dump socket: ${err.message}`, err));
+    const rtnl = new Rtnl(events, routeDumps, reads, writes, options, warn);
+    for (const g of GROUPS) events.addMembership(g);
+    events.on('message', (datagram) => rtnl.guard('a notification', () => rtnl.receive(datagram)));
+    // ENOBUFS: notifications were lost; re-read everything
+    events.on('error', (err) => rtnl.guard('the notification socket', () => rtnl.resync(`notifications lost (${err.message})`)));
+    for (const s of [reads, writes]) {
+      // an 'error' event nobody listens to throws, here into native code: always listen
+      s.socket.on('error', (err) => warn('rtnetlink_error', `request socket: ${err.message}`, err));
+      s.on('invalid', (err: Error) => warn('rtnetlink_error', `unreadable reply: ${err.message}`, err));
+    }
     await rtnl.refresh();
+    await rtnl.resyncRoutes();
     return rtnl;
   }
 
@@ -62,83 +100,163 @@ export class Rtnl implements KernelView, KernelOps {
   addresses(): KernelAddress[] {
     return this.addressesNow;
   }
+  /** The routes that follow a data address (origin in follow_route_protocols), whole. */
   routes(): KernelRoute[] {
-    return this.routesNow;
+    return this.table.wholeRoutes(this.nameOf);
+  }
+  /** One entry per gateway and kind of route, for probe targets; cached until it changes. */
+  gatewayRoutes(): RouteInfo[] {
+    return this.table.gatewayRoutes(this.nameOf);
+  }
+  /** How many routes are kept (whole or counted) and how many whole: for the metrics and the bench. */
+  routeCounts(): { kept: number; whole: number } {
+    return { kept: this.table.size, whole: this.table.wholeSize };
+  }
+
+  /** A reload changed follow_route_protocols: the table must be read again with the new rule. */
+  setFollowRouteProtocols(names: readonly string[]): void {
+    const next = protocolSet(names);
+    if (next.size === this.follow.size && [...next].every((p) => this.follow.has(p))) return;
+    this.follow = next;
+    this.resyncRoutes().catch((err: Error) => this.resync(`re-reading routes failed: ${err.message}`));
+  }
+
+  private newTable(): RouteTable {
+    return new RouteTable({
+      keepWhole: (protocol) => this.follow.has(protocol),
+      parseWhole: (data) => toRoute(parseRouteMessage(data), () => undefined),
+    });
+  }
+
+  /** Runs a native callback's work; nothing escapes into native code. */
+  private guard(what: string, run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      this.warn('rtnetlink_error', `handling ${what}: ${(err as Error).message}`, err as Error);
+      this.scheduleResync(`an error while handling ${what}`);
+    }
+  }
+
+  /** One datagram of notifications, applied in place. */
+  private receive(datagram: Buffer): void {
+    let changed = false;
+    for (const m of messagesIn(datagram)) {
+      if (m.type === RTM_NEWROUTE || m.type === RTM_DELROUTE) {
+        this.replay?.push({ type: m.type, flags: m.flags, data: Buffer.from(m.data) });
+        changed = this.table.apply(m.type, m.flags, m.data) || changed;
+      } else if (m.type === RTM_NEWLINK || m.type === RTM_DELLINK) {
+        this.applyLink(m.type === RTM_NEWLINK, parseMessage(m.type, m.data) as LinkMessage);
+        changed = true;
+      } else if (m.type === RTM_NEWADDR || m.type === RTM_DELADDR) {
+        this.applyAddress(m.type === RTM_NEWADDR, parseMessage(m.type, m.data) as AddressMessage);
+        changed = true;
+      }
+    }
+    if (changed) this.notifySoon();
   }
 
   /**
-   * Link and address notifications are applied as they come: a carrier loss reaches
-   * the engine without a dump round trip (and without queueing an address move behind
-   * one). Routes are re-read instead, coalesced: the kernel does not notify IPv4 routes
-   * flushed by a link or address change, and route changes are rare.
+   * Listeners hear once per turn of the event loop: the native reader hands over
+   * up to 32 datagrams per turn (a failover of hundreds of addresses, a burst of
+   * route changes), and the engine needs the result, not every step.
    */
-  apply(messages: readonly NetlinkMessage[]): void {
-    let changed = false;
-    let routesStale = false;
-    for (const m of messages) {
-      try {
-        if (m.type === RTM_NEWLINK || m.type === RTM_DELLINK) {
-          const renamed = this.applyLink(m.type === RTM_NEWLINK, parseMessage(m.type, m.data) as LinkMessage);
-          if (renamed) return void this.refresh();
-          changed = routesStale = true;
-        } else if (m.type === RTM_NEWADDR || m.type === RTM_DELADDR) {
-          this.applyAddress(m.type === RTM_NEWADDR, parseMessage(m.type, m.data) as AddressMessage);
-          changed = routesStale = true;
-        } else if (m.type === RTM_NEWROUTE || m.type === RTM_DELROUTE) {
-          routesStale = true;
-        }
-      } catch {
-        return void this.refresh(); // a message we cannot read: fall back to the kernel's full view
-      }
-    }
-    if (changed) this.notify();
-    if (routesStale) this.refreshRoutes().catch(() => undefined); // the next notification or dump retries
+  private notifySoon(): void {
+    if (this.notifyPending) return;
+    this.notifyPending = true;
+    setImmediate(() => {
+      this.notifyPending = false;
+      this.notify();
+    });
   }
 
-  /** @returns true if the link was renamed (addresses and routes name it: re-read all). */
-  private applyLink(isNew: boolean, m: LinkMessage): boolean {
+  private applyLink(isNew: boolean, m: LinkMessage): void {
     const index = m.data.index;
+    const old = this.linksNow.find((l) => l.index === index);
     if (!isNew) {
-      const gone = this.linksNow.find((l) => l.index === index);
       this.linksNow = this.linksNow.filter((l) => l.index !== index);
-      if (gone) this.addressesNow = this.addressesNow.filter((a) => a.device !== gone.name);
-      return false;
+      if (old) this.addressesNow = this.addressesNow.filter((a) => a.device !== old.name);
+      if (index !== undefined) this.table.linkGone(index);
+      return;
     }
     const link = toLink(m);
-    if (!link) return false;
-    const old = this.linksNow.find((l) => l.index === link.index);
+    if (!link) return;
     this.linksNow = old ? this.linksNow.map((l) => (l.index === link.index ? link : l)) : [...this.linksNow, link];
-    return old !== undefined && old.name !== link.name;
+    if (old && old.name !== link.name) {
+      // renamed: same index, same addresses and routes, another name
+      this.addressesNow = this.addressesNow.map((a) => (a.device === old.name ? { ...a, device: link.name } : a));
+      this.table.namesChanged();
+    }
+    if (old?.adminUp && !link.adminUp) this.table.linkAdminDown(link.index);
   }
 
   private applyAddress(isNew: boolean, m: AddressMessage): void {
-    const a = toAddress(m, (i) => this.linksNow.find((l) => l.index === i)?.name);
+    const a = toAddress(m, this.nameOf);
     if (!a) return;
     const same = (b: KernelAddress) => b.device === a.device && b.cidr.family === a.cidr.family && b.cidr.address === a.cidr.address && b.cidr.prefixLength === a.cidr.prefixLength;
     const others = this.addressesNow.filter((b) => !same(b));
     this.addressesNow = isNew ? [...others, a] : others;
+    if (!isNew && a.cidr.family === 4 && m.data.index !== undefined) {
+      const lastOnLink = !others.some((b) => b.device === a.device && b.cidr.family === 4);
+      this.table.ipv4AddressGone(a.cidr.address, m.data.index, lastOnLink);
+    }
   }
 
   private notify(): void {
-    for (const cb of this.listeners) cb();
+    for (const cb of this.listeners) {
+      try {
+        cb();
+      } catch (err) {
+        this.warn('rtnetlink_error', `a listener failed: ${(err as Error).message}`, err as Error);
+      }
+    }
   }
 
-  private async dump(): Promise<void> {
-    const [links, addrs, routes] = await this.serial(async () => [await this.requests.getLinks(), await this.requests.getAddresses(), await this.requests.getRoutes()] as const);
+  private async dumpLinksAndAddresses(): Promise<void> {
+    const [links, addrs] = await this.read(async () => [await this.reads.getLinks(), await this.reads.getAddresses()] as const);
     this.linksNow = links.map(toLink).filter((l): l is KernelLink => l !== undefined);
     const names = new Map(this.linksNow.map((l) => [l.index, l.name]));
     this.addressesNow = addrs.map((a) => toAddress(a, (i) => names.get(i))).filter((a): a is KernelAddress => a !== undefined);
-    this.routesNow = this.routesFrom(routes);
+    this.table.namesChanged();
   }
 
-  private routesFrom(messages: readonly RouteMessage[]): KernelRoute[] {
-    const names = new Map(this.linksNow.map((l) => [l.index, l.name]));
-    return messages.map((r) => toRoute(r, (i) => names.get(i))).filter((r): r is KernelRoute => r !== undefined);
+  private async dumpRoutes(): Promise<void> {
+    const fresh = this.newTable();
+    this.replay = [];
+    try {
+      await this.routeDumps.dump((type, flags, data) => fresh.apply(type, flags, data));
+      for (const r of this.replay) fresh.apply(r.type, r.flags, r.data);
+      this.table = fresh;
+    } finally {
+      this.replay = undefined;
+    }
   }
 
-  private serial<T>(run: () => Promise<T>): Promise<T> {
-    const result = this.turn.then(run, run);
-    this.turn = result.catch(() => undefined);
+  /** Everything again, retried with backoff until it works. */
+  private resync(reason: string): void {
+    if (this.closed) return;
+    this.warn('rtnetlink_resync', `re-reading links, addresses and routes: ${reason}`);
+    Promise.all([this.refresh(), this.resyncRoutes()]).then(
+      () => {
+        this.resyncAttempt = 0;
+      },
+      (err: Error) => this.scheduleResync(`the re-read failed: ${err.message}`),
+    );
+  }
+
+  private scheduleResync(reason: string): void {
+    if (this.closed || this.resyncTimer) return;
+    const delay = RESYNC_BACKOFF_MS[Math.min(this.resyncAttempt++, RESYNC_BACKOFF_MS.length - 1)]!;
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = undefined;
+      this.resync(reason);
+    }, delay);
+    this.resyncTimer.unref();
+  }
+
+  private read<T>(run: () => Promise<T>): Promise<T> {
+    const result = this.readsTurn.then(run, run);
+    this.readsTurn = result.catch(() => undefined);
     return result;
   }
 
@@ -151,7 +269,7 @@ export class Rtnl implements KernelView, KernelOps {
   async addAddress(device: string, cidr: Cidr, opts: { nodad?: boolean; noprefixroute?: boolean; label?: string } = {}): Promise<void> {
     const ip = textToIp(cidr.address, cidr.family);
     try {
-      await this.serial(() => this.requests.newAddress(
+      await this.writes.newAddress(
         { family: afOf(cidr.family), prefixlen: cidr.prefixLength, index: this.indexOf(device), scope: 0 },
         {
           local: ip,
@@ -160,26 +278,39 @@ export class Rtnl implements KernelView, KernelOps {
           flags: { ...(opts.nodad ? { nodad: true } : {}), ...(opts.noprefixroute ? { noprefixroute: true } : {}) },
         },
         { flags: FlagsNew.CREATE | FlagsNew.EXCL },
-      ));
+      );
     } catch (err) {
       if (/EEXIST/.test((err as Error).message)) return;
       throw new Error(`adding ${cidrText(cidr)} to ${device}: ${(err as Error).message}`);
     }
+    this.wroteAddress(true, { device, cidr, secondary: false, noprefixroute: opts.noprefixroute === true });
+  }
+
+  /**
+   * The kernel acknowledged an address change: the view says so at once. The
+   * notification comes on another socket and may be read later; until then a
+   * caller asking where the address is must not be told "nowhere".
+   */
+  private wroteAddress(added: boolean, a: KernelAddress): void {
+    const same = (b: KernelAddress) => b.device === a.device && b.cidr.family === a.cidr.family && b.cidr.address === a.cidr.address && b.cidr.prefixLength === a.cidr.prefixLength;
+    const present = this.addressesNow.some(same);
+    if (added && !present) this.addressesNow = [...this.addressesNow, a];
+    else if (!added && present) this.addressesNow = this.addressesNow.filter((b) => !same(b));
   }
 
   async deleteAddress(device: string, cidr: Cidr): Promise<void> {
     const ip = textToIp(cidr.address, cidr.family);
     try {
-      await this.serial(() => this.requests.delAddress({ family: afOf(cidr.family), prefixlen: cidr.prefixLength, index: this.indexOf(device) }, { local: ip, address: ip }));
+      await this.writes.delAddress({ family: afOf(cidr.family), prefixlen: cidr.prefixLength, index: this.indexOf(device) }, { local: ip, address: ip });
     } catch (err) {
-      if (/EADDRNOTAVAIL|ENODEV/.test((err as Error).message)) return;
-      throw new Error(`deleting ${cidrText(cidr)} from ${device}: ${(err as Error).message}`);
+      if (!/EADDRNOTAVAIL|ENODEV/.test((err as Error).message)) throw new Error(`deleting ${cidrText(cidr)} from ${device}: ${(err as Error).message}`);
     }
+    this.wroteAddress(false, { device, cidr, secondary: false, noprefixroute: false });
   }
 
   async replaceRoute(r: KernelRoute): Promise<void> {
     try {
-      await this.serial(() => this.requests.newRoute(this.routeData(r), this.routeAttrs(r), { flags: FlagsNew.CREATE | FlagsNew.REPLACE }));
+      await this.writes.newRoute(this.routeData(r), this.routeAttrs(r), { flags: FlagsNew.CREATE | FlagsNew.REPLACE });
     } catch (err) {
       throw new Error(`replacing route ${describe(r)}: ${(err as Error).message}`);
     }
@@ -187,7 +318,7 @@ export class Rtnl implements KernelView, KernelOps {
 
   async deleteRoute(r: KernelRoute): Promise<void> {
     try {
-      await this.serial(() => this.requests.delRoute(this.routeData(r), this.routeAttrs(r)));
+      await this.writes.delRoute(this.routeData(r), this.routeAttrs(r));
     } catch (err) {
       if (/ESRCH/.test((err as Error).message)) return;
       throw new Error(`deleting route ${describe(r)}: ${(err as Error).message}`);
@@ -220,9 +351,17 @@ export class Rtnl implements KernelView, KernelOps {
   }
 
   close(): void {
-    this.events.socket.close();
-    this.requests.socket.close();
+    this.closed = true;
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    this.events.close();
+    this.routeDumps.close();
+    this.reads.socket.close();
+    this.writes.socket.close();
   }
+}
+
+function protocolSet(names: readonly string[]): ReadonlySet<number> {
+  return new Set(names.map(protocolNumber));
 }
 
 /** MTU and the other RTA_METRICS, IPv6 preference, realm: written back as read. */
