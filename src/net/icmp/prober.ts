@@ -13,6 +13,7 @@ import type { IgnoredReason } from '../../metrics/eventMetrics.js';
 import { bindToDevice, ICMP6_FILTER, ICMP_FILTER, IP_HDRINCL, IPPROTO_ICMPV6, IPPROTO_IP, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP, SO_RCVBUF, SOL_RAW, SOL_SOCKET } from '../socketOptions.js';
 import { encodeEchoRequest, ipv4Header, parseEchoReply, probeIdentifier, refillEchoRequest } from './packet.js';
 import { enableReceiveStamps, kernelArrivalMs, socketFds } from './rxStamp.js';
+import { sendFailure, type SendFailure } from './sendErrors.js';
 
 
 export interface ProbeRequest {
@@ -51,7 +52,7 @@ export class IcmpProber {
   private readonly endpoints = new Map<string, Endpoint>();
   private replyHandler: (r: ProbeReply) => void = () => {};
   private ignoredHandler: (reason: IgnoredReason) => void = () => {};
-  private sendErrorHandler: (p: ProbeRequest, err: Error) => void = () => {};
+  private sendErrorHandler: (p: ProbeRequest, failure: SendFailure) => void = () => {};
 
   onReply(cb: (r: ProbeReply) => void): void {
     this.replyHandler = cb;
@@ -59,7 +60,8 @@ export class IcmpProber {
   onIgnored(cb: (reason: IgnoredReason) => void): void {
     this.ignoredHandler = cb;
   }
-  onSendError(cb: (p: ProbeRequest, err: Error) => void): void {
+  /** sendto() failed (a firewall rule, no route, no buffer space): called after send() returned. */
+  onSendError(cb: (p: ProbeRequest, failure: SendFailure) => void): void {
     this.sendErrorHandler = cb;
   }
 
@@ -123,7 +125,9 @@ export class IcmpProber {
       try {
         sendNow.call(ep.socket.wrap, t.packet, 0, t.packet.length, t.address, () => undefined);
       } catch (err) {
-        queueMicrotask(() => this.sendErrorHandler(p, err as Error));
+        // reported after send() returns: the engine that asked for the probe may still be busy
+        const failure = sendFailure(err);
+        queueMicrotask(() => this.sendErrorHandler(p, failure));
       }
       return true;
     }
@@ -131,7 +135,7 @@ export class IcmpProber {
     const packet = Buffer.from(t.packet);
     const stamp = () => refillEchoRequest(p.family, packet, t.icmpOffset, p.seq, process.hrtime.bigint());
     ep.socket.send(packet, 0, packet.length, t.address, stamp, (err: Error | null) => {
-      if (err) this.sendErrorHandler(p, err);
+      if (err) this.sendErrorHandler(p, sendFailure(err));
     });
     return true;
   }
