@@ -19,6 +19,17 @@ import type { Announcer, KernelOps, KernelView } from './ports.js';
 import { everyGroupHasVerdict } from './readiness.js';
 import type { IgnoredReason } from '../metrics/eventMetrics.js';
 import { ProbeLog } from './probeLog.js';
+import { SendErrorThrottle } from './sendErrorLog.js';
+
+/** A probe as the daemon asks the adapter to send it. */
+export interface ProbeSend {
+  ifname: string;
+  family: Family;
+  source: string;
+  target: string;
+  seq: number;
+  kind: 'uni' | 'rtt' | 'multi';
+}
 
 /** What the daemon needs from Linux (src/net implements it; see linuxAdapters.ts). */
 export interface Adapters {
@@ -28,9 +39,11 @@ export interface Adapters {
   /** Called whenever links, addresses or routes changed (coalesced by the adapter). */
   onKernelChange(cb: () => void): void;
   probes: {
-    send(p: { ifname: string; family: Family; source: string; target: string; seq: number; kind: 'uni' | 'rtt' | 'multi' }): boolean;
+    send(p: ProbeSend): boolean;
     onReply(cb: (r: ProbeReply) => void): void;
     onIgnored(cb: (reason: IgnoredReason) => void): void;
+    /** The kernel refused a probe that send() had accepted (sendto() failed); errno is a name from a fixed list. */
+    onSendError(cb: (p: ProbeSend, failure: { errno: string; message: string }) => void): void;
   };
   /** Make sure each test address exists (adding the missing ones); returns what was added. */
   ensureTestAddresses(config: DaemonConfig): Promise<string[]>;
@@ -58,6 +71,7 @@ export class Daemon {
   private readonly answered = new Set<string>();
   readonly probeLog = new ProbeLog(256);
   private restoring = false;
+  private readonly sendErrorLog = new SendErrorThrottle();
   private http: Server | undefined;
   private admin: NetServer | undefined;
 
@@ -130,11 +144,32 @@ export class Daemon {
 
   private act(a: EngineAction): void {
     if (a.kind === 'send_probe') {
-      const ok = this.options.adapters.probes.send({ ifname: a.ifname, family: a.family, source: a.source, target: a.target, seq: a.seq, kind: a.probeKind });
-      if (!ok) this.engine.reportSendError(monotonicMs(), a.ifname, a.family, a.target);
+      const p: ProbeSend = { ifname: a.ifname, family: a.family, source: a.source, target: a.target, seq: a.seq, kind: a.probeKind };
+      if (!this.options.adapters.probes.send(p)) {
+        this.engine.reportSendError(monotonicMs(), a.ifname, a.family, a.target);
+        this.logSendFailure(p, { errno: 'no_socket', message: `no probe socket for ${a.ifname}` });
+      }
       return;
     }
     this.executor.submit(a);
+  }
+
+  /**
+   * The probe stays counted as sent: no reply comes, so it is lost when its
+   * timeout passes, and a NIC whose every send fails is failed within the FDT.
+   */
+  private sendFailed(p: ProbeSend, failure: { errno: string; message: string }): void {
+    this.driver.input((now) => this.engine.reportSendError(now, p.ifname, p.family, p.target));
+    this.logSendFailure(p, failure);
+  }
+
+  private logSendFailure(p: ProbeSend, failure: { errno: string; message: string }): void {
+    const suppressed = this.sendErrorLog.admit(monotonicMs(), p.ifname, p.target, failure.errno);
+    if (suppressed === undefined) return;
+    this.options.log.warn(
+      { event: 'probe_send_failed', interface: p.ifname, family: p.family, source: p.source, target: p.target, errno: failure.errno, error: failure.message, suppressed },
+      `probe to ${p.target} on ${p.ifname} not sent: ${failure.message}${suppressed > 0 ? ` (${suppressed} more since the last report)` : ''}`,
+    );
   }
 
   private observe(e: EngineEvent): void {
@@ -180,6 +215,7 @@ export class Daemon {
     );
     adapters.probes.onReply((r) => this.driver.input((now) => this.engine.reportReply(now, r)));
     adapters.probes.onIgnored((reason) => this.exporter.events.ignoredPacket(reason));
+    adapters.probes.onSendError((p, failure) => this.sendFailed(p, failure));
     this.exporter.events.configLoaded(true, Date.now() / 1000);
     log.info({ event: 'started', listen: this.options.listenAddress, admin_socket: config.adminSocket, groups: config.groups.length }, 'ipmpd started');
   }

@@ -35,6 +35,7 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
       send: (p) => prober.send(p),
       onReply: (cb) => prober.onReply(cb),
       onIgnored: (cb) => prober.onIgnored(cb),
+      onSendError: (cb) => prober.onSendError(cb),
     },
     async ensureTestAddresses(cfg) {
       const added: string[] = [];

@@ -11,6 +11,7 @@ export const IPPROTO_IPV6 = 41;
 export const IPV6_UNICAST_HOPS = 16;
 export const IPV6_MULTICAST_HOPS = 18;
 export const IPV6_MULTICAST_LOOP = 19;
+export const IPV6_HDRINCL = 36; // Linux 4.5+
 export const IPPROTO_ICMPV6 = 58;
 export const ICMP6_FILTER = 1;
 

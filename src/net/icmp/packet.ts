@@ -5,6 +5,7 @@
 
 import type { Family } from '../../config/types.js';
 import type { ProbeKind } from '../../core/types.js';
+import { textToIp } from '../netlink/convert.js';
 
 export const MTYPE: Record<ProbeKind, number> = { uni: 0x1234, multi: 0x5678, rtt: 0x9abc };
 const KIND_OF = new Map<number, ProbeKind>(Object.entries(MTYPE).map(([k, v]) => [v, k as ProbeKind]));
@@ -32,12 +33,35 @@ export function probeIdentifier(pid: number, ifindex: number): number {
   return ((pid & 0xff) << 8) | (ifindex & 0xff);
 }
 
-export function internetChecksum(buf: Buffer, start = 0, end = buf.length): number {
+/** Sum of the big-endian 16-bit words in [start, end), not yet folded. */
+function wordSum(buf: Buffer, start: number, end: number): number {
   let sum = 0;
   for (let i = start; i + 1 < end; i += 2) sum += buf.readUInt16BE(i);
   if ((end - start) % 2 === 1) sum += buf[end - 1]! << 8;
+  return sum;
+}
+
+function folded(sum: number): number {
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return ~sum & 0xffff;
+}
+
+export function internetChecksum(buf: Buffer, start = 0, end = buf.length): number {
+  return folded(wordSum(buf, start, end));
+}
+
+const IPV6_HEADER = 40;
+const NEXT_HEADER_ICMPV6 = 58;
+
+/**
+ * The ICMPv6 checksum of the message at `offset` behind the IPv6 header at the
+ * start of `packet` (RFC 8200 8.1: the pseudo-header is source, destination,
+ * upper-layer length, next header), its own checksum field counted as zero.
+ */
+export function icmpv6Checksum(packet: Buffer, offset = IPV6_HEADER): number {
+  const length = packet.length - offset;
+  const pseudo = wordSum(packet, 8, 40) + (length >>> 16) + (length & 0xffff) + NEXT_HEADER_ICMPV6;
+  return folded(pseudo + wordSum(packet, offset, packet.length) - packet.readUInt16BE(offset + 2));
 }
 
 export function encodeEchoRequest(family: Family, f: EchoFields): Buffer {
@@ -48,20 +72,24 @@ export function encodeEchoRequest(family: Family, f: EchoFields): Buffer {
   buf.writeBigUInt64BE(f.sentAtNs, 8);
   buf.writeUInt32BE(MTYPE[f.kind], 16);
   f.nonce.copy(buf, 20, 0, 8);
-  // the kernel computes the ICMPv6 checksum (it covers a pseudo-header we do not see)
+  // ICMPv6's covers a pseudo-header: see refillEchoRequest and icmpv6Checksum
   if (family === 4) buf.writeUInt16BE(internetChecksum(buf), 2);
   return buf;
 }
 
 /**
  * Ready a prebuilt echo request at `offset` (where its ICMP header starts) for its
- * next send: sequence number, send time, checksum (IPv4; the kernel does ICMPv6's).
- * The identifier, probe type and nonce stay as encoded.
+ * next send: sequence number, send time, checksum. The identifier, probe type and
+ * nonce stay as encoded. An ICMPv6 request with no IPv6 header before it (offset 0)
+ * is left for the kernel to checksum; behind our own header the kernel does not.
  */
 export function refillEchoRequest(family: Family, packet: Buffer, offset: number, seq: number, sentAtNs: bigint): void {
   packet.writeUInt16BE(seq & 0xffff, offset + 6);
   packet.writeBigUInt64BE(sentAtNs, offset + 8);
-  if (family !== 4) return;
+  if (family === 6) {
+    if (offset === IPV6_HEADER) packet.writeUInt16BE(icmpv6Checksum(packet, offset), offset + 2);
+    return;
+  }
   packet.writeUInt16BE(0, offset + 2);
   packet.writeUInt16BE(internetChecksum(packet, offset, offset + ECHO_LENGTH), offset + 2);
 }
@@ -106,5 +134,21 @@ export function ipv4Header(source: string, destination: string, ttl: number, pay
   h[9] = 1; // ICMP
   Buffer.from(source.split('.').map(Number)).copy(h, 12);
   Buffer.from(destination.split('.').map(Number)).copy(h, 16);
+  return h;
+}
+
+/**
+ * A fixed IPv6 header for IPV6_HDRINCL, so probes leave from the test address:
+ * without it the kernel picks the source itself, and on a NIC with several
+ * link-local addresses that need not be the configured one.
+ */
+export function ipv6Header(source: string, destination: string, hopLimit: number, payloadLength: number): Buffer {
+  const h = Buffer.alloc(IPV6_HEADER);
+  h.writeUInt32BE(6 << 28, 0); // version 6, traffic class 0, flow label 0
+  h.writeUInt16BE(payloadLength, 4); // the kernel takes it as written
+  h[6] = NEXT_HEADER_ICMPV6;
+  h[7] = hopLimit;
+  textToIp(source.split('%')[0]!, 6).copy(h, 8);
+  textToIp(destination.split('%')[0]!, 6).copy(h, 24);
   return h;
 }

@@ -1,6 +1,9 @@
 // One raw ICMP socket per (interface, family), pinned to the interface with
-// SO_BINDTODEVICE. IPv4 probes carry their own IP header (IP_HDRINCL) so the
-// source is the test address even when the NIC holds data addresses too.
+// SO_BINDTODEVICE. Probes carry their own IP header (IP_HDRINCL, IPV6_HDRINCL)
+// so the source is the test address even when the NIC holds data addresses or
+// several link-local addresses: the kernel's own choice need not be it. (A
+// sticky IPV6_PKTINFO sets only the outgoing interface for raw sockets, not the
+// source; bind() would also filter what the socket receives.)
 // Replies are matched by identifier and nonce here; by sequence and source in
 // the engine.
 
@@ -10,9 +13,10 @@ import type { Family } from '../../config/types.js';
 import type { ProbeKind, ProbeReply } from '../../core/types.js';
 import { nsToMs } from '../../daemon/clock.js';
 import type { IgnoredReason } from '../../metrics/eventMetrics.js';
-import { bindToDevice, ICMP6_FILTER, ICMP_FILTER, IP_HDRINCL, IPPROTO_ICMPV6, IPPROTO_IP, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP, SO_RCVBUF, SOL_RAW, SOL_SOCKET } from '../socketOptions.js';
-import { encodeEchoRequest, ipv4Header, parseEchoReply, probeIdentifier, refillEchoRequest } from './packet.js';
+import { bindToDevice, ICMP6_FILTER, ICMP_FILTER, IP_HDRINCL, IPPROTO_ICMPV6, IPPROTO_IP, IPPROTO_IPV6, IPV6_HDRINCL, IPV6_MULTICAST_LOOP, SO_RCVBUF, SOL_RAW, SOL_SOCKET } from '../socketOptions.js';
+import { encodeEchoRequest, ipv4Header, ipv6Header, parseEchoReply, probeIdentifier, refillEchoRequest } from './packet.js';
 import { enableReceiveStamps, kernelArrivalMs, socketFds } from './rxStamp.js';
+import { sendFailure, type SendFailure } from './sendErrors.js';
 
 
 export interface ProbeRequest {
@@ -51,7 +55,7 @@ export class IcmpProber {
   private readonly endpoints = new Map<string, Endpoint>();
   private replyHandler: (r: ProbeReply) => void = () => {};
   private ignoredHandler: (reason: IgnoredReason) => void = () => {};
-  private sendErrorHandler: (p: ProbeRequest, err: Error) => void = () => {};
+  private sendErrorHandler: (p: ProbeRequest, failure: SendFailure) => void = () => {};
 
   onReply(cb: (r: ProbeReply) => void): void {
     this.replyHandler = cb;
@@ -59,7 +63,8 @@ export class IcmpProber {
   onIgnored(cb: (reason: IgnoredReason) => void): void {
     this.ignoredHandler = cb;
   }
-  onSendError(cb: (p: ProbeRequest, err: Error) => void): void {
+  /** sendto() failed (a firewall rule, no route, no buffer space): called after send() returned. */
+  onSendError(cb: (p: ProbeRequest, failure: SendFailure) => void): void {
     this.sendErrorHandler = cb;
   }
 
@@ -88,7 +93,12 @@ export class IcmpProber {
       const filter = Buffer.alloc(32, 0xff); // block everything...
       filter[129 >> 3]! &= ~(1 << (129 & 7)); // ...but echo reply
       socket.setOption(IPPROTO_ICMPV6, ICMP6_FILTER, filter, 32);
-      socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 1);
+      try {
+        socket.setOption(IPPROTO_IPV6, IPV6_HDRINCL, 1); // the hop limit is in our header now
+      } catch (err) {
+        socket.close();
+        throw new Error(`cannot give ${ifname}'s ICMPv6 probe socket our own IPv6 header (IPV6_HDRINCL, Linux 4.5 or later): ${(err as Error).message}`);
+      }
       socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
     }
     const ep: Endpoint = { socket, id: probeIdentifier(process.pid, ifindex), nonce: randomBytes(8), ifname, family, templates: new Map(), stampFd: enableReceiveStamps(socketsBefore) };
@@ -123,7 +133,9 @@ export class IcmpProber {
       try {
         sendNow.call(ep.socket.wrap, t.packet, 0, t.packet.length, t.address, () => undefined);
       } catch (err) {
-        queueMicrotask(() => this.sendErrorHandler(p, err as Error));
+        // reported after send() returns: the engine that asked for the probe may still be busy
+        const failure = sendFailure(err);
+        queueMicrotask(() => this.sendErrorHandler(p, failure));
       }
       return true;
     }
@@ -131,7 +143,7 @@ export class IcmpProber {
     const packet = Buffer.from(t.packet);
     const stamp = () => refillEchoRequest(p.family, packet, t.icmpOffset, p.seq, process.hrtime.bigint());
     ep.socket.send(packet, 0, packet.length, t.address, stamp, (err: Error | null) => {
-      if (err) this.sendErrorHandler(p, err);
+      if (err) this.sendErrorHandler(p, sendFailure(err));
     });
     return true;
   }
@@ -143,7 +155,9 @@ export class IcmpProber {
     const echo = encodeEchoRequest(p.family, { id: ep.id, seq: 0, sentAtNs: 0n, kind: p.kind, nonce: ep.nonce });
     // in.mpathd sends with TTL 1; ipmpd keeps 1 for all-hosts discovery (link-local by nature)
     // and uses 64 for unicast so a target behind a router on the same wire still answers
-    const packet = p.family === 4 ? Buffer.concat([ipv4Header(p.source, p.target, multicast ? 1 : 64, echo.length), echo]) : echo;
+    const ttl = multicast ? 1 : 64;
+    const header = p.family === 4 ? ipv4Header(p.source, p.target, ttl, echo.length) : ipv6Header(p.source, p.target, ttl, echo.length);
+    const packet = Buffer.concat([header, echo]);
     const address = p.family === 6 && (p.target.startsWith('fe80:') || p.target.startsWith('ff02:')) ? `${p.target}%${p.ifname}` : p.target;
     const t: ProbeTemplate = { source: p.source, kind: p.kind, packet, icmpOffset: packet.length - echo.length, address };
     if (ep.templates.size >= MAX_TEMPLATES) ep.templates.clear();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { encodeEchoRequest, internetChecksum, ipv4Header, parseEchoReply, probeIdentifier } from '../../../src/net/icmp/packet.js';
+import { encodeEchoRequest, internetChecksum, ipv4Header, ipv6Header, parseEchoReply, probeIdentifier, refillEchoRequest } from '../../../src/net/icmp/packet.js';
 import { encodeUnsolicitedNa } from '../../../src/net/announce/unsolicitedNa.js';
 
 /** What a target sends back: the request turned into a reply, behind an IPv4 header. */
@@ -66,4 +66,30 @@ test('the IPv4 header carries the test address as source; the NA carries overrid
   assert.equal(na[4], 0x20, 'override set, solicited and router clear');
   assert.equal(na.subarray(8, 24).toString('hex'), '20010db8000000000000000000000005');
   assert.deepEqual([...na.subarray(24, 32)], [2, 1, 2, 0, 0, 0, 0, 10]);
+});
+
+test('the IPv6 header carries the test address as source; each refill sets a checksum the receiver accepts', () => {
+  const echo = encodeEchoRequest(6, { id: 0x4203, seq: 0, sentAtNs: 0n, kind: 'uni', nonce: Buffer.from('0123456789abcdef', 'hex') });
+  const h = ipv6Header('fe80::6', 'fe80::1%eth0', 64, echo.length);
+  assert.equal(h.length, 40);
+  assert.equal(h[0]! >> 4, 6);
+  assert.deepEqual([h.readUInt16BE(4), h[6], h[7]], [echo.length, 58, 64]);
+  assert.equal(h.subarray(8, 24).toString('hex'), 'fe800000000000000000000000000006');
+  assert.equal(h.subarray(24, 40).toString('hex'), 'fe800000000000000000000000000001');
+  const packet = Buffer.concat([h, echo]);
+  // what the receiver checks (RFC 8200 8.1): pseudo-header plus message sums to zero
+  const pseudo = Buffer.alloc(40);
+  packet.copy(pseudo, 0, 8, 40);
+  pseudo.writeUInt32BE(echo.length, 32);
+  pseudo[39] = 58;
+  for (const [seq, at] of [[1, 5n], [65535, 123456789012345n], [7, 0xffffffffffffffffn]] as const) {
+    refillEchoRequest(6, packet, 40, seq, at);
+    assert.equal(internetChecksum(Buffer.concat([pseudo, packet.subarray(40)])), 0, `seq ${seq}`);
+    const parsed = parseEchoReply(6, Buffer.concat([Buffer.from([129]), packet.subarray(41)]));
+    assert.ok(parsed.ok && parsed.seq === seq && parsed.sentAtNs === at);
+  }
+  // without our header (a socket where the kernel checksums) the field is left alone
+  const bare = Buffer.from(echo);
+  refillEchoRequest(6, bare, 0, 3, 9n);
+  assert.equal(bare.readUInt16BE(2), 0);
 });
