@@ -19,6 +19,14 @@ export interface TargetCounters {
 export class Target {
   status: TargetStatus = 'active';
   statusSince: number;
+  /**
+   * When its last rest began (in.mpathd tg_latime): the moment it became
+   * slow, or a dead target's first look after its death. Undefined if it
+   * never rested. Being declared dead does not set it.
+   */
+  restSince: number | undefined;
+  /** Dead, and its rest has begun (in.mpathd has turned it from TG_DEAD to TG_SLOW). */
+  resting = false;
   readonly rtt = new RttEstimator();
   readonly counters: TargetCounters = { requests: 0, replies: 0, timeouts: 0, duplicates: 0, sendErrors: 0 };
 
@@ -155,25 +163,34 @@ export class TargetList {
   setStatus(target: Target, status: TargetStatus, now: number): void {
     target.status = status;
     target.statusSince = now;
+    target.resting = false;
+    if (status === 'slow') target.restSince = now;
     if (status !== 'active') target.rtt.reset();
   }
 
   /**
-   * Give slow targets another chance after MIN_RECOVERY_TIME and dead ones
-   * after twice that (dead -> slow -> unused), and promote spares up to MAX
-   * active. When the last active router was just lost, promote down the
-   * list until MIN are active: unused, then slow, then dead (in.mpathd
-   * target_select_best).
+   * Give slow and dead targets another chance, with in.mpathd's timing
+   * (target_next): a slow target becomes a spare MIN_RECOVERY_TIME after it
+   * became slow. A dead one first begins a rest of its own, at the first look
+   * once MIN_RECOVERY_TIME has passed since its last rest began: for a target
+   * that never rested, at once, so a dead router is probed again about 60 s
+   * after its death, not 120 s. It is still reported dead while it rests
+   * (in.mpathd calls it slow then). Then promote spares up to MAX active.
+   * When the last active router was just lost, promote down the list until
+   * MIN are active: unused, then slow, then dead (target_select_best).
    */
   recover(now: number, lastRouterLost = false): Target[] {
+    const rested = (t: Target) => t.restSince === undefined || now - t.restSince > MIN_RECOVERY_TIME_MS;
     for (const t of this.all) {
-      if (now - t.statusSince < MIN_RECOVERY_TIME_MS) continue;
-      if (t.status === 'slow') {
+      if (t.status === 'dead' && !t.resting) {
+        if (rested(t)) {
+          t.resting = true;
+          t.restSince = now;
+        }
+      } else if ((t.status === 'slow' || t.status === 'dead') && rested(t)) {
         t.status = 'unused';
         t.statusSince = now;
-      } else if (t.status === 'dead') {
-        t.status = 'slow';
-        t.statusSince = now;
+        t.resting = false;
       }
     }
     const promoted: Target[] = [];

@@ -9,7 +9,7 @@ import { Engine } from '../core/engine.js';
 import type { EngineAction, EngineEvent, ProbeReply } from '../core/types.js';
 import { createApp, listen } from '../http/server.js';
 import { Exporter, type BuildInfo } from '../metrics/exporter.js';
-import { startAdminServer } from '../admin/server.js';
+import { bindAdminSocket, type AdminSocket } from '../admin/server.js';
 import { monotonicMs, monotonicToUnixSeconds } from './clock.js';
 import { EngineDriver } from './driver.js';
 import { logEvent } from './eventLog.js';
@@ -60,6 +60,8 @@ export interface DaemonOptions {
   build: BuildInfo;
   /** Re-read the configuration file and apply it (admin socket `reload`, SIGHUP). */
   onReloadRequest?: () => Promise<{ ok: true } | { ok: false; error: string }>;
+  /** The admin socket, bound by the caller before anything touched the host. */
+  adminSocket?: AdminSocket;
 }
 
 export class Daemon {
@@ -190,7 +192,9 @@ export class Daemon {
       createApp({ exporter: this.exporter, ready: () => this.ready(), status: () => ({ ...this.engine.snapshot(), recentProbes: this.probeLog.recent() }), version: this.options.build.version }),
       this.options.listenAddress,
     );
-    this.admin = await startAdminServer(config.adminSocket, {
+    const admin = this.options.adminSocket ?? (await bindAdminSocket(config.adminSocket));
+    this.admin = admin.server;
+    admin.serve({
       handle: async (req) => {
         if (req.op === 'status') return { ok: true, result: this.engine.snapshot() };
         if (req.op === 'reload') return this.options.onReloadRequest ? this.options.onReloadRequest() : { ok: false, error: 'reload is not available' };

@@ -2,7 +2,7 @@
 // its log lines (JSON) and its HTTP endpoints.
 
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,9 +52,14 @@ export class IpmpdProcess {
     });
   }
 
-  /** Start ipmpd in `host` with this YAML config. */
+  /**
+   * Start ipmpd in `host` with this YAML config. Its config and admin socket
+   * live in `dir` (a fresh temp dir by default), which stop() removes; a restart
+   * on the same `dir` after a stop makes it again.
+   */
   static start(lab: Lab, host: string, yaml: string, opts: { port?: number; dir?: string; logLevel?: string } = {}): IpmpdProcess {
     const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'ipmpd-test-'));
+    mkdirSync(dir, { recursive: true });
     const config = join(dir, 'ipmpd.yaml');
     writeFileSync(config, `admin_socket: ${join(dir, 'admin.sock')}\n${yaml}`);
     const port = opts.port ?? 9740;
@@ -88,7 +93,11 @@ export class IpmpdProcess {
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    await this.lab.stopProcess(this.child, signal);
+    try {
+      await this.lab.stopProcess(this.child, signal);
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
   }
 }
 

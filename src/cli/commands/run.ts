@@ -1,4 +1,7 @@
 import { Command } from 'commander';
+import { rmSync } from 'node:fs';
+import { bindAdminSocket, type AdminSocket } from '../../admin/server.js';
+import { AdminSocketError } from '../../admin/socketFile.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadConfigFile } from '../../config/load.js';
 import { Daemon } from '../../daemon/daemon.js';
@@ -35,6 +38,18 @@ export function runCommand(): Command {
         return;
       }
       if (config.groups.length === 0) log.warn({ event: 'no_groups' }, `${flags['config.file']} defines no groups: nothing will be probed`);
+      // the admin socket first: a path that cannot be used, or a running ipmpd on it, stops us before sysctls, addresses or probes
+      let adminSocket: AdminSocket;
+      try {
+        adminSocket = await bindAdminSocket(config.adminSocket);
+      } catch (err) {
+        if (!(err instanceof AdminSocketError)) throw err;
+        log.error({ event: 'admin_socket_error', admin_socket: config.adminSocket }, err.message);
+        process.exitCode = 1;
+        return;
+      }
+      // a start that fails after this point exits without a clean stop: the socket is ours, take it along
+      process.once('exit', () => rmSync(config.adminSocket, { force: true }));
       const ifnames = config.groups.flatMap((g) => g.interfaces.map((i) => i.name));
       const findings = evaluateSysctls(ifnames, readSysctls(ifnames));
       if (config.fixSysctls && findings.length) {
@@ -60,7 +75,7 @@ export function runCommand(): Command {
         });
         return reloading;
       };
-      const daemon = new Daemon({ config, adapters, log, listenAddress: flags['web.listenAddress'], build: buildInfo(), onReloadRequest: reload });
+      const daemon = new Daemon({ config, adapters, log, listenAddress: flags['web.listenAddress'], build: buildInfo(), onReloadRequest: reload, adminSocket });
       await daemon.start();
       process.on('SIGHUP', () => void reload());
       const shutdown = (signal: string) => {

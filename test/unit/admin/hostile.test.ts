@@ -3,10 +3,10 @@
 // handlers never see them, and the socket keeps serving good requests.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MAX_REQUEST_BYTES } from '../../../src/admin/protocol.js';
 import { startAdminServer } from '../../../src/admin/server.js';
@@ -25,7 +25,10 @@ before(async () => {
     watchProbes: () => () => undefined,
   });
 });
-after(() => new Promise<void>((r) => server.close(() => r())));
+after(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  rmSync(dirname(path), { recursive: true, force: true });
+});
 
 /** Send raw bytes, collect reply lines until the server closes or `lines` arrived. */
 function exchange(payload: string | Buffer, lines: number): Promise<{ replies: Array<{ ok: boolean; error?: string; result?: unknown }>; closed: boolean }> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { TargetList } from '../../../src/core/targets.js';
 import { hostRoute, Sim, twoNicConfig } from './sim.js';
 
 const activeTargets = (sim: Sim, ifname: string) =>
@@ -29,6 +30,56 @@ test('a dead target is replaced by a spare from the routing table', () => {
   sim.runFor(60_000);
   assert.equal(sim.events('interface_failed').length, 0);
   assert.deepEqual(activeTargets(sim, 'eth0').sort(), ['198.18.11.21', '198.18.11.22', '198.18.11.24', '198.18.11.25', '198.18.11.26']);
+});
+
+test('a dead router target is probed again 60 to 75 s after it was declared dead, as in.mpathd does (not after 60 s twice)', () => {
+  // in.mpathd: a target marked TG_DEAD keeps the last-action time of its last
+  // slow spell (none for a target that never was slow), so the next
+  // target_next() pass makes it TG_SLOW at once, and MIN_RECOVERY_TIME later
+  // it is usable again and probed.
+  const silent = '198.18.11.22';
+  const delays: number[] = [];
+  for (const seed of [31, 32, 33, 34, 35, 36, 37, 38]) {
+    const routes = ['198.18.11.21', silent, '198.18.11.23'].map((a) => hostRoute(a));
+    const sim = new Sim(twoNicConfig(), { seed, routes });
+    sim.runFor(20_000);
+    const t0 = sim.now;
+    sim.rtt = (_i, target) => (target === silent ? undefined : 0.2);
+    sim.runFor(200_000);
+    const dead = sim.events('target_status', t0).find((e) => e.output.ifname === 'eth0' && e.output.target === silent && e.output.status === 'dead');
+    assert.ok(dead, `seed ${seed}: ${silent} was never declared dead`);
+    const again = sim.events('send_probe', dead.at).find((e) => e.output.ifname === 'eth0' && e.output.target === silent && e.output.probeKind === 'uni');
+    assert.ok(again, `seed ${seed}: ${silent} was never probed again`);
+    delays.push(again.at - dead.at);
+  }
+  for (const [i, d] of delays.entries()) assert.ok(d >= 60_000 && d <= 75_000, `seed ${31 + i}: probed again ${(d / 1000).toFixed(1)} s after it was declared dead (all: ${delays.map((x) => (x / 1000).toFixed(1)).join(', ')} s)`);
+});
+
+test('a router target that was slow shortly before it died waits out that slow spell, then 60 s more (in.mpathd tg_latime); it is reported dead throughout', () => {
+  const target = new TargetList();
+  for (const a of ['198.18.11.21', '198.18.11.22', '198.18.11.23']) target.add({ address: a, source: 'route' }, 0);
+  const t = target.find('198.18.11.22')!;
+  target.setStatus(t, 'slow', 0);
+  target.recover(61_000); // slow -> unused -> active
+  assert.equal(t.status, 'active');
+  target.setStatus(t, 'dead', 70_000);
+  target.recover(71_000); // its last slow spell began at 0, more than 60 s ago: its rest begins now
+  assert.deepEqual([t.status, t.resting], ['dead', true]);
+  target.recover(130_000);
+  assert.equal(t.status, 'dead');
+  target.recover(131_001);
+  assert.equal(t.status, 'active');
+  // slow again at 140 s, dead at 150 s: dead stays dead until 60 s after 140 s
+  target.setStatus(t, 'slow', 140_000);
+  target.setStatus(t, 'dead', 150_000);
+  target.recover(199_000);
+  assert.deepEqual([t.status, t.resting], ['dead', false]);
+  target.recover(200_001);
+  assert.deepEqual([t.status, t.resting], ['dead', true]);
+  target.recover(260_000);
+  assert.equal(t.status, 'dead');
+  target.recover(260_002);
+  assert.equal(t.status, 'active');
 });
 
 test('a dead multicast-found host is deleted and another host is found', () => {

@@ -1,0 +1,122 @@
+// Getting the admin socket's path ready before anything else happens: its
+// directory made, a stale socket from a crashed run cleared, and a running
+// ipmpd on the same path left alone. Every failure is an AdminSocketError
+// naming the option, the path and the errno, so `ipmpd run` can stop before it
+// has touched the host.
+
+import { lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { dirname } from 'node:path';
+import { getSystemErrorMap } from 'node:util';
+
+export class AdminSocketError extends Error {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
+    super(`admin_socket ${path}: ${detail}`);
+    this.name = 'AdminSocketError';
+  }
+}
+
+/** "ENOENT (no such file or directory)" from a Node system error. */
+export function errnoText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (!e?.code) return String((err as Error)?.message ?? err);
+  const description = typeof e.errno === 'number' ? getSystemErrorMap().get(e.errno)?.[1] : undefined;
+  return description ? `${e.code} (${description})` : e.code;
+}
+
+/**
+ * Creates the socket's missing directories (0700) one level at a time. Not
+ * mkdirSync({ recursive: true }): Node 20's loops forever, in synchronous code
+ * that no signal can interrupt, when mkdir answers ENOENT under a parent that
+ * exists, as it does everywhere under /proc.
+ */
+export function makeSocketDirectory(path: string): void {
+  const missing: string[] = [];
+  for (let dir = dirname(path); ; ) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(dir).isDirectory(); // through symlinks: /var/run -> /run
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new AdminSocketError(path, `cannot use directory ${dir}: ${errnoText(err)}`);
+      missing.push(dir);
+      const parent = dirname(dir);
+      if (parent === dir) throw new AdminSocketError(path, `cannot use directory ${dir}: ${errnoText(err)}`);
+      dir = parent;
+      continue;
+    }
+    if (!isDirectory) throw new AdminSocketError(path, `${dir} is not a directory (ENOTDIR)`);
+    break;
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (err) {
+      // another process made it between our look and our mkdir: fine if it is a directory
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && isDirectory(dir)) continue;
+      throw new AdminSocketError(path, `cannot create directory ${dir}: ${errnoText(err)}`);
+    }
+  }
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** What answers on a unix socket path. */
+export function probeSocket(path: string, timeoutMs = 1000): Promise<'answers' | 'refused' | 'absent'> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      // a listener too busy to accept within a second is still a listener
+      resolve('answers');
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve('answers');
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (err.code === 'ECONNREFUSED') resolve('refused');
+      else if (err.code === 'ENOENT') resolve('absent');
+      else reject(err);
+    });
+  });
+}
+
+/**
+ * Clears the way for listening on `path`: a socket nothing listens on (left
+ * by a crash or kill -9) is removed; a socket that answers belongs to a
+ * running ipmpd and is refused; anything that is not a socket is never deleted.
+ */
+export async function clearStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new AdminSocketError(path, `cannot inspect it: ${errnoText(err)}`);
+  }
+  if (!isSocket) throw new AdminSocketError(path, 'exists and is not a socket; not replacing it (EEXIST)');
+  let state: Awaited<ReturnType<typeof probeSocket>>;
+  try {
+    state = await probeSocket(path);
+  } catch (err) {
+    throw new AdminSocketError(path, `cannot tell whether another ipmpd listens on it: ${errnoText(err)}`);
+  }
+  if (state === 'answers') throw new AdminSocketError(path, `another ipmpd is running on ${path}`);
+  if (state === 'absent') return;
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new AdminSocketError(path, `cannot remove the stale socket: ${errnoText(err)}`);
+  }
+}
