@@ -78,7 +78,20 @@ export class Engine {
       }
       this.groups.push(group);
     }
-    if (previous) this.routes = previous.routes;
+    if (previous) {
+      this.routes = previous.routes;
+      this.dropLeftBehind(previous);
+    }
+  }
+
+  /** Members of the previous engine that did not carry over: their targets go (and their per-target series with them). */
+  private dropLeftBehind(previous: Engine): void {
+    for (const [name, pi] of previous.phyints) {
+      if (this.phyints.get(name) === pi) continue;
+      for (const inst of pi.instances) {
+        for (const t of inst.targets.all) this.ctx.emit({ kind: 'target_removed', group: pi.group.name, ifname: name, family: inst.family, target: t.address, source: t.source });
+      }
+    }
   }
 
   private newPhyint(ic: InterfaceConfig, group: Group, now: number, onSlotChange: ProbeInstance['onSlotChange']): Phyint {

@@ -11,6 +11,8 @@ interface AddedAddress {
   device: string;
   cidr: Cidr;
 }
+const wantedBy = (cfg: DaemonConfig, a: AddedAddress) =>
+  cfg.groups.some((g) => g.interfaces.some((i) => i.name === a.device && i.testAddresses.some((t) => t.address === a.cidr.address)));
 const addedText = (a: AddedAddress) => `${a.cidr.address}/${a.cidr.prefixLength} on ${a.device}`;
 
 export async function openLinuxAdapters(config: DaemonConfig): Promise<Adapters> {
@@ -18,6 +20,7 @@ export async function openLinuxAdapters(config: DaemonConfig): Promise<Adapters>
   const prober = new IcmpProber();
   const membersOf = (c: DaemonConfig) => c.groups.flatMap((g) => g.interfaces.map((i) => ({ name: i.name, families: [...new Set<Family>(i.testAddresses.map((t) => t.family))] })));
   let members = membersOf(config);
+  let running = config;
 
   // sockets follow the interfaces: opened when one appears (or is renamed back), closed when it goes
   const syncSockets = () => {
@@ -80,7 +83,11 @@ export async function openLinuxAdapters(config: DaemonConfig): Promise<Adapters>
       const rollback = async () => {
         for (const o of opened.splice(0)) prober.close(o.name, o.family);
         const failures: string[] = [];
-        for (const a of added.splice(0).reverse()) await rtnl.deleteAddress(a.device, a.cidr).catch((err: Error) => failures.push(err.message));
+        for (const a of added.splice(0).reverse()) {
+          // the running configuration's own test address (restored meanwhile by the daemon) stays
+          if (wantedBy(running, a)) continue;
+          await rtnl.deleteAddress(a.device, a.cidr).catch((err: Error) => failures.push(err.message));
+        }
         await rtnl.refresh();
         if (failures.length > 0) throw new Error(`could not undo the attempt: ${failures.join('; ')}`);
       };
@@ -107,6 +114,7 @@ export async function openLinuxAdapters(config: DaemonConfig): Promise<Adapters>
         commit() {
           for (const m of members) for (const f of m.families) if (!next.some((n) => n.name === m.name && n.families.includes(f))) prober.close(m.name, f);
           members = next;
+          running = cfg;
           syncSockets();
         },
         rollback,

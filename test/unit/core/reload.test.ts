@@ -137,10 +137,18 @@ test('what changed starts afresh, the rest carries on, and no address moves', ()
   assert.deepEqual(sim.events('group_state', t0), []);
   assert.equal(sim.group().state, 'ok');
   assert.equal(sim.iface('eth2').state, 'ok');
-  // a member removed by the next reload is gone, the others carry on
+  // the changed member's old targets went (its per-target series restart), the kept one's did not
+  const targetEvents = (kind: string, since: number) =>
+    sim.log.flatMap((e) => (e.at >= since && e.output.kind === kind && 'target' in e.output ? [`${e.output.ifname} ${e.output.target}`] : []));
+  const removed = (since: number) => targetEvents('target_removed', since);
+  assert.deepEqual(removed(t0), ['eth1 198.18.11.1']);
+  assert.deepEqual(targetEvents('target_added', t0).sort(), ['eth1 198.18.11.1', 'eth2 198.18.11.1']);
+  // a member removed by the next reload is gone, with its targets; the others carry on
+  const t1 = sim.now;
   sim.reload(twoNicConfig());
   assert.deepEqual(sim.group().interfaces.map((i) => i.name), ['eth0', 'eth1']);
   assert.deepEqual([...sim.engine.carriedInterfaces], ['eth0']); // eth1's test address changed back
+  assert.deepEqual(removed(t1).sort(), ['eth1 198.18.11.1', 'eth2 198.18.11.1']);
 });
 
 test('a move in flight during a reload completes on the new engine, not twice', () => {
