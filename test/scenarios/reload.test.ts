@@ -148,6 +148,19 @@ test('a reload the host refuses changes nothing and failover still works; an ide
     await lab.cutCarrier('ipmp', 'eth0');
     await ipmpd.waitFor('a failover after the failed reload', (l) => l.event === 'address_moved' && l.to === 'eth1' && l.at >= t2, 10_000);
     assert.deepEqual(await holders(lab, '198.18.11.5'), ['eth1']);
+
+    // back to the running file: the failed NIC stays failed, the failover counts stay
+    const failoversBefore = await samples(ipmpd, 'ipmp_failover_duration_seconds_count');
+    assert.equal(failoversBefore.get('{group="unrealgrp1"}'), 1);
+    writeConfig(ipmpd, yaml);
+    const t3 = Date.now();
+    const back = await adminReload(lab, ipmpd);
+    assert.equal(back.code, 0, back.stderr);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.deepEqual(ipmpd.lines.filter((l) => l.at >= t3 && STATE_EVENTS.has(l.event ?? '')), [], 'the reload caused events');
+    assert.deepEqual(await samples(ipmpd, 'ipmp_failover_duration_seconds_count'), failoversBefore);
+    assert.deepEqual(await holders(lab, '198.18.11.5'), ['eth1']);
+    assert.match((await ipmpd.http('/metrics')).body, /^ipmp_interface_state\{[^}]*device="eth0"[^}]*state="failed"[^}]*\} 1$/m);
   } finally {
     await ipmpd.stop();
     await lab.destroy();
