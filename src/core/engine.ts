@@ -3,16 +3,19 @@
 // replies, admin requests, and the passing of time. Outputs (takeOutputs):
 // probes to send, addresses to move, and events to log and count.
 
-import type { DaemonConfig, Family } from '../config/types.js';
+import type { DaemonConfig, Family, InterfaceConfig } from '../config/types.js';
+import { canCarryInterface, carryAddress, carryGroupState, sameCidr } from './carryOver.js';
 import type { EngineContext, EngineSettings } from './context.js';
 import { checkForRepair, linkDown } from './failure.js';
-import { Group, Phyint, ProbeInstance } from './model.js';
+import { Group, Phyint, ProbeInstance, type DataAddress } from './model.js';
+import type { ProbeSlot } from './probeRing.js';
+import type { Target } from './targets.js';
 import { placeAddresses } from './placement.js';
 import { handleReply, nextDeadline, runPhyintTimers, startTimer, stopTimer } from './prober.js';
 import type { RouteInfo } from './routeTargets.js';
 import { applyRoutes, applyStaticTargets } from './targetUpkeep.js';
 import { activateAnother, refreshGroupState, setStatus, transitionToRunning } from './transitions.js';
-import type { EngineOutput, LinkReport, ProbeReply } from './types.js';
+import type { EngineOutput, GroupState, LinkReport, ProbeReply } from './types.js';
 import { buildSnapshot, type EngineSnapshot } from './snapshot.js';
 
 export interface EngineOptions {
@@ -20,6 +23,12 @@ export interface EngineOptions {
   now: number;
   /** Uniform in [0, 1); inject a seeded one for reproducible tests. */
   random?: () => number;
+  /**
+   * The running engine, on a reload: whatever the new configuration leaves
+   * unchanged carries over from it (see carryOver.ts). It hands its members
+   * over, so it must not be used afterwards.
+   */
+  previous?: Engine;
 }
 
 export type AdminResult = { ok: true } | { ok: false; error: string };
@@ -31,36 +40,80 @@ export class Engine {
   private routes: RouteInfo[] = [];
   private readonly localAddresses = new Set<string>();
   private readonly ctx: EngineContext;
+  /** Groups that existed before a reload, with the state they had then (start() reports the difference). */
+  private readonly carriedGroups = new Map<Group, GroupState>();
+  /** Members carried over from the previous engine, state and all. */
+  readonly carriedInterfaces = new Set<string>();
 
   constructor(options: EngineOptions) {
-    const { config } = options;
+    const { config, previous } = options;
     const settings: EngineSettings = { failback: config.failback, onAllTargetsLost: config.onAllTargetsLost };
     this.ctx = {
       now: options.now,
-      random: options.random ?? Math.random,
+      random: options.random ?? previous?.ctx.random ?? Math.random,
       settings,
       ownAddresses: this.localAddresses,
       emit: (o) => this.outputs.push(o),
     };
+    const onSlotChange = (inst: ProbeInstance, slot: ProbeSlot<Target>) => this.onSlotChange(inst, slot);
     for (const gc of config.groups) {
       const group = new Group(gc.name, config.failureDetectionTimeMs, gc.probeTargets);
+      const before = previous?.groups.find((g) => g.name === gc.name);
+      if (before) {
+        carryGroupState(before, group);
+        this.carriedGroups.set(group, before.state);
+        group.state = before.state;
+      }
       for (const ic of gc.interfaces) {
-        const pi = new Phyint(ic.name, group, ic.standby, options.now);
-        for (const family of [4, 6] as Family[]) {
-          const test = ic.testAddresses.find((t) => t.family === family);
-          if (!test) continue;
-          pi.instances.push(new ProbeInstance(pi, family, test, options.now, (inst, slot) => this.onSlotChange(inst, slot)));
-          this.localAddresses.add(test.address);
-        }
+        const running = before?.member(ic.name);
+        const pi = running && canCarryInterface(running, gc, ic) ? this.takeOver(running, group, onSlotChange) : this.newPhyint(ic, group, options.now, onSlotChange);
         group.members.push(pi);
         this.phyints.set(ic.name, pi);
       }
       for (const da of gc.dataAddresses) {
-        group.addresses.push({ address: da.address, home: da.preferredInterface, pinned: da.preferredInterface !== undefined, holder: undefined, moveInFlight: false });
+        const address: DataAddress = { address: da.address, home: da.preferredInterface, pinned: da.preferredInterface !== undefined, holder: undefined, moveInFlight: false };
+        if (before) carryAddress(before.addresses.find((a) => sameCidr(a.address, da.address) && (a.home === da.preferredInterface || !a.pinned)), address);
+        group.addresses.push(address);
         this.localAddresses.add(da.address.address);
       }
       this.groups.push(group);
     }
+    if (previous) {
+      this.routes = previous.routes;
+      this.dropLeftBehind(previous);
+    }
+  }
+
+  /** Members of the previous engine that did not carry over: their targets go (and their per-target series with them). */
+  private dropLeftBehind(previous: Engine): void {
+    for (const [name, pi] of previous.phyints) {
+      if (this.phyints.get(name) === pi) continue;
+      for (const inst of pi.instances) {
+        for (const t of inst.targets.all) this.ctx.emit({ kind: 'target_removed', group: pi.group.name, ifname: name, family: inst.family, target: t.address, source: t.source });
+      }
+    }
+  }
+
+  private newPhyint(ic: InterfaceConfig, group: Group, now: number, onSlotChange: ProbeInstance['onSlotChange']): Phyint {
+    const pi = new Phyint(ic.name, group, ic.standby, now);
+    for (const family of [4, 6] as Family[]) {
+      const test = ic.testAddresses.find((t) => t.family === family);
+      if (!test) continue;
+      pi.instances.push(new ProbeInstance(pi, family, test, now, onSlotChange));
+      this.localAddresses.add(test.address);
+    }
+    return pi;
+  }
+
+  /** A running member goes on in this engine: same object, new group, lost probes reported here. */
+  private takeOver(pi: Phyint, group: Group, onSlotChange: ProbeInstance['onSlotChange']): Phyint {
+    pi.group = group;
+    for (const inst of pi.instances) {
+      inst.onSlotChange = onSlotChange;
+      if (inst.testAddress) this.localAddresses.add(inst.testAddress.address);
+    }
+    this.carriedInterfaces.add(pi.name);
+    return pi;
   }
 
   private onSlotChange(inst: ProbeInstance, slot: { status: string; target?: { address: string; counters: { timeouts: number } } | undefined; seq: number }): void {
@@ -84,6 +137,7 @@ export class Engine {
     for (const a of host.localAddresses ?? []) this.localAddresses.add(a);
     for (const group of this.groups) {
       for (const addr of group.addresses) {
+        if (addr.moveInFlight) continue; // carried over a reload: its move reports back to this engine
         const on = (host.addressHolders.get(addr.address.address) ?? []).filter((n) => group.member(n));
         addr.holder = on[0];
         if (addr.home === undefined) addr.home = on[0];
@@ -97,8 +151,15 @@ export class Engine {
     this.reportRoutes(now, host.routes);
     for (const group of this.groups) {
       group.placing = true;
-      group.failbackTo.clear(); // first start is not a failback
-      placeAddresses(group, ctx);
+      const stateBefore = this.carriedGroups.get(group);
+      if (stateBefore === undefined) {
+        group.failbackTo.clear(); // first start is not a failback
+        placeAddresses(group, ctx);
+      } else {
+        // a group that ran before the reload: report only a real change of state
+        group.state = stateBefore;
+        refreshGroupState(group, ctx);
+      }
     }
   }
 

@@ -27,10 +27,11 @@ export class ProbeInstance {
     readonly family: Family,
     readonly testAddress: Cidr | undefined,
     now: number,
-    onSlotChange: (inst: ProbeInstance, slot: ProbeSlot<Target>) => void,
+    /** Who hears of lost probes: the engine that owns this instance (a reload hands it over). */
+    public onSlotChange: (inst: ProbeInstance, slot: ProbeSlot<Target>) => void,
   ) {
     this.quietUntil = now + FAILURE_DETECTION_QP_MS;
-    this.ring = new ProbeRing<Target>((slot) => onSlotChange(this, slot));
+    this.ring = new ProbeRing<Target>((slot) => this.onSlotChange(this, slot));
   }
 
   /** Has a test address (in.mpathd PROBE_ENABLED). */
@@ -76,7 +77,8 @@ export class Phyint {
 
   constructor(
     readonly name: string,
-    readonly group: Group,
+    /** Not readonly: a reload carries an unchanged member over into the new engine's group. */
+    public group: Group,
     readonly standby: boolean,
     now: number,
   ) {

@@ -47,9 +47,23 @@ export interface Adapters {
   };
   /** Make sure each test address exists (adding the missing ones); returns what was added. */
   ensureTestAddresses(config: DaemonConfig): Promise<string[]>;
-  /** Follow a new configuration's group members (probe sockets). */
-  reconfigure(config: DaemonConfig): Promise<void>;
+  /**
+   * Ready the host for a new configuration beside the running one: its missing
+   * test addresses, probe sockets for its new members. Nothing the running
+   * configuration uses is touched. On failure it undoes what it did and throws,
+   * saying what failed (address, interface, errno).
+   */
+  prepare(config: DaemonConfig): Promise<HostPreparation>;
   close(): Promise<void>;
+}
+
+export interface HostPreparation {
+  /** Test addresses the attempt added ("198.18.11.8/24 on eth1"). */
+  added: string[];
+  /** The new configuration runs: let go of what only the old one used. */
+  commit(): void;
+  /** The new configuration will not run: remove what the attempt added. */
+  rollback(): Promise<void>;
 }
 
 export interface DaemonOptions {
@@ -105,6 +119,11 @@ export class Daemon {
   private async adopt(): Promise<void> {
     const { adapters, log } = this.options;
     for (const added of await adapters.ensureTestAddresses(this.config)) log.info({ event: 'test_address_added', address: added }, `added missing test address ${added}`);
+    this.startEngine();
+  }
+
+  private startEngine(): void {
+    const { adapters } = this.options;
     this.driver.input((now) =>
       this.engine.start(now, {
         links: linkReports(adapters.view, this.ifnames()),
@@ -120,23 +139,37 @@ export class Daemon {
   }
 
   /**
-   * Apply a new configuration: a fresh engine adopts the host as it is, so
-   * addresses that need not move stay put. An invalid file is refused by the
-   * caller before this runs; the old configuration keeps running then.
+   * Apply a new configuration, all or nothing. The host is readied first,
+   * while the running engine keeps probing and failing over; only when that
+   * succeeded does a new engine take over, carrying the state of whatever did
+   * not change, and adopt the host as it is (addresses stay put). On failure
+   * the attempt's changes are undone, the running engine never stopped, and
+   * the error says what failed. An invalid file is refused before this runs.
    */
   async reload(config: DaemonConfig): Promise<void> {
     const { adapters, log } = this.options;
-    this.driver.stop();
-    await this.executor.idle();
-    this.config = config;
-    this.engine = new Engine({ config, now: monotonicMs() });
-    this.driver = this.newDriver();
-    this.answered.clear();
-    await adapters.reconfigure(config);
+    const host = await adapters.prepare(config); // throws, having undone its changes
+    try {
+      await this.executor.idle(); // moves under way finish where the old engine sent them
+      const engine = new Engine({ config, now: monotonicMs(), previous: this.engine });
+      // nothing below can fail: the old engine has handed its members over
+      this.driver.stop();
+      this.engine = engine;
+      this.config = config;
+      this.driver = this.newDriver();
+    } catch (err) {
+      await host.rollback().catch((undo: Error) => {
+        throw new Error(`${(err as Error).message}; ${undo.message}`);
+      });
+      throw err;
+    }
+    host.commit();
+    for (const name of this.answered) if (!this.engine.carriedInterfaces.has(name)) this.answered.delete(name);
+    for (const added of host.added) log.info({ event: 'test_address_added', address: added }, `added missing test address ${added}`);
     for (const g of config.groups) this.exporter.events.declareGroup(g.name, g.interfaces.map((i) => i.name));
-    await this.adopt();
+    this.startEngine();
     this.exporter.events.configLoaded(true, Date.now() / 1000);
-    log.info({ event: 'config_reloaded', groups: config.groups.length }, 'configuration reloaded');
+    log.info({ event: 'config_reloaded', groups: config.groups.length, carried_interfaces: [...this.engine.carriedInterfaces] }, 'configuration reloaded');
   }
 
   /** A reload that failed validation: say so, keep running the old configuration. */

@@ -22,6 +22,7 @@ export class EventMetrics {
   private readonly failovers: Counter<'group' | 'reason'>;
   private readonly failoverErrors: Counter<'group' | 'stage'>;
   private readonly failoverDuration: Histogram<'group'>;
+  private readonly declaredGroups = new Set<string>();
   private readonly lastFailover: Gauge<'group'>;
   private readonly garp: Counter<'group' | 'device'>;
   private readonly na: Counter<'group' | 'device'>;
@@ -52,7 +53,9 @@ export class EventMetrics {
   declareGroup(group: string, devices: string[]): void {
     for (const reason of FAILOVER_REASONS) this.failovers.inc({ group, reason }, 0);
     for (const stage of ['address_add', 'address_del', 'route', 'arp', 'na'] as const) this.failoverErrors.inc({ group, stage }, 0);
-    this.failoverDuration.zero({ group });
+    // zero() resets a histogram that exists: a reload declares its groups again
+    if (!this.declaredGroups.has(group)) this.failoverDuration.zero({ group });
+    this.declaredGroups.add(group);
     for (const device of devices) {
       this.garp.inc({ group, device }, 0);
       this.na.inc({ group, device }, 0);

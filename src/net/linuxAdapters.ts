@@ -1,17 +1,26 @@
 // Assembles the Linux adapters the daemon needs: rtnetlink for links,
 // addresses and routes; raw ICMP sockets per group member; announcements.
 
-import type { DaemonConfig, Family } from '../config/types.js';
+import type { Cidr, DaemonConfig, Family } from '../config/types.js';
 import type { Adapters } from '../daemon/daemon.js';
 import { LinuxAnnouncer } from './announce/announcer.js';
 import { IcmpProber } from './icmp/prober.js';
 import { Rtnl, type RtnlWarn } from './netlink/rtnl.js';
+
+interface AddedAddress {
+  device: string;
+  cidr: Cidr;
+}
+const wantedBy = (cfg: DaemonConfig, a: AddedAddress) =>
+  cfg.groups.some((g) => g.interfaces.some((i) => i.name === a.device && i.testAddresses.some((t) => t.address === a.cidr.address)));
+const addedText = (a: AddedAddress) => `${a.cidr.address}/${a.cidr.prefixLength} on ${a.device}`;
 
 export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): Promise<Adapters> {
   const rtnl = await Rtnl.open({ followRouteProtocols: config.followRouteProtocols, ...(warn ? { warn } : {}) });
   const prober = new IcmpProber();
   const membersOf = (c: DaemonConfig) => c.groups.flatMap((g) => g.interfaces.map((i) => ({ name: i.name, families: [...new Set<Family>(i.testAddresses.map((t) => t.family))] })));
   let members = membersOf(config);
+  let running = config;
 
   // sockets follow the interfaces: opened when one appears (or is renamed back), closed when it goes
   const syncSockets = () => {
@@ -26,6 +35,26 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
   syncSockets();
   rtnl.onChange(syncSockets);
 
+  /** Adds the test addresses `cfg` wants and the host lacks, recording each one as soon as it is added. */
+  const addMissingTestAddresses = async (cfg: DaemonConfig, added: AddedAddress[]): Promise<void> => {
+    for (const g of cfg.groups) {
+      for (const i of g.interfaces) {
+        for (const t of i.testAddresses) {
+          const present = rtnl.addresses().some((a) => a.device === i.name && a.cidr.address === t.address);
+          if (present || !rtnl.links().some((l) => l.name === i.name)) continue;
+          try {
+            // no prefix route: the data subnet route is ipmpd's, and must follow the data address
+            await rtnl.addAddress(i.name, t, { nodad: t.family === 6, noprefixroute: true });
+          } catch (err) {
+            const hint = t.family === 6 && /EACCES/.test((err as Error).message) ? ` (is IPv6 disabled on ${i.name}? see net.ipv6.conf.${i.name}.disable_ipv6)` : '';
+            throw new Error(`test address: ${(err as Error).message}${hint}`);
+          }
+          added.push({ device: i.name, cidr: t });
+        }
+      }
+    }
+  };
+
   return {
     kernel: rtnl,
     view: rtnl,
@@ -38,28 +67,60 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
       onSendError: (cb) => prober.onSendError(cb),
     },
     async ensureTestAddresses(cfg) {
-      const added: string[] = [];
-      for (const g of cfg.groups) {
-        for (const i of g.interfaces) {
-          for (const t of i.testAddresses) {
-            const present = rtnl.addresses().some((a) => a.device === i.name && a.cidr.address === t.address);
-            if (present || !rtnl.links().some((l) => l.name === i.name)) continue;
-            // no prefix route: the data subnet route is ipmpd's, and must follow the data address
-            await rtnl.addAddress(i.name, t, { nodad: t.family === 6, noprefixroute: true });
-            added.push(`${t.address}/${t.prefixLength} on ${i.name}`);
+      const added: AddedAddress[] = [];
+      try {
+        await addMissingTestAddresses(cfg, added);
+      } finally {
+        // only when something was added: a refresh notifies every listener, this one's caller too
+        if (added.length > 0) await rtnl.refresh();
+      }
+      return added.map(addedText);
+    },
+    async prepare(cfg) {
+      const added: AddedAddress[] = [];
+      const next = membersOf(cfg);
+      const isMember = (name: string, family: Family) => members.some((m) => m.name === name && m.families.includes(family));
+      const opened: Array<{ name: string; family: Family }> = [];
+      const rollback = async () => {
+        for (const o of opened.splice(0)) prober.close(o.name, o.family);
+        const failures: string[] = [];
+        for (const a of added.splice(0).reverse()) {
+          // the running configuration's own test address (restored meanwhile by the daemon) stays
+          if (wantedBy(running, a)) continue;
+          await rtnl.deleteAddress(a.device, a.cidr).catch((err: Error) => failures.push(err.message));
+        }
+        await rtnl.refresh();
+        if (failures.length > 0) throw new Error(`could not undo the attempt: ${failures.join('; ')}`);
+      };
+      try {
+        await addMissingTestAddresses(cfg, added);
+        if (added.length > 0) await rtnl.refresh();
+        // sockets for members new to this configuration; the running ones keep theirs
+        for (const m of next) {
+          const link = rtnl.links().find((l) => l.name === m.name);
+          for (const family of m.families) {
+            if (!link || isMember(m.name, family)) continue;
+            prober.open(m.name, link.index, family);
+            opened.push({ name: m.name, family });
           }
         }
+      } catch (err) {
+        await rollback().catch((undoErr: Error) => {
+          throw new Error(`${(err as Error).message}; ${undoErr.message}`);
+        });
+        throw err;
       }
-      // only when something was added: a refresh (links and addresses) notifies every listener, this one's caller too
-      if (added.length > 0) await rtnl.refresh();
-      return added;
-    },
-    async reconfigure(cfg) {
-      const next = membersOf(cfg);
-      for (const m of members) for (const f of m.families) if (!next.some((n) => n.name === m.name && n.families.includes(f))) prober.close(m.name, f);
-      members = next;
-      syncSockets();
-      rtnl.setFollowRouteProtocols(cfg.followRouteProtocols);
+      return {
+        added: added.map(addedText),
+        commit() {
+          for (const m of members) for (const f of m.families) if (!next.some((n) => n.name === m.name && n.families.includes(f))) prober.close(m.name, f);
+          members = next;
+          running = cfg;
+          syncSockets();
+          rtnl.setFollowRouteProtocols(cfg.followRouteProtocols);
+        },
+        rollback,
+      };
     },
     async close() {
       prober.closeAll();

@@ -68,7 +68,7 @@ export function runCommand(): Command {
             return { ok: true as const };
           } catch (err) {
             const message = err instanceof ConfigError ? err.message : (err as Error).message;
-            log.error({ event: 'config_reload_failed', file }, `configuration not reloaded, the previous one keeps running: ${message}`);
+            log.error({ event: 'config_reload_failed', file, error: message }, `configuration not reloaded, the previous one keeps running: ${message}`);
             daemon.reloadRejected();
             return { ok: false as const, error: message };
           }

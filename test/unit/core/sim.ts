@@ -55,7 +55,7 @@ export interface TimedOutput {
 }
 
 export class Sim {
-  readonly engine: Engine;
+  engine: Engine;
   now: number;
   readonly log: TimedOutput[] = [];
   /** Link state per interface. */
@@ -68,20 +68,30 @@ export class Sim {
   readonly holders = new Map<string, string[]>();
   private pending: { at: number; deliver: () => void }[] = [];
 
+  /** The routing table the engine was last told about. */
+  routes: RouteInfo[];
+
   constructor(
-    readonly config: DaemonConfig,
+    public config: DaemonConfig,
     opts: { seed?: number; start?: number; routes?: RouteInfo[]; holders?: Record<string, string[]>; links?: Record<string, boolean> } = {},
   ) {
     this.now = opts.start ?? 1_000_000;
     const ifnames = config.groups.flatMap((g) => g.interfaces.map((i) => i.name));
     for (const n of ifnames) this.links.set(n, opts.links?.[n] ?? true);
     for (const [a, on] of Object.entries(opts.holders ?? {})) this.holders.set(a, on);
+    this.routes = opts.routes ?? [defaultRoute('198.18.11.1')];
     this.engine = new Engine({ config, now: this.now, random: seededRandom(opts.seed ?? 1) });
-    this.engine.start(this.now, {
-      links: ifnames.map((n) => this.linkReport(n)),
-      routes: opts.routes ?? [defaultRoute('198.18.11.1')],
-      addressHolders: this.holders,
-    });
+    this.engine.start(this.now, { links: ifnames.map((n) => this.linkReport(n)), routes: this.routes, addressHolders: this.holders });
+    this.drain();
+  }
+
+  /** What the daemon does on a reload: a new engine from the running one, started on the host as it is. */
+  reload(config: DaemonConfig): void {
+    const ifnames = config.groups.flatMap((g) => g.interfaces.map((i) => i.name));
+    for (const n of ifnames) if (!this.links.has(n)) this.links.set(n, true);
+    this.config = config;
+    this.engine = new Engine({ config, now: this.now, previous: this.engine });
+    this.engine.start(this.now, { links: ifnames.map((n) => this.linkReport(n)), routes: this.routes, addressHolders: this.holders });
     this.drain();
   }
 
