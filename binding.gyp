@@ -6,6 +6,11 @@
       "cflags": ["-Wall", "-Wextra", "-O2"]
     },
     {
+      "target_name": "nlevents",
+      "sources": ["native/nlevents.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
+    },
+    {
       "target_name": "rxstamp",
       "sources": ["native/rxstamp.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]

@@ -102,14 +102,16 @@ export class FailoverExecutor {
     this.cancelSecondBurst(cidr.address);
     try {
       await this.step('address_add', () => this.kernel.addAddress(to, cidr, { nodad: cidr.family === 6, noprefixroute: cidr.family === 4, label: labelFor(to) }));
-      await this.step('route', () => this.moveRoutes(cidr, from, to, routesDone));
+      const routes = await this.step('route', () => this.moveRoutes(cidr, from, to, routesDone));
+      for (const [protocol, n] of routes) this.metrics.routesMovedBy(group, protocol, n);
       if (from && from !== to) await this.step('address_del', () => this.kernel.deleteAddress(from, cidr));
       const { announce } = this.settings();
       const sent = await this.step(cidr.family === 4 ? 'arp' : 'na', () => this.announcer.announce(to, cidr, announce.count, announce.intervalMs));
       this.metrics.announcementsSent(group, to, cidr.family, sent.sent);
       const seconds = (monotonicMs() - m.decidedAt) / 1000;
       this.metrics.failoverDone(group, m.reason, seconds, monotonicToUnixSeconds(monotonicMs()));
-      log.info({ event: 'address_moved', duration_ms: Math.round(seconds * 1e4) / 10, announcements: sent.sent }, `moved ${cidr.address} ${from ? `from ${from} ` : ''}to ${to}`);
+      const routesMoved = [...routes.values()].reduce((a, b) => a + b, 0);
+      log.info({ event: 'address_moved', duration_ms: Math.round(seconds * 1e4) / 10, announcements: sent.sent, routes_moved: routesMoved }, `moved ${cidr.address} ${from ? `from ${from} ` : ''}to ${to}`);
       this.scheduleSecondBurst(group, to, cidr);
       this.result.settled(cidr.address, true, this.holders(cidr.address));
     } catch (err) {
@@ -135,19 +137,23 @@ export class FailoverExecutor {
    * A route keeps its origin, metric, table and source; `done` skips routes another
    * address of the same batch already moved (addresses sharing a subnet).
    */
-  private async moveRoutes(cidr: Cidr, from: string | undefined, to: string, done: Set<string>): Promise<void> {
+  private async moveRoutes(cidr: Cidr, from: string | undefined, to: string, done: Set<string>): Promise<Map<string, number>> {
     const subnet = subnetRoute(cidr, to);
     const moves = routesToMove(this.view.routes(), cidr, from, this.settings().followRouteProtocols)
       .filter((r) => r.device !== to)
       .map((r) => ({ ...r, device: to }));
     const requests: Array<Promise<void>> = [];
+    const byProtocol = new Map<string, number>();
     for (const r of subnet ? [subnet, ...moves] : moves) {
       const key = routeKey(r);
       if (done.has(key)) continue;
       done.add(key);
       requests.push(this.kernel.replaceRoute(r));
+      const protocol = r.protocol ?? 'static';
+      byProtocol.set(protocol, (byProtocol.get(protocol) ?? 0) + 1);
     }
     await Promise.all(requests);
+    return byProtocol;
   }
 
   /** One stage, bounded in time: a kernel call or announcement that hangs must not stall the group's queue. */

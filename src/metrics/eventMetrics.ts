@@ -27,6 +27,7 @@ export class EventMetrics {
   private readonly garp: Counter<'group' | 'device'>;
   private readonly na: Counter<'group' | 'device'>;
   private readonly ignored: Counter<'reason'>;
+  private readonly routesMoved: Counter<'group' | 'protocol'>;
   /** observed at every scheduler wake-up: rendered by the exporter, like rtt */
   readonly lateness: TextHistogram<never>;
   private readonly reloadOk: Gauge;
@@ -41,6 +42,7 @@ export class EventMetrics {
     this.lastFailover = new Gauge({ name: 'ipmp_last_failover_timestamp_seconds', help: 'When a data address last moved (Unix time).', labelNames: ['group'], registers });
     this.garp = new Counter({ name: 'ipmp_gratuitous_arp_sent_total', help: 'Gratuitous ARP packets actually sent.', labelNames: ['group', 'device'], registers });
     this.na = new Counter({ name: 'ipmp_unsolicited_na_sent_total', help: 'Unsolicited neighbour advertisements actually sent.', labelNames: ['group', 'device'], registers });
+    this.routesMoved = new Counter({ name: 'ipmp_routes_moved_total', help: 'Routes ipmpd rewrote onto the new holder of a data address, by origin (a routing daemon\'s are never moved).', labelNames: ['group', 'protocol'], registers });
     this.ignored = new Counter({ name: 'ipmp_probe_ignored_packets_total', help: 'ICMP packets received and ignored, by why.', labelNames: ['reason'], registers });
     this.lateness = new TextHistogram('ipmp_scheduler_lateness_seconds', 'How late the probe scheduler woke after its deadline (event-loop delay as probing sees it).', [], LATENESS_BUCKETS);
     this.lateness.zero({});
@@ -87,6 +89,10 @@ export class EventMetrics {
 
   failoverError(group: string, stage: FailoverStage): void {
     this.failoverErrors.inc({ group, stage });
+  }
+
+  routesMovedBy(group: string, protocol: string, count: number): void {
+    this.routesMoved.inc({ group, protocol }, count);
   }
 
   announcementsSent(group: string, device: string, family: 4 | 6, packets: number): void {

@@ -1,11 +1,13 @@
 // Issue 14 on the real kernel, at test scale (the bench has the large tables):
 // routes follow a data address by owner (a routing daemon's routes stay, the
-// administrator's move with their origin, metric and MTU), and a group with
-// 128 data addresses fails over and back with every address on exactly one NIC.
+// administrator's move with their origin, metric and MTU), a group with 128
+// data addresses fails over and back with every address on exactly one NIC,
+// and route churn disturbs neither probing, nor target choice, nor failover.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Lab } from '../lab/lab.js';
+import { loadTable, startChurn, type Churn } from '../lab/routeLoad.js';
 import { twoNicGroup } from '../lab/topologies.js';
 import { IpmpdProcess, twoNicYaml, type LogLine } from './ipmpd.js';
 
@@ -71,6 +73,11 @@ test('routes follow by owner: bgp routes stay put, static ones move with origin,
     assert.equal(await owned('-4'), bgpBefore);
     assert.equal(await owned('-6'), bgp6Before);
     assert.equal(ipmpd.lines.filter((l) => l.event === 'failover_error').length, 0);
+    // and the metric says so
+    const metrics = (await ipmpd.http('/metrics')).body;
+    assert.doesNotMatch(metrics, /^ipmp_routes_moved_total\{[^}]*protocol="bgp"/m);
+    const staticMoved = Number(/^ipmp_routes_moved_total\{group="unrealgrp1",protocol="static"\} (\d+)$/m.exec(metrics)?.[1]);
+    assert.ok(staticMoved >= STATIC, `ipmp_routes_moved_total{protocol="static"} is ${staticMoved}`);
   } finally {
     await ipmpd.stop();
     await lab.destroy();
@@ -130,6 +137,62 @@ test('128 data addresses fail over and back: every address on exactly one NIC af
     assert.deepEqual(await everyAddressOnOne(), home);
     assert.equal(ipmpd.lines.filter((l) => l.event === 'failover_error' && l.at >= t1).length, 0);
   } finally {
+    await ipmpd.stop();
+    await lab.destroy();
+  }
+});
+
+test('under route churn (20,000 bgp routes, 500 changes/s): probing undisturbed, targets follow host routes, cuts fail over', async () => {
+  const table = { bgp4: 20_000, bgp6: 20_000, static4: 300, gateway: '198.18.11.1' };
+  const lab = await Lab.create(twoNicGroup());
+  const ipmpd = IpmpdProcess.start(lab, 'ipmp', twoNicYaml({ fdt: '1s' }));
+  let churn: Churn | undefined;
+  const activeTargets = async (ifname: string): Promise<string[]> => {
+    const r = await ipmpd.http('/api/v1/status');
+    if (r.status !== 200) throw new Error(`GET /api/v1/status: ${r.status} ${r.body.slice(0, 300)}`);
+    const status = JSON.parse(r.body) as { groups: Array<{ interfaces: Array<{ name: string; instances: Array<{ family: number; targets: Array<{ address: string; status: string }> }> }> }> };
+    const iface = status.groups[0]!.interfaces.find((i) => i.name === ifname)!;
+    return iface.instances.filter((i) => i.family === 4).flatMap((i) => i.targets.filter((t) => t.status === 'active').map((t) => t.address));
+  };
+  try {
+    await ipmpd.waitFor('placement', moved('eth0', 0), 15_000);
+    await lab.exec('ipmp', ['ip', 'route', 'add', 'default', 'via', '198.18.11.1']);
+    await loadTable(lab, 'ipmp', table);
+    churn = startChurn(lab, 'ipmp', table, 500);
+    await new Promise((r) => setTimeout(r, 2000));
+
+    // no probe is lost to the churn
+    const q0 = Date.now();
+    await new Promise((r) => setTimeout(r, 5000));
+    assert.equal(ipmpd.lines.filter((l) => l.event === 'probe_lost' && l.at >= q0).length, 0, 'probes timed out during churn');
+    assert.ok(churn.written >= 2500, `only ${churn.written} route changes written`);
+
+    // topology 1.3: a host route names a target, also in the middle of the churn
+    assert.deepEqual(await activeTargets('eth0'), ['198.18.11.1']);
+    await lab.exec('ipmp', ['ip', 'route', 'add', '198.18.11.21/32', 'via', '198.18.11.21']);
+    await waitUntil('the host route target is probed', async () => (await activeTargets('eth0'))[0] === '198.18.11.21', 10_000);
+    await lab.exec('ipmp', ['ip', 'route', 'del', '198.18.11.21/32', 'via', '198.18.11.21']);
+    await waitUntil('the host route target is gone', async () => !(await activeTargets('eth0')).includes('198.18.11.21'), 10_000);
+
+    // a link cut: the address and the static routes move at once
+    const t0 = Date.now();
+    await lab.cutCarrier('ipmp', 'eth0');
+    const move = await ipmpd.waitFor('the move to eth1', moved('eth1', t0), 10_000);
+    assert.ok(move.at - t0 < 1000, `moved ${move.at - t0} ms after the cut`);
+    await waitUntil('the static routes are on eth1', async () => (await routes(lab, '-4', 'static')).filter((r) => r.dev === 'eth1' && r.metric === 50).length === table.static4, 10_000);
+    const t1 = Date.now();
+    await lab.restoreCarrier('ipmp', 'eth0');
+    await ipmpd.waitFor('failback', moved('eth0', t1), 15_000);
+
+    // a silent cut: within a few FDTs
+    const t2 = Date.now();
+    await lab.silentCut('ipmp', 'eth0');
+    const failed = await ipmpd.waitFor('eth0 failed by probes', (l) => l.event === 'interface_failed' && l.interface === 'eth0' && l.at >= t2, 10_000);
+    assert.ok(failed.at - t2 < 3000, `silent failure detected after ${failed.at - t2} ms`);
+    await ipmpd.waitFor('the move to eth1', moved('eth1', t2), 5000);
+    assert.equal(ipmpd.lines.filter((l) => l.event === 'failover_error' || l.event === 'rtnetlink_error').length, 0);
+  } finally {
+    await churn?.stop();
     await ipmpd.stop();
     await lab.destroy();
   }

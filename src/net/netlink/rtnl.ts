@@ -2,8 +2,9 @@
 // notifications applied in place, and the requests that change them.
 //
 // Four sockets, so that nothing waits behind anything else:
-//  - events: notifications, read by hand (wire.ts): a route change costs a header
-//    read and a few attributes, not a dump;
+//  - events: notifications (native/nlevents.c), read by hand (wire.ts): a route
+//    change costs a header read and a few attributes, not a dump; lost ones
+//    (ENOBUFS) are a re-read, never the end of the process;
 //  - routes: full route dumps (start, lost notifications, new follow_route_protocols),
 //    streamed into a fresh table while notifications keep flowing;
 //  - reads: link and address dumps (small), one at a time;
@@ -13,22 +14,24 @@
 // native code aborts the process (the Napi::Error abort), so it is logged and
 // answered with a re-read instead.
 
-import { createRtNetlink, FlagsNew, RawNetlinkSocket, type RtNetlinkSocket } from 'netlink';
+import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
 import { parseMessage, parseRouteMessage, type AddressMessage, type LinkMessage } from 'netlink/dist/rt/structs.js';
 import { protocolNumber } from '../../config/routeProtocols.js';
 import type { Cidr } from '../../config/types.js';
 import type { RouteInfo } from '../../core/routeTargets.js';
 import type { KernelAddress, KernelLink, KernelOps, KernelRoute, KernelView } from '../../daemon/ports.js';
 import { afOf, cidrText, textToIp, toAddress, toLink, toRoute, type RouteExtras } from './convert.js';
+import { ENOBUFS, NetlinkEventSocket } from './eventSocket.js';
 import { RouteDumpSocket } from './routeDump.js';
 import { RT_TABLE_MAIN } from './routeDecode.js';
 import { RouteTable } from './routeTable.js';
 import { messagesIn, RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE } from './wire.js';
 
-const NETLINK_ROUTE = 0;
 /** RTNLGRP_LINK, _IPV4_IFADDR, _IPV4_ROUTE, _IPV6_IFADDR, _IPV6_ROUTE */
 const GROUPS = [1, 5, 7, 9, 11];
 const RESYNC_BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000];
+/** A burst of route changes must fit: 32 MiB (granted as root, whatever net.core.rmem_max says). */
+const EVENTS_BUFFER_BYTES = 32 << 20;
 
 export type RtnlWarn = (event: string, message: string, error?: Error) => void;
 
@@ -58,7 +61,7 @@ export class Rtnl implements KernelView, KernelOps {
   private readonly nameOf = (index: number) => this.linksNow.find((l) => l.index === index)?.name;
 
   private constructor(
-    private readonly events: RawNetlinkSocket,
+    private events: NetlinkEventSocket | undefined,
     private readonly routeDumps: RouteDumpSocket,
     private readonly reads: RtNetlinkSocket,
     private readonly writes: RtNetlinkSocket,
@@ -71,15 +74,17 @@ export class Rtnl implements KernelView, KernelOps {
 
   static async open(options: RtnlOptions): Promise<Rtnl> {
     const warn = options.warn ?? (() => undefined);
-    const events = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: 1 << 23, sendBufferSize: 1 << 16 });
     const reads = createRtNetlink({ recvBufferSize: 1 << 22, sendBufferSize: 1 << 16 });
     const writes = createRtNetlink({ recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
     const routeDumps = new RouteDumpSocket((err) => warn('rtnetlink_error', `route dump socket: ${err.message}`, err));
-    const rtnl = new Rtnl(events, routeDumps, reads, writes, options, warn);
-    for (const g of GROUPS) events.addMembership(g);
-    events.on('message', (datagram) => rtnl.guard('a notification', () => rtnl.receive(datagram)));
-    // ENOBUFS: notifications were lost; re-read everything
-    events.on('error', (err) => rtnl.guard('the notification socket', () => rtnl.resync(`notifications lost (${err.message})`)));
+    const rtnl = new Rtnl(undefined, routeDumps, reads, writes, options, warn);
+    rtnl.events = new NetlinkEventSocket(
+      GROUPS,
+      EVENTS_BUFFER_BYTES,
+      (datagram) => rtnl.guard('a notification', () => rtnl.receive(datagram)),
+      // ENOBUFS: the buffer overflowed and notifications were lost; re-read everything
+      (errno) => rtnl.guard('the notification socket', () => rtnl.resync(errno === ENOBUFS ? 'notifications were lost (ENOBUFS: the receive buffer overflowed)' : `notification socket error ${errno}`)),
+    );
     for (const s of [reads, writes]) {
       // an 'error' event nobody listens to throws, here into native code: always listen
       s.socket.on('error', (err) => warn('rtnetlink_error', `request socket: ${err.message}`, err));
@@ -353,7 +358,8 @@ export class Rtnl implements KernelView, KernelOps {
   close(): void {
     this.closed = true;
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
-    this.events.close();
+    this.events?.close();
+    this.events = undefined;
     this.routeDumps.close();
     this.reads.socket.close();
     this.writes.socket.close();
