@@ -39,6 +39,8 @@ export interface RtnlOptions {
   /** Origins of the routes kept whole (the ones that follow a data address). */
   followRouteProtocols: readonly string[];
   warn?: RtnlWarn;
+  /** The notification socket's receive buffer (tests make it small to force lost notifications). */
+  eventsBufferBytes?: number;
 }
 
 export class Rtnl implements KernelView, KernelOps {
@@ -80,7 +82,7 @@ export class Rtnl implements KernelView, KernelOps {
     const rtnl = new Rtnl(undefined, routeDumps, reads, writes, options, warn);
     rtnl.events = new NetlinkEventSocket(
       GROUPS,
-      EVENTS_BUFFER_BYTES,
+      options.eventsBufferBytes ?? EVENTS_BUFFER_BYTES,
       (datagram) => rtnl.guard('a notification', () => rtnl.receive(datagram)),
       // ENOBUFS: the buffer overflowed and notifications were lost; re-read everything
       (errno) => rtnl.guard('the notification socket', () => rtnl.resync(errno === ENOBUFS ? 'notifications were lost (ENOBUFS: the receive buffer overflowed)' : `notification socket error ${errno}`)),
