@@ -54,6 +54,9 @@ export class Rtnl implements KernelView, KernelOps {
   private resyncTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private notifyPending = false;
+  /** Notifications in a row in which a listener threw; the next attempt backs off with them. */
+  private listenerFailures = 0;
+  private renotifyTimer: NodeJS.Timeout | undefined;
   /** Re-read links and addresses; concurrent calls coalesce into at most one more. */
   readonly refresh = coalesced(() => this.dumpLinksAndAddresses(), () => this.notify());
   /** Re-read every route into a fresh table; coalesced likewise. */
@@ -207,14 +210,33 @@ export class Rtnl implements KernelView, KernelOps {
     }
   }
 
+  /**
+   * Tells every listener; one that throws does not keep the others from hearing.
+   * The view is right, the reaction to it failed: the listeners are told again
+   * after a backoff (1 s, 2 s, 5 s, ... 30 s while they keep failing), with one
+   * log line per attempt rather than one per notification of a burst.
+   */
   private notify(): void {
+    let failed: Error | undefined;
     for (const cb of this.listeners) {
       try {
         cb();
       } catch (err) {
-        this.warn('rtnetlink_error', `a listener failed: ${(err as Error).message}`, err as Error);
+        failed ??= err as Error;
       }
     }
+    if (!failed) {
+      this.listenerFailures = 0;
+      return;
+    }
+    if (this.closed || this.renotifyTimer) return;
+    const delay = RESYNC_BACKOFF_MS[Math.min(this.listenerFailures++, RESYNC_BACKOFF_MS.length - 1)]!;
+    this.warn('rtnetlink_error', `a listener of kernel changes failed: ${failed.message}; telling the listeners again in ${delay} ms`, failed);
+    this.renotifyTimer = setTimeout(() => {
+      this.renotifyTimer = undefined;
+      this.guard('listeners told again', () => this.notify());
+    }, delay);
+    this.renotifyTimer.unref();
   }
 
   private async dumpLinksAndAddresses(): Promise<void> {
@@ -358,6 +380,7 @@ export class Rtnl implements KernelView, KernelOps {
   close(): void {
     this.closed = true;
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    if (this.renotifyTimer) clearTimeout(this.renotifyTimer);
     this.events?.close();
     this.events = undefined;
     this.routeDumps.close();
