@@ -21,6 +21,7 @@ import type { Cidr } from '../../config/types.js';
 import type { RouteInfo } from '../../core/routeTargets.js';
 import type { KernelAddress, KernelLink, KernelOps, KernelRoute, KernelView } from '../../daemon/ports.js';
 import { afOf, cidrText, textToIp, toAddress, toLink, toRoute, type RouteExtras } from './convert.js';
+import { ChangeListeners } from './changeListeners.js';
 import { ENOBUFS, NetlinkEventSocket } from './eventSocket.js';
 import { FormerNames, linkNamed } from './formerNames.js';
 import { RouteDumpSocket } from './routeDump.js';
@@ -49,15 +50,12 @@ export class Rtnl implements KernelView, KernelOps {
   private table: RouteTable;
   /** Route notifications that arrived while a route dump runs, replayed over its result. */
   private replay: Array<{ type: number; flags: number; data: Buffer }> | undefined;
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners: ChangeListeners;
   private readsTurn: Promise<unknown> = Promise.resolve();
   private resyncAttempt = 0;
   private resyncTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private notifyPending = false;
-  /** Notifications in a row in which a listener threw; the next attempt backs off with them. */
-  private listenerFailures = 0;
-  private renotifyTimer: NodeJS.Timeout | undefined;
   private readonly formerNames = new FormerNames();
   /** Re-read links and addresses; concurrent calls coalesce into at most one more. */
   readonly refresh = coalesced(() => this.dumpLinksAndAddresses(), () => this.notify());
@@ -74,6 +72,7 @@ export class Rtnl implements KernelView, KernelOps {
     private readonly warn: RtnlWarn,
   ) {
     this.follow = protocolSet(options.followRouteProtocols);
+    this.listeners = new ChangeListeners(warn, RESYNC_BACKOFF_MS);
     this.table = this.newTable();
   }
 
@@ -215,33 +214,8 @@ export class Rtnl implements KernelView, KernelOps {
     }
   }
 
-  /**
-   * Tells every listener; one that throws does not keep the others from hearing.
-   * The view is right, the reaction to it failed: the listeners are told again
-   * after a backoff (1 s, 2 s, 5 s, ... 30 s while they keep failing), with one
-   * log line per attempt rather than one per notification of a burst.
-   */
   private notify(): void {
-    let failed: Error | undefined;
-    for (const cb of this.listeners) {
-      try {
-        cb();
-      } catch (err) {
-        failed ??= err as Error;
-      }
-    }
-    if (!failed) {
-      this.listenerFailures = 0;
-      return;
-    }
-    if (this.closed || this.renotifyTimer) return;
-    const delay = RESYNC_BACKOFF_MS[Math.min(this.listenerFailures++, RESYNC_BACKOFF_MS.length - 1)]!;
-    this.warn('rtnetlink_error', `a listener of kernel changes failed: ${failed.message}; telling the listeners again in ${delay} ms`, failed);
-    this.renotifyTimer = setTimeout(() => {
-      this.renotifyTimer = undefined;
-      this.guard('listeners told again', () => this.notify());
-    }, delay);
-    this.renotifyTimer.unref();
+    this.listeners.notify();
   }
 
   private async dumpLinksAndAddresses(): Promise<void> {
@@ -390,7 +364,7 @@ export class Rtnl implements KernelView, KernelOps {
   close(): void {
     this.closed = true;
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
-    if (this.renotifyTimer) clearTimeout(this.renotifyTimer);
+    this.listeners.close();
     this.events?.close();
     this.events = undefined;
     this.routeDumps.close();
