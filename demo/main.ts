@@ -38,7 +38,13 @@ async function main(): Promise<void> {
     last = `${new Date().toLocaleTimeString()}: ${what}`;
     await act();
   };
-  const timer = setInterval(() => void inject(), STEP_MS);
+  // a fault that cannot be injected is shown, not fatal: the demo goes on
+  const injectNext = () => {
+    inject().catch((err: Error) => {
+      last = `${last} (failed: ${err.message})`;
+    });
+  };
+  const timer = setInterval(injectNext, STEP_MS);
 
   let stopping = false;
   const stop = async () => {
@@ -53,18 +59,24 @@ async function main(): Promise<void> {
     await lab.destroy();
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  const stopNow = () => {
+    stop().catch((err: Error) => {
+      process.stderr.write(`ipmpd demo: stopping failed: ${err.message}\n`);
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', stopNow);
+  process.on('SIGTERM', stopNow);
   if (process.stdin.isTTY) {
     process.stdin.setRawMode(true);
     process.stdin.on('data', (k: Buffer) => {
       const key = k.toString();
-      if (key === 'q' || key === '\u0003') void stop();
-      if (key === 'n') void inject();
+      if (key === 'q' || key === '\u0003') stopNow();
+      if (key === 'n') injectNext();
     });
   }
 
-  const draw = setInterval(async () => {
+  const redraw = async () => {
     try {
       const r = await adminRequest(ipmpd.adminSocket, { op: 'status' });
       if (!r.ok) return;
@@ -77,6 +89,9 @@ async function main(): Promise<void> {
     } catch {
       // the daemon is restarting or stopping; try again next second
     }
+  };
+  const draw = setInterval(() => {
+    redraw().catch(() => undefined); // redraw() catches its own errors
   }, 1000);
 }
 

@@ -38,6 +38,8 @@ export interface KernelLink {
   mac?: string;
   adminUp: boolean;
   carrier: boolean;
+  /** Names this link had before it was renamed, oldest first (while ipmpd has been watching). */
+  formerNames?: string[];
 }
 
 export interface KernelView {

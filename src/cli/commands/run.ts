@@ -77,7 +77,9 @@ export function runCommand(): Command {
       };
       const daemon = new Daemon({ config, adapters, log, listenAddress: flags['web.listenAddress'], build: buildInfo(), onReloadRequest: reload, adminSocket });
       await daemon.start();
-      process.on('SIGHUP', () => void reload());
+      process.on('SIGHUP', () => {
+        reload().catch((err: Error) => log.error({ event: 'config_reload_failed', file }, `configuration not reloaded: ${err.message}`));
+      });
       const shutdown = (signal: string) => {
         log.info({ event: 'stopping', signal }, `received ${signal}: stopping, data addresses stay where they are`);
         daemon.stop().then(() => process.exit(0), () => process.exit(1));

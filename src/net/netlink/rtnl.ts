@@ -21,7 +21,9 @@ import type { Cidr } from '../../config/types.js';
 import type { RouteInfo } from '../../core/routeTargets.js';
 import type { KernelAddress, KernelLink, KernelOps, KernelRoute, KernelView } from '../../daemon/ports.js';
 import { afOf, cidrText, textToIp, toAddress, toLink, toRoute, type RouteExtras } from './convert.js';
+import { ChangeListeners } from './changeListeners.js';
 import { ENOBUFS, NetlinkEventSocket } from './eventSocket.js';
+import { FormerNames, linkNamed } from './formerNames.js';
 import { RouteDumpSocket } from './routeDump.js';
 import { RT_TABLE_MAIN } from './routeDecode.js';
 import { RouteTable } from './routeTable.js';
@@ -50,12 +52,13 @@ export class Rtnl implements KernelView, KernelOps {
   private table: RouteTable;
   /** Route notifications that arrived while a route dump runs, replayed over its result. */
   private replay: Array<{ type: number; flags: number; data: Buffer }> | undefined;
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners: ChangeListeners;
   private readsTurn: Promise<unknown> = Promise.resolve();
   private resyncAttempt = 0;
   private resyncTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private notifyPending = false;
+  private readonly formerNames = new FormerNames();
   /** Re-read links and addresses; concurrent calls coalesce into at most one more. */
   readonly refresh = coalesced(() => this.dumpLinksAndAddresses(), () => this.notify());
   /** Re-read every route into a fresh table; coalesced likewise. */
@@ -71,6 +74,7 @@ export class Rtnl implements KernelView, KernelOps {
     private readonly warn: RtnlWarn,
   ) {
     this.follow = protocolSet(options.followRouteProtocols);
+    this.listeners = new ChangeListeners(warn, RESYNC_BACKOFF_MS);
     this.table = this.newTable();
   }
 
@@ -183,12 +187,15 @@ export class Rtnl implements KernelView, KernelOps {
     if (!isNew) {
       this.linksNow = this.linksNow.filter((l) => l.index !== index);
       if (old) this.addressesNow = this.addressesNow.filter((a) => a.device !== old.name);
-      if (index !== undefined) this.table.linkGone(index);
+      if (index !== undefined) {
+        this.table.linkGone(index);
+        this.formerNames.forget(index);
+      }
       return;
     }
     const link = toLink(m);
     if (!link) return;
-    this.linksNow = old ? this.linksNow.map((l) => (l.index === link.index ? link : l)) : [...this.linksNow, link];
+    this.linksNow = this.formerNames.update(this.linksNow, old ? this.linksNow.map((l) => (l.index === link.index ? link : l)) : [...this.linksNow, link]);
     if (old && old.name !== link.name) {
       // renamed: same index, same addresses and routes, another name
       this.addressesNow = this.addressesNow.map((a) => (a.device === old.name ? { ...a, device: link.name } : a));
@@ -210,18 +217,12 @@ export class Rtnl implements KernelView, KernelOps {
   }
 
   private notify(): void {
-    for (const cb of this.listeners) {
-      try {
-        cb();
-      } catch (err) {
-        this.warn('rtnetlink_error', `a listener failed: ${(err as Error).message}`, err as Error);
-      }
-    }
+    this.listeners.notify();
   }
 
   private async dumpLinksAndAddresses(): Promise<void> {
     const [links, addrs] = await this.read(async () => [await this.reads.getLinks(), await this.reads.getAddresses()] as const);
-    this.linksNow = links.map(toLink).filter((l): l is KernelLink => l !== undefined);
+    this.linksNow = this.formerNames.update(this.linksNow, links.map(toLink).filter((l): l is KernelLink => l !== undefined));
     const names = new Map(this.linksNow.map((l) => [l.index, l.name]));
     this.addressesNow = addrs.map((a) => toAddress(a, (i) => names.get(i))).filter((a): a is KernelAddress => a !== undefined);
     this.table.namesChanged();
@@ -267,8 +268,13 @@ export class Rtnl implements KernelView, KernelOps {
     return result;
   }
 
-  private indexOf(device: string): number {
-    const l = this.linksNow.find((x) => x.name === device);
+  /**
+   * The index of the interface named `device`. Deletions (`followRenames`) also find
+   * a NIC renamed away from that name: what ipmpd put on it must still come off, or
+   * an address would stay on two NICs. Additions never go to a renamed NIC.
+   */
+  private indexOf(device: string, followRenames = false): number {
+    const l = linkNamed(this.linksNow, device, followRenames);
     if (!l) throw new Error(`no interface named ${device}`);
     return l.index;
   }
@@ -308,7 +314,7 @@ export class Rtnl implements KernelView, KernelOps {
   async deleteAddress(device: string, cidr: Cidr): Promise<void> {
     const ip = textToIp(cidr.address, cidr.family);
     try {
-      await this.writes.delAddress({ family: afOf(cidr.family), prefixlen: cidr.prefixLength, index: this.indexOf(device) }, { local: ip, address: ip });
+      await this.writes.delAddress({ family: afOf(cidr.family), prefixlen: cidr.prefixLength, index: this.indexOf(device, true) }, { local: ip, address: ip });
     } catch (err) {
       if (!/EADDRNOTAVAIL|ENODEV/.test((err as Error).message)) throw new Error(`deleting ${cidrText(cidr)} from ${device}: ${(err as Error).message}`);
     }
@@ -360,6 +366,7 @@ export class Rtnl implements KernelView, KernelOps {
   close(): void {
     this.closed = true;
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    this.listeners.close();
     this.events?.close();
     this.events = undefined;
     this.routeDumps.close();
