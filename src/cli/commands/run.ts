@@ -6,10 +6,12 @@ import { ConfigError } from '../../config/errors.js';
 import { loadConfigFile } from '../../config/load.js';
 import { Daemon } from '../../daemon/daemon.js';
 import { createLogger } from '../../log.js';
-import { parseListenAddress } from '../../http/server.js';
+import { parseListenAddress, type WebOptions } from '../../http/server.js';
+import { EMPTY_WEB_CONFIG, loadWebConfig } from '../../http/webConfig.js';
+import { checkTlsFiles } from '../../http/webServer.js';
 import { openLinuxAdapters } from '../../net/linuxAdapters.js';
 import { applySysctlFixes, evaluateSysctls, readSysctls } from '../../net/sysctl.js';
-import { configFileOption, listenOption, logFormatOption, logLevelOption, type CommonFlags } from '../options.js';
+import { configFileOption, disableExporterMetricsOption, listenOption, logFormatOption, logLevelOption, telemetryPathOption, webConfigOption, type CommonFlags } from '../options.js';
 import { buildInfo } from '../version.js';
 
 export function runCommand(): Command {
@@ -17,11 +19,23 @@ export function runCommand(): Command {
     .description('run the daemon: probe, fail over, export metrics')
     .addOption(configFileOption())
     .addOption(listenOption())
+    .addOption(webConfigOption())
+    .addOption(telemetryPathOption())
+    .addOption(disableExporterMetricsOption())
     .addOption(logLevelOption())
     .addOption(logFormatOption())
     .action(async (flags: CommonFlags) => {
       const log = createLogger({ level: flags['log.level'], format: flags['log.format'] });
-      parseListenAddress(flags['web.listenAddress']); // a bad flag fails before anything is touched
+      // bad web flags fail before anything is touched
+      let web: WebOptions;
+      try {
+        web = webOptions(flags);
+      } catch (err) {
+        log.error({ event: 'web_config_error' }, (err as Error).message);
+        process.exitCode = 1;
+        return;
+      }
+      for (const setting of web.config.ignored) log.warn({ event: 'web_config_ignored', setting }, `--web.config.file: ${setting} is accepted but not applied (Node's TLS defaults choose it)`);
       if (!flags['config.file']) {
         // like in.mpathd tracking only grouped interfaces: nothing configured, nothing probed
         log.error({ event: 'no_config' }, 'no configuration: ipmpd probes only the interfaces of the groups in --config.file; nothing to do. See examples/ and `ipmpd check-config`.');
@@ -75,7 +89,7 @@ export function runCommand(): Command {
         });
         return reloading;
       };
-      const daemon = new Daemon({ config, adapters, log, listenAddress: flags['web.listenAddress'], build: buildInfo(), onReloadRequest: reload, adminSocket });
+      const daemon = new Daemon({ config, adapters, log, listenAddress: web.listenAddresses[0]!, web, build: buildInfo(), onReloadRequest: reload, adminSocket });
       await daemon.start();
       process.on('SIGHUP', () => void reload());
       const shutdown = (signal: string) => {
@@ -85,4 +99,15 @@ export function runCommand(): Command {
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
     });
+}
+
+function webOptions(flags: CommonFlags): WebOptions {
+  const listenAddresses = flags['web.listenAddress'];
+  for (const address of listenAddresses) parseListenAddress(address);
+  const telemetryPath = flags['web.telemetryPath'];
+  if (!telemetryPath.startsWith('/') || telemetryPath === '/') throw new Error(`--web.telemetry-path: "${telemetryPath}" is not a path below / (e.g. /metrics)`);
+  const file = flags['web.config.file'];
+  const config = file ? loadWebConfig(file) : EMPTY_WEB_CONFIG;
+  if (config.tls) checkTlsFiles(config.tls); // unreadable or mismatched certificates stop us here, not after the host was touched
+  return { listenAddresses, telemetryPath, disableExporterMetrics: flags['web.disableExporterMetrics'] ?? false, config };
 }
