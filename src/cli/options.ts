@@ -16,6 +16,7 @@ export const disableExporterMetricsOption = () => new Option('--web.disable-expo
 export const logLevelOption = () => new Option('--log.level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info');
 export const logFormatOption = () => new Option('--log.format <format>', 'log format').choices(['logfmt', 'json']).default('logfmt');
 export const adminSocketOption = () => new Option('--admin.socket <path>', 'admin socket of the running daemon').default('/run/ipmpd/admin.sock');
+export const DEFAULT_STATUS_SOCKET = '/run/ipmpd/status.sock';
 
 /** commander turns --config.file into the key "config.file". */
 export interface CommonFlags {

@@ -1,6 +1,7 @@
-import { Command } from 'commander';
-import { rmSync } from 'node:fs';
-import { bindAdminSocket, type AdminSocket } from '../../admin/server.js';
+import { Command, Option } from 'commander';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { bindAdminSocket, bindStatusSocket, type AdminSocket, type StatusSocketOptions } from '../../admin/server.js';
 import { AdminSocketError } from '../../admin/socketFile.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadConfigFile } from '../../config/load.js';
@@ -22,19 +23,16 @@ export function runCommand(): Command {
     .addOption(webConfigOption())
     .addOption(telemetryPathOption())
     .addOption(disableExporterMetricsOption())
+    .addOption(new Option('--status.socket <path>', 'read-only socket for `ipmpd stat` (default: status.sock beside admin_socket)'))
+    .addOption(new Option('--status.socket-mode <mode>', 'permission bits of the status socket (octal)').default('0666'))
+    .addOption(new Option('--status.socket-group <group>', 'group owning the status socket (name or gid), e.g. with --status.socket-mode 0660'))
     .addOption(logLevelOption())
     .addOption(logFormatOption())
-    .action(async (flags: CommonFlags) => {
+    .action(async (flags: RunFlags) => {
       const log = createLogger({ level: flags['log.level'], format: flags['log.format'] });
-      // bad web flags fail before anything is touched
-      let web: WebOptions;
-      try {
-        web = webOptions(flags);
-      } catch (err) {
-        log.error({ event: 'web_config_error' }, (err as Error).message);
-        process.exitCode = 1;
-        return;
-      }
+      // bad flags (and an unusable web config file) fail before anything is touched: `ipmpd: <what>`, exit 1
+      const web: WebOptions = webOptions(flags);
+      const statusAccess: StatusSocketOptions = statusSocketAccess(flags);
       for (const setting of web.config.ignored) log.warn({ event: 'web_config_ignored', setting }, `--web.config.file: ${setting} is accepted but not applied (Node's TLS defaults choose it)`);
       if (!flags['config.file']) {
         // like in.mpathd tracking only grouped interfaces: nothing configured, nothing probed
@@ -64,6 +62,18 @@ export function runCommand(): Command {
       }
       // a start that fails after this point exits without a clean stop: the socket is ours, take it along
       process.once('exit', () => rmSync(config.adminSocket, { force: true }));
+      const statusSocket = flags['status.socket'] ?? join(dirname(config.adminSocket), 'status.sock');
+      try {
+        await bindStatusSocket(statusSocket, adminSocket, statusAccess);
+      } catch (err) {
+        if (!(err instanceof AdminSocketError)) throw err;
+        log.error({ event: 'status_socket_error', status_socket: statusSocket }, err.message);
+        process.exitCode = 1;
+        return; // exits: the admin socket goes with the process
+      }
+      process.once('exit', () => rmSync(statusSocket, { force: true }));
+      const closed = closedDirectory(statusSocket);
+      if (closed) log.warn({ event: 'status_socket_unreachable', status_socket: statusSocket, directory: closed }, `status socket ${statusSocket}: ${closed} is not searchable by other users, so \`ipmpd stat\` needs root (make it 0755)`);
       const ifnames = config.groups.flatMap((g) => g.interfaces.map((i) => i.name));
       const findings = evaluateSysctls(ifnames, readSysctls(ifnames));
       if (config.fixSysctls && findings.length) {
@@ -110,4 +120,44 @@ function webOptions(flags: CommonFlags): WebOptions {
   const config = file ? loadWebConfig(file) : EMPTY_WEB_CONFIG;
   if (config.tls) checkTlsFiles(config.tls); // unreadable or mismatched certificates stop us here, not after the host was touched
   return { listenAddresses, telemetryPath, disableExporterMetrics: flags['web.disableExporterMetrics'] ?? false, config };
+}
+
+interface RunFlags extends CommonFlags {
+  'status.socket'?: string;
+  'status.socketMode': string;
+  'status.socketGroup'?: string;
+}
+
+function statusSocketAccess(flags: RunFlags): StatusSocketOptions {
+  const text = flags['status.socketMode'];
+  if (!/^0?[0-7]{3}$/.test(text)) throw new Error(`--status.socket-mode: "${text}" is not an octal mode such as 0666 or 0660`);
+  const group = flags['status.socketGroup'];
+  return { mode: parseInt(text, 8), ...(group !== undefined ? { gid: groupId(group) } : {}) };
+}
+
+/** A group name or number to a gid, from /etc/group (Node has no getgrnam). */
+function groupId(group: string): number {
+  if (/^\d+$/.test(group)) return Number(group);
+  let text = '';
+  try {
+    text = readFileSync('/etc/group', 'utf8');
+  } catch (err) {
+    throw new Error(`--status.socket-group ${group}: cannot read /etc/group: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const line = text.split('\n').find((l) => l.split(':')[0] === group);
+  const gid = line ? Number(line.split(':')[2]) : NaN;
+  if (!Number.isInteger(gid)) throw new Error(`--status.socket-group: no group "${group}" in /etc/group`);
+  return gid;
+}
+
+/** The first directory above `path` that other users cannot search, if any. */
+function closedDirectory(path: string): string | undefined {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    try {
+      if ((statSync(dir).mode & 0o001) === 0) return dir;
+    } catch {
+      return undefined;
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
 }
