@@ -17,7 +17,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends iputils-arping 
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
-COPY --from=build /app/build/Release/garp.node /app/build/Release/rxstamp.node ./build/Release/
+COPY --from=build /app/build/Release/garp.node /app/build/Release/nlevents.node /app/build/Release/rxstamp.node ./build/Release/
 COPY package.json ./
 USER node
 EXPOSE 9740

@@ -46,7 +46,9 @@ test("the Dockerfile's entrypoint is the built CLI, and runs here with the same 
   assert.ok(existsSync(`${ROOT}${entry[1]}`));
   assert.deepEqual(cmd.slice(0, 2), ['run', '--config.file']);
   const version = await run(entry[0]!, [entry[1]!, '--version'], { cwd: ROOT });
-  assert.equal(version.stdout.trim(), (JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string }).version);
+  const pkg = (JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string }).version;
+  // Prometheus style: version, branch, revision, build date, runtime version, platform
+  assert.match(version.stdout, new RegExp(`^ipmpd, version ${pkg.replace(/\./g, '\\.')} \\(branch: \\S+, revision: \\S+\\)\n  build date: +\\d{4}-\\d\\d-\\d\\dT[\\d:]+Z\n  node version: +v\\d+\\.\\d+\\.\\d+\n  platform: +linux/\\w+\n$`));
   assert.match(text, /HEALTHCHECK .*127\.0\.0\.1:9740\/-\/healthy/);
   assert.match(text, /^USER node$/m);
   assert.match(text, /setcap cap_net_raw,cap_net_admin\+ep/);
