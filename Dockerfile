@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Build stage: compile TypeScript and the native addons (raw-socket, netlink, and
-# ipmpd's own: gratuitous ARP and kernel receive stamps, built by npm ci).
+# ipmpd's own: gratuitous ARP, rtnetlink events, kernel receive stamps, sd_notify; built by npm ci).
 FROM node:20-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
@@ -17,7 +17,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends iputils-arping 
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
-COPY --from=build /app/build/Release/garp.node /app/build/Release/nlevents.node /app/build/Release/rxstamp.node ./build/Release/
+COPY --from=build /app/build/Release/garp.node /app/build/Release/nlevents.node /app/build/Release/rxstamp.node /app/build/Release/sdnotify.node ./build/Release/
 COPY package.json ./
 USER node
 EXPOSE 9740

@@ -17,6 +17,11 @@ test('the systemd unit verifies cleanly and grants only NET_RAW and NET_ADMIN', 
   assert.match(text, /^CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN$/m);
   assert.match(text, /^NoNewPrivileges=yes$/m);
   assert.match(text, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
+  // readiness and the watchdog through the notify protocol (src/daemon/systemdNotify.ts)
+  assert.match(text, /^Type=notify$/m);
+  assert.match(text, /^WatchdogSec=\d+s$/m);
+  assert.match(text, /^Restart=on-failure$/m, 'a watchdog timeout must lead to a restart');
+  assert.match(text, /^RuntimeDirectoryMode=0755$/m, 'the status socket must be reachable by every user');
 });
 
 test('the Kubernetes manifests: host network, only NET_ADMIN and NET_RAW, probes on the health endpoints, a PodMonitor on the metrics port', () => {

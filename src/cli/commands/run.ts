@@ -6,6 +6,7 @@ import { AdminSocketError } from '../../admin/socketFile.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadConfigFile } from '../../config/load.js';
 import { Daemon } from '../../daemon/daemon.js';
+import { systemdNotifier } from '../../daemon/systemdNotify.js';
 import { createLogger } from '../../log.js';
 import { parseListenAddress, type WebOptions } from '../../http/server.js';
 import { EMPTY_WEB_CONFIG, loadWebConfig } from '../../http/webConfig.js';
@@ -101,9 +102,16 @@ export function runCommand(): Command {
       };
       const daemon = new Daemon({ config, adapters, log, listenAddress: web.listenAddresses[0]!, web, build: buildInfo(), onReloadRequest: reload, adminSocket });
       await daemon.start();
+      // under systemd (Type=notify): READY=1 once every group has a first verdict, watchdog pings from the event loop
+      const systemd = systemdNotifier((message) => log.warn({ event: 'systemd_notify_failed' }, message));
+      systemd.start(
+        () => daemon.ready(),
+        () => `${config.groups.length} group(s) with a first verdict; metrics on ${web.listenAddresses.join(', ')}`,
+      );
       process.on('SIGHUP', () => void reload());
       const shutdown = (signal: string) => {
         log.info({ event: 'stopping', signal }, `received ${signal}: stopping, data addresses stay where they are`);
+        systemd.stopping();
         daemon.stop().then(() => process.exit(0), () => process.exit(1));
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
