@@ -7,6 +7,7 @@ import type { DaemonConfig, Family } from '../config/types.js';
 import { Engine } from '../core/engine.js';
 import type { EngineAction, EngineEvent, ProbeReply } from '../core/types.js';
 import { createApp, defaultWebOptions, type WebOptions } from '../http/server.js';
+import { statusJson } from '../http/statusJson.js';
 import { serveWeb, type WebServers } from '../http/webServer.js';
 import { Exporter, type BuildInfo } from '../metrics/exporter.js';
 import { bindAdminSocket, type AdminSocket } from '../admin/server.js';
@@ -225,7 +226,7 @@ export class Daemon {
     // bind the ports first: if one is taken, nothing on the host has been touched yet
     const web = this.options.web ?? defaultWebOptions(this.options.listenAddress);
     this.http = await serveWeb(
-      createApp({ exporter: this.exporter, ready: () => this.ready(), status: () => ({ ...this.engine.snapshot(), recentProbes: this.probeLog.recent() }), version: this.options.build.version }, web),
+      createApp({ exporter: this.exporter, ready: () => this.ready(), status: () => statusJson(this.engine.snapshot(), this.probeLog.recent(), monotonicToUnixSeconds), version: this.options.build.version }, web),
       web.listenAddresses,
       web.config,
       (message) => log.warn({ event: 'web_tls' }, message),

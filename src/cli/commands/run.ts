@@ -14,6 +14,7 @@ import { checkTlsFiles } from '../../http/webServer.js';
 import { openLinuxAdapters } from '../../net/linuxAdapters.js';
 import { applySysctlFixes, evaluateSysctls, readSysctls } from '../../net/sysctl.js';
 import { configFileOption, disableExporterMetricsOption, listenOption, logFormatOption, logLevelOption, telemetryPathOption, webConfigOption, type CommonFlags } from '../options.js';
+import { checkReadable } from '../readablePath.js';
 import { buildInfo } from '../version.js';
 
 export function runCommand(): Command {
@@ -41,6 +42,7 @@ export function runCommand(): Command {
         process.exitCode = 2;
         return;
       }
+      checkReadable('--config.file', flags['config.file'], 'file');
       let config;
       try {
         config = await loadConfigFile(flags['config.file']);
