@@ -6,9 +6,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json binding.gyp ./
 COPY native ./native
-RUN npm ci --no-audit --no-fund
 COPY src ./src
-RUN npx tsc -p . && npm prune --omit=dev
+# npm ci builds the addons (install) and compiles the TypeScript (prepare)
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
 # Runtime stage: only what runs.
 FROM node:20-bookworm-slim
