@@ -75,10 +75,12 @@ describe('the read-only status socket, used by an unprivileged user', { concurre
     assert.equal(ipmpd.events('address_moved').filter((l) => l.reason === 'admin').length, 0);
   });
 
-  test('root offline/online say what happened', async () => {
+  test('root offline/online/reload say what happened', async () => {
     const off = await lab.exec('ipmp', ['node', MAIN, 'offline', 'eth0', '--admin.socket', ipmpd.adminSocket]);
     assert.match(off.stdout, /^eth0: offline \(group unrealgrp1: degraded; 198\.18\.11\.5\/24 on eth1\)\n$/);
     const on = await lab.exec('ipmp', ['node', MAIN, 'online', 'eth0', '--admin.socket', ipmpd.adminSocket]);
     assert.match(on.stdout, /^eth0: ok \(group unrealgrp1: ok; 198\.18\.11\.5\/24 on eth0\)\n$/);
+    const reload = await lab.exec('ipmp', ['node', MAIN, 'reload', '--admin.socket', ipmpd.adminSocket]);
+    assert.equal(reload.stdout, 'configuration reloaded\n');
   });
 });
