@@ -12,14 +12,16 @@ RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
 # Runtime stage: only what runs.
 FROM node:20-bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends iputils-arping libcap2-bin && rm -rf /var/lib/apt/lists/* \
- && setcap cap_net_raw,cap_net_admin+ep /usr/local/bin/node
+RUN apt-get update && apt-get install -y --no-install-recommends iputils-arping && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/build/Release/garp.node /app/build/Release/nlevents.node /app/build/Release/rxstamp.node /app/build/Release/sdnotify.node ./build/Release/
 COPY package.json ./
-USER node
+# uid 0 holding only what `docker run --cap-drop ALL --cap-add NET_RAW --cap-add NET_ADMIN`
+# (or the DaemonSet) grants: unlike file capabilities on node for a non-root user, these
+# survive no-new-privileges (test/scenarios/containerCapabilities.test.ts)
+USER root
 EXPOSE 9740
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:9740/-/healthy').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "dist/src/cli/main.js"]
