@@ -72,7 +72,8 @@ export function runCommand(): Command {
         if (!(err instanceof AdminSocketError)) throw err;
         log.error({ event: 'status_socket_error', status_socket: statusSocket }, err.message);
         process.exitCode = 1;
-        return; // exits: the admin socket goes with the process
+        adminSocket.server.close(); // nothing else holds the process: it exits, the host untouched
+        return;
       }
       process.once('exit', () => rmSync(statusSocket, { force: true }));
       const closed = closedDirectory(statusSocket);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -20,7 +20,7 @@ async function ipmpd(...args: string[]): Promise<{ code: number; stdout: string;
 
 async function command(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(argv[0]!, argv.slice(1));
+    const { stdout, stderr } = await promisify(execFile)(argv[0]!, argv.slice(1), { timeout: 20_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -112,4 +112,17 @@ test('a bad listen address is refused before anything is read or touched', async
   const r = await ipmpd('run', '--web.listen-address', 'nonsense', '--config.file', '/nonexistent/ipmpd.yaml');
   assert.equal(r.code, 1);
   assert.match(r.stderr, /--web.listen-address: "nonsense" is not HOST:PORT/);
+});
+
+test('a status socket path that cannot be used ends the start with exit 1, naming --status.socket, and removes the admin socket', async () => {
+  const dir = mkdtempSync(join(tmp, 'run-'));
+  const config = join(dir, 'ipmpd.yaml');
+  writeFileSync(config, `admin_socket: ${join(dir, 'admin.sock')}\ngroups: []\n`);
+  const taken = join(dir, 'status.sock');
+  writeFileSync(taken, 'a file, not a socket');
+  const r = await ipmpd('run', '--config.file', config, '--status.socket', taken, '--web.listen-address', '127.0.0.1:0', '--log.format', 'json');
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /"event":"status_socket_error".*--status.socket .*status\.sock: exists and is not a socket/);
+  assert.doesNotMatch(r.stderr, /"event":"started"/);
+  assert.equal(existsSync(join(dir, 'admin.sock')), false);
 });
