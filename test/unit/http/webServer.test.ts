@@ -9,6 +9,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { connect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { createApp } from '../../../src/http/server.js';
 import { parseWebConfig, type WebConfig } from '../../../src/http/webConfig.js';
@@ -176,6 +177,25 @@ describe('client_auth_type', () => {
     assert.equal(await answers('VerifyClientCertIfGiven', false), true);
     assert.equal(await answers('VerifyClientCertIfGiven', true), true);
     assert.equal(await answers('NoClientCert', false), true);
+  });
+
+  test('min_version TLS13 refuses a TLS 1.2 client and serves a TLS 1.3 one', async () => {
+    const config: WebConfig = { tls: { certFile: certs.serverCert, keyFile: certs.serverKey, clientAuth: 'NoClientCert', minVersion: 'TLSv1.3' }, headers: {}, basicAuthUsers: {}, ignored: [] };
+    const web = await serveWeb(app({ config }), ['127.0.0.1:0'], config);
+    try {
+      const version = (max: 'TLSv1.2' | 'TLSv1.3') =>
+        new Promise<string>((resolve, reject) => {
+          const socket = connect({ host: '127.0.0.1', port: portOf(web), ca: readFileSync(certs.caCert), maxVersion: max }, () => {
+            resolve(socket.getProtocol() ?? '');
+            socket.end();
+          });
+          socket.on('error', reject);
+        });
+      assert.equal(await version('TLSv1.3'), 'TLSv1.3');
+      await assert.rejects(version('TLSv1.2'), /protocol version|alert/i);
+    } finally {
+      await web.close();
+    }
   });
 
   test('a client certificate from another CA is refused when verified', async () => {
