@@ -1,17 +1,26 @@
-// Every selector and threshold of the shipped rules, in one place. Change them
-// here and run `npm run mixin` to regenerate alerts/ipmpd-rules.yml.
+// Every selector, threshold and window of the shipped rules, in one place.
+// Change them here and run `npm run mixin` to regenerate alerts/ipmpd-rules.yml.
+//
+// State alerts use a window, not `for:` on a gauge: they fire only if every
+// sample in the window showed the state, so they mean what their summary says
+// at any evaluation interval (up to 1m) and any scrape interval (up to 30s).
+// A window must span at least two scrapes to tell an outage from a blip:
+// keep windows at 1m or more when scraping every 30s.
 
 export const mixinConfig = {
   /** Selects the ipmpd scrape job(s). */
   selector: 'job=~"ipmpd.*"',
   /** Where alerts/RUNBOOK.md is served for your on-call (set it to your copy of the repo). */
   runbookBase: 'https://ipmpd.example/alerts/RUNBOOK.md',
-  groupFailedFor: '30s',
-  groupDegradedFor: '5m',
-  interfaceFailedFor: '1m',
+  groupFailedWindow: '1m',
+  groupDegradedWindow: '5m',
+  interfaceFailedWindow: '1m',
+  addressUnheldWindow: '1m',
+  duplicateHolderWindow: '1m',
+  targetsUnreachableWindow: '1m',
+  detectionDisabledWindow: '10m',
+  exporterDownWindow: '1m',
   flapping: { window: '15m', failures: 3 },
   highLoss: { ratio: 0.1, for: '10m' },
   highLatency: { p90Seconds: 0.1, for: '10m' },
-  detectionDisabledFor: '10m',
-  exporterDownFor: '1m',
 };

@@ -15,6 +15,15 @@ interface Alert {
 const by = 'job, instance, group';
 const runbook = (name: string) => `${c.runbookBase}#${name.toLowerCase()}`;
 
+/**
+ * A 0/1 gauge that was 1 at every sample of the window. Unlike `gauge == 1`
+ * with `for:`, which only sees the samples the evaluations happen to land on
+ * (at a 1m evaluation interval a fault of 15 s in every 60 s can look
+ * permanent), this looks at every scrape in the window.
+ */
+const heldFor = (metric: string, matchers: string, window: string) =>
+  `min_over_time(${metric}{${[c.selector, matchers].filter(Boolean).join(',')}}[${window}]) == 1`;
+
 export const recordingRules = [
   { record: 'group_device_target:ipmp_probe_loss:ratio_rate5m', expr: `rate(ipmp_probe_timeouts_total{${c.selector}}[5m]) / rate(ipmp_probe_requests_total{${c.selector}}[5m])` },
   ...(['50', '90', '99'] as const).map((q) => ({
@@ -26,22 +35,22 @@ export const recordingRules = [
 
 export const alerts: Alert[] = [
   {
-    alert: 'IPMPGroupFailed', severity: 'critical', for: c.groupFailedFor,
-    expr: `ipmp_group_state{${c.selector},state="failed"} == 1`,
+    alert: 'IPMPGroupFailed', severity: 'critical', for: '0s',
+    expr: heldFor('ipmp_group_state', 'state="failed"', c.groupFailedWindow),
     summary: 'An IPMP group has no usable interface.',
     description: 'Group {{ $labels.group }} on {{ $labels.instance }} has no usable interface: its data addresses are unreachable.',
   },
   {
-    alert: 'IPMPGroupDegraded', severity: 'warning', for: c.groupDegradedFor,
-    expr: `ipmp_group_state{${c.selector},state="degraded"} == 1`,
+    alert: 'IPMPGroupDegraded', severity: 'warning', for: '0s',
+    expr: heldFor('ipmp_group_state', 'state="degraded"', c.groupDegradedWindow),
     summary: 'An IPMP group runs without redundancy.',
-    description: 'Group {{ $labels.group }} on {{ $labels.instance }} has been degraded for ' + c.groupDegradedFor + ': some members are failed or offline.',
+    description: 'Group {{ $labels.group }} on {{ $labels.instance }} has been degraded for ' + c.groupDegradedWindow + ': some members are failed or offline.',
   },
   {
-    alert: 'IPMPInterfaceFailed', severity: 'warning', for: c.interfaceFailedFor,
-    expr: `ipmp_interface_state{${c.selector},state="failed"} == 1`,
+    alert: 'IPMPInterfaceFailed', severity: 'warning', for: '0s',
+    expr: heldFor('ipmp_interface_state', 'state="failed"', c.interfaceFailedWindow),
     summary: 'An IPMP interface has failed.',
-    description: 'Interface {{ $labels.device }} of group {{ $labels.group }} on {{ $labels.instance }} is failed (carrier lost or probes unanswered).',
+    description: 'Interface {{ $labels.device }} of group {{ $labels.group }} on {{ $labels.instance }} has been failed for ' + c.interfaceFailedWindow + ' (carrier lost or probes unanswered).',
   },
   {
     alert: 'IPMPInterfaceFlapping', severity: 'warning', for: '0m',
@@ -50,14 +59,16 @@ export const alerts: Alert[] = [
     description: 'Interface {{ $labels.device }} of group {{ $labels.group }} on {{ $labels.instance }} failed {{ $value | humanize }} times in ' + c.flapping.window + '.',
   },
   {
-    alert: 'IPMPAddressUnheld', severity: 'critical', for: '1m',
-    expr: `sum by (job, instance, group, ip_address) (ipmp_address_holder{${c.selector}}) == 0`,
+    alert: 'IPMPAddressUnheld', severity: 'critical', for: '0s',
+    // no interface held it at any sample of the window
+    expr: `sum by (job, instance, group, ip_address) (max_over_time(ipmp_address_holder{${c.selector}}[${c.addressUnheldWindow}])) == 0`,
     summary: 'A floating data address is on no interface.',
-    description: 'Data address {{ $labels.ip_address }} of group {{ $labels.group }} on {{ $labels.instance }} is held by no interface.',
+    description: 'Data address {{ $labels.ip_address }} of group {{ $labels.group }} on {{ $labels.instance }} has been held by no interface for ' + c.addressUnheldWindow + '.',
   },
   {
-    alert: 'IPMPAddressDuplicateHolder', severity: 'critical', for: '1m',
-    expr: `sum by (ip_address) (ipmp_address_holder{${c.selector}}) > 1`,
+    alert: 'IPMPAddressDuplicateHolder', severity: 'critical', for: '0s',
+    // interfaces that held it at every sample of the window: a failover's brief overlap is not counted
+    expr: `sum by (ip_address) (min_over_time(ipmp_address_holder{${c.selector}}[${c.duplicateHolderWindow}])) > 1`,
     summary: 'A floating data address is held twice.',
     description: 'Data address {{ $labels.ip_address }} is held by {{ $value }} interfaces (across hosts or on one host): split brain or a stale copy.',
   },
@@ -68,14 +79,14 @@ export const alerts: Alert[] = [
     description: 'Group {{ $labels.group }} on {{ $labels.instance }}: failover stage {{ $labels.stage }} failed {{ $value | humanize }} times in 10m.',
   },
   {
-    alert: 'IPMPProbeDetectionDisabled', severity: 'warning', for: c.detectionDisabledFor,
-    expr: `ipmp_interface_probe_state{${c.selector},state=~"disabled|unknown"} == 1`,
+    alert: 'IPMPProbeDetectionDisabled', severity: 'warning', for: '0s',
+    expr: heldFor('ipmp_interface_probe_state', 'state=~"disabled|unknown"', c.detectionDisabledWindow),
     summary: 'An IPMP interface is not probed.',
     description: 'Interface {{ $labels.device }} of group {{ $labels.group }} on {{ $labels.instance }} has probe state {{ $labels.state }} (no test address, or no targets): only carrier loss will be detected.',
   },
   {
-    alert: 'IPMPTargetsUnreachable', severity: 'warning', for: '1m',
-    expr: `ipmp_group_targets_unreachable{${c.selector}} == 1`,
+    alert: 'IPMPTargetsUnreachable', severity: 'warning', for: '0s',
+    expr: heldFor('ipmp_group_targets_unreachable', '', c.targetsUnreachableWindow),
     summary: 'Every probe target of an IPMP group stopped answering.',
     description: 'Every target of group {{ $labels.group }} on {{ $labels.instance }} stopped answering on every interface at once; ipmpd is looking for new targets.',
   },
@@ -98,8 +109,9 @@ export const alerts: Alert[] = [
     description: 'ipmpd on {{ $labels.instance }} rejected its last configuration and keeps running the previous one.',
   },
   {
-    alert: 'IPMPExporterDown', severity: 'critical', for: c.exporterDownFor,
-    expr: `up{${c.selector}} == 0`,
+    alert: 'IPMPExporterDown', severity: 'critical', for: '0s',
+    // every scrape of the window failed
+    expr: `max_over_time(up{${c.selector}}[${c.exporterDownWindow}]) == 0`,
     summary: 'ipmpd is not being scraped.',
     description: 'Prometheus cannot scrape ipmpd on {{ $labels.instance }}: failovers there are neither done nor seen.',
   },

@@ -11,6 +11,7 @@ import { Sim, twoNicConfig } from './core/sim.js';
 
 const ALERTS = fileURLToPath(new URL('../../../alerts/', import.meta.url));
 const run = promisify(execFile);
+const TEST_FILES = ['tests/ipmpd-rules.test.yml', 'tests/aliasing-15s.test.yml', 'tests/aliasing-1m.test.yml'];
 
 test('the committed rules file is what mixin/ generates', () => {
   assert.equal(readFileSync(RULES_FILE, 'utf8'), renderRules(), 'run `npm run mixin` and commit alerts/ipmpd-rules.yml');
@@ -19,8 +20,16 @@ test('the committed rules file is what mixin/ generates', () => {
 test('promtool check rules and the rule unit tests pass', async () => {
   const check = await run('promtool', ['check', 'rules', RULES_FILE]);
   assert.match(check.stdout, /SUCCESS/);
-  const unit = await run('promtool', ['test', 'rules', 'tests/ipmpd-rules.test.yml'], { cwd: ALERTS });
-  assert.match(unit.stdout, /SUCCESS/);
+  const unit = await run('promtool', ['test', 'rules', ...TEST_FILES], { cwd: ALERTS });
+  assert.equal(unit.stdout.match(/SUCCESS/g)?.length, TEST_FILES.length, unit.stdout);
+});
+
+test('the aliasing tests run the same signals at evaluation intervals of 15s and 1m', () => {
+  const at = (ev: string) => readFileSync(`${ALERTS}tests/aliasing-${ev}.test.yml`, 'utf8');
+  assert.match(at('15s'), /^evaluation_interval: 15s$/m);
+  assert.match(at('1m'), /^evaluation_interval: 1m$/m);
+  const same = (t: string) => t.replace(/^evaluation_interval: .*$/m, '').replace(/aliasing-(15s|1m)\.test\.yml/g, '');
+  assert.equal(same(at('1m')), same(at('15s')));
 });
 
 test('every alert has a unit test and a runbook entry', () => {
