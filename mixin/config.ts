@@ -12,6 +12,11 @@ export const mixinConfig = {
   selector: 'job=~"ipmpd.*"',
   /** Where alerts/RUNBOOK.md is served for your on-call (set it to your copy of the repo). */
   runbookBase: 'https://ipmpd.example/alerts/RUNBOOK.md',
+  /** Your Grafana: each alert's dashboard_url opens ipmpd's board there, on the alert's host and group. */
+  grafanaUrl: 'https://grafana.example',
+  /** Stable dashboard uids: alert links and the links between the boards use them. */
+  hostBoardUid: 'ipmpd-host',
+  overviewBoardUid: 'ipmpd-overview',
   groupFailedWindow: '1m',
   groupDegradedWindow: '5m',
   interfaceFailedWindow: '1m',

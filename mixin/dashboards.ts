@@ -1,6 +1,7 @@
 // ipmpd's Grafana dashboards: a fleet overview and a per-host detail.
 
-import { dashboard, queryVariable, type PanelSpec } from './panels.js';
+import { mixinConfig as c } from './config.js';
+import { boardLink, dashboard, queryVariable, type PanelSpec } from './panels.js';
 
 const sel = 'job=~"$job",instance=~"$instance"';
 const selG = `${sel},group=~"$group"`;
@@ -17,13 +18,38 @@ const variables = (withDevice: boolean) => [
   ...(withDevice ? [queryVariable('device', 'Device', `label_values(ipmp_interface_state{${selG}}, device)`)] : []),
 ];
 
-const failoverAnnotation = {
-  name: 'Failovers',
+// Event annotations from the counters, so a latency bump lines up with the move that caused it.
+const counterAnnotation = (name: string, iconColor: string, expr: string, titleFormat: string, tagKeys: string) => ({
+  name,
   datasource: { type: 'prometheus', uid: '${datasource}' },
   enable: true,
-  iconColor: 'orange',
-  expr: `changes(ipmp_last_failover_timestamp_seconds{${selG}}[$__rate_interval]) > 0`,
-  titleFormat: 'failover in {{group}} on {{instance}}',
+  iconColor,
+  expr,
+  step: '$__rate_interval',
+  titleFormat,
+  tagKeys,
+  useValueForTime: false,
+});
+const failoverAnnotation = counterAnnotation(
+  'Failovers', 'orange',
+  `sum by (instance, group, reason) (increase(ipmp_failovers_total{${selG}}[$__rate_interval])) > 0`,
+  'failover in {{group}} on {{instance}} ({{reason}})', 'instance,group,reason',
+);
+const interfaceFailureAnnotation = counterAnnotation(
+  'Interface failures', 'red',
+  `sum by (instance, group, device, reason) (increase(ipmp_interface_failures_total{${selD}}[$__rate_interval])) > 0`,
+  '{{device}} failed ({{reason}}) on {{instance}}', 'instance,group,device,reason',
+);
+const interfaceRepairAnnotation = counterAnnotation(
+  'Interface repairs', 'green',
+  `sum by (instance, group, device) (increase(ipmp_interface_repairs_total{${selD}}[$__rate_interval])) > 0`,
+  '{{device}} repaired on {{instance}}', 'instance,group,device',
+);
+
+/** From a fleet row (instance, group) to the host board, keeping job, data source and time. */
+const toHostBoard = {
+  title: 'Host detail of ${__field.labels.instance} ${__field.labels.group}',
+  url: `/d/${c.hostBoardUid}?\${datasource:queryparam}&\${job:queryparam}&var-instance=\${__field.labels.instance}&var-group=\${__field.labels.group}&\${__url_time_range}`,
 };
 
 export function overviewDashboard(): Record<string, unknown> {
@@ -33,13 +59,16 @@ export function overviewDashboard(): Record<string, unknown> {
     { title: 'Groups ok', description: 'Groups with every member usable.', type: 'stat', unit: 'short', w: 8, targets: [{ expr: `sum(ipmp_group_state{${selG},state="ok"})` }] },
     {
       title: 'Group state by instance', description: 'ok / degraded / failed over time, one row per group and instance.', type: 'state-timeline', unit: 'short', w: 24,
-      mappings: stateMapping({ ok: 'green', degraded: 'orange', failed: 'red' }),
+      mappings: stateMapping({ ok: 'green', degraded: 'orange', failed: 'red' }), links: [toHostBoard],
       targets: [{ expr: `max by (instance, group) (ipmp_group_state{${selG},state="degraded"}) + 2 * max by (instance, group) (ipmp_group_state{${selG},state="failed"})`, legendFormat: '{{instance}} {{group}}' }],
     },
     { title: 'Failovers', description: 'Data address moves per interval, by cause.', type: 'timeseries', unit: 'short', stacking: true, targets: [{ expr: `sum by (reason) (increase(ipmp_failovers_total{${selG}}[$__rate_interval]))`, legendFormat: '{{reason}}' }] },
     { title: 'Usable interfaces', description: 'Usable members against configured members per group.', type: 'timeseries', unit: 'short', targets: [{ expr: `sum by (instance, group) (ipmp_group_interfaces_usable{${selG}})`, legendFormat: '{{instance}} {{group}} usable' }, { expr: `sum by (instance, group) (ipmp_group_interfaces{${selG}})`, legendFormat: '{{instance}} {{group}} configured' }] },
   ];
-  return dashboard('ipmpd-overview', 'ipmpd / Fleet overview', 'IPMP groups across every instance: state and failovers.', panels, variables(false), [failoverAnnotation]);
+  return dashboard(c.overviewBoardUid, 'ipmpd / Fleet overview', 'IPMP groups across every instance: state and failovers.', panels, variables(false), {
+    annotations: [failoverAnnotation],
+    links: [boardLink('Host detail', c.hostBoardUid)],
+  });
 }
 
 export function hostDashboard(): Record<string, unknown> {
@@ -60,5 +89,8 @@ export function hostDashboard(): Record<string, unknown> {
     { title: 'Failover duration p99', description: 'From the decision to move to the address moved and first announcement sent.', type: 'timeseries', unit: 's', targets: [{ expr: `histogram_quantile(0.99, sum by (le) (rate(ipmp_failover_duration_seconds_bucket{${selG}}[$__rate_interval])))`, legendFormat: 'p99' }] },
     { title: 'Failure detection time', description: 'FDT in effect (raised when targets are slow) and as configured.', type: 'timeseries', unit: 's', targets: [{ expr: `ipmp_group_failure_detection_time_seconds{${selG}}`, legendFormat: '{{group}} {{kind}}' }] },
   ];
-  return dashboard('ipmpd-host', 'ipmpd / Host detail', 'One host: group, interface and address state, probe RTT and loss, failovers.', panels, variables(true), [failoverAnnotation]);
+  return dashboard(c.hostBoardUid, 'ipmpd / Host detail', 'One host: group, interface and address state, probe RTT and loss, failovers.', panels, variables(true), {
+    annotations: [failoverAnnotation, interfaceFailureAnnotation, interfaceRepairAnnotation],
+    links: [boardLink('Fleet overview', c.overviewBoardUid)],
+  });
 }

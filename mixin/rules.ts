@@ -10,10 +10,20 @@ interface Alert {
   severity: 'critical' | 'warning' | 'info';
   summary: string;
   description: string;
+  /** Labels of the alert that select the host board's variables (none: the fleet board). */
+  board: BoardVar[];
 }
+
+type BoardVar = 'job' | 'instance' | 'group' | 'device';
 
 const by = 'job, instance, group';
 const runbook = (name: string) => `${c.runbookBase}#${name.toLowerCase()}`;
+const dashboardUrl = (vars: BoardVar[]) =>
+  vars.length === 0
+    ? `${c.grafanaUrl}/d/${c.overviewBoardUid}`
+    : `${c.grafanaUrl}/d/${c.hostBoardUid}?${vars.map((v) => `var-${v}={{ $labels.${v} | urlquery }}`).join('&')}`;
+const G: BoardVar[] = ['job', 'instance', 'group'];
+const D: BoardVar[] = ['job', 'instance', 'group', 'device'];
 
 /**
  * A 0/1 gauge that was 1 at every sample of the window. Unlike `gauge == 1`
@@ -35,81 +45,81 @@ export const recordingRules = [
 
 export const alerts: Alert[] = [
   {
-    alert: 'IPMPGroupFailed', severity: 'critical', for: '0s',
+    alert: 'IPMPGroupFailed', severity: 'critical', for: '0s', board: G,
     expr: heldFor('ipmp_group_state', 'state="failed"', c.groupFailedWindow),
     summary: 'An IPMP group has no usable interface.',
     description: 'Group {{ $labels.group }} on {{ $labels.instance }} has no usable interface: its data addresses are unreachable.',
   },
   {
-    alert: 'IPMPGroupDegraded', severity: 'warning', for: '0s',
+    alert: 'IPMPGroupDegraded', severity: 'warning', for: '0s', board: G,
     expr: heldFor('ipmp_group_state', 'state="degraded"', c.groupDegradedWindow),
     summary: 'An IPMP group runs without redundancy.',
     description: 'Group {{ $labels.group }} on {{ $labels.instance }} has been degraded for ' + c.groupDegradedWindow + ': some members are failed or offline.',
   },
   {
-    alert: 'IPMPInterfaceFailed', severity: 'warning', for: '0s',
+    alert: 'IPMPInterfaceFailed', severity: 'warning', for: '0s', board: D,
     expr: heldFor('ipmp_interface_state', 'state="failed"', c.interfaceFailedWindow),
     summary: 'An IPMP interface has failed.',
     description: 'Interface {{ $labels.device }} of group {{ $labels.group }} on {{ $labels.instance }} has been failed for ' + c.interfaceFailedWindow + ' (carrier lost or probes unanswered).',
   },
   {
-    alert: 'IPMPInterfaceFlapping', severity: 'warning', for: '0m',
+    alert: 'IPMPInterfaceFlapping', severity: 'warning', for: '0m', board: D,
     expr: `sum by (job, instance, group, device) (increase(ipmp_interface_failures_total{${c.selector}}[${c.flapping.window}])) >= ${c.flapping.failures}`,
     summary: 'An IPMP interface keeps failing and recovering.',
     description: 'Interface {{ $labels.device }} of group {{ $labels.group }} on {{ $labels.instance }} failed {{ $value | humanize }} times in ' + c.flapping.window + '.',
   },
   {
-    alert: 'IPMPAddressUnheld', severity: 'critical', for: '0s',
+    alert: 'IPMPAddressUnheld', severity: 'critical', for: '0s', board: G,
     // no interface held it at any sample of the window
     expr: `sum by (job, instance, group, ip_address) (max_over_time(ipmp_address_holder{${c.selector}}[${c.addressUnheldWindow}])) == 0`,
     summary: 'A floating data address is on no interface.',
     description: 'Data address {{ $labels.ip_address }} of group {{ $labels.group }} on {{ $labels.instance }} has been held by no interface for ' + c.addressUnheldWindow + '.',
   },
   {
-    alert: 'IPMPAddressDuplicateHolder', severity: 'critical', for: '0s',
+    alert: 'IPMPAddressDuplicateHolder', severity: 'critical', for: '0s', board: [],
     // interfaces that held it at every sample of the window: a failover's brief overlap is not counted
     expr: `sum by (ip_address) (min_over_time(ipmp_address_holder{${c.selector}}[${c.duplicateHolderWindow}])) > 1`,
     summary: 'A floating data address is held twice.',
     description: 'Data address {{ $labels.ip_address }} is held by {{ $value }} interfaces (across hosts or on one host): split brain or a stale copy.',
   },
   {
-    alert: 'IPMPFailoverErrors', severity: 'critical', for: '0m',
+    alert: 'IPMPFailoverErrors', severity: 'critical', for: '0m', board: G,
     expr: `sum by (job, instance, group, stage) (increase(ipmp_failover_errors_total{${c.selector}}[10m])) > 0`,
     summary: 'ipmpd failed to move a data address.',
     description: 'Group {{ $labels.group }} on {{ $labels.instance }}: failover stage {{ $labels.stage }} failed {{ $value | humanize }} times in 10m.',
   },
   {
-    alert: 'IPMPProbeDetectionDisabled', severity: 'warning', for: '0s',
+    alert: 'IPMPProbeDetectionDisabled', severity: 'warning', for: '0s', board: D,
     expr: heldFor('ipmp_interface_probe_state', 'state=~"disabled|unknown"', c.detectionDisabledWindow),
     summary: 'An IPMP interface is not probed.',
     description: 'Interface {{ $labels.device }} of group {{ $labels.group }} on {{ $labels.instance }} has probe state {{ $labels.state }} (no test address, or no targets): only carrier loss will be detected.',
   },
   {
-    alert: 'IPMPTargetsUnreachable', severity: 'warning', for: '0s',
+    alert: 'IPMPTargetsUnreachable', severity: 'warning', for: '0s', board: G,
     expr: heldFor('ipmp_group_targets_unreachable', '', c.targetsUnreachableWindow),
     summary: 'Every probe target of an IPMP group stopped answering.',
     description: 'Every target of group {{ $labels.group }} on {{ $labels.instance }} stopped answering on every interface at once; ipmpd is looking for new targets.',
   },
   {
-    alert: 'IPMPHighProbeLoss', severity: 'warning', for: c.highLoss.for,
+    alert: 'IPMPHighProbeLoss', severity: 'warning', for: c.highLoss.for, board: D,
     expr: `group_device_target:ipmp_probe_loss:ratio_rate5m > ${c.highLoss.ratio}`,
     summary: 'IPMP probes are being lost.',
     description: 'Probes from {{ $labels.device }} (group {{ $labels.group }}) on {{ $labels.instance }} to {{ $labels.target }} lose {{ $value | humanizePercentage }}.',
   },
   {
-    alert: 'IPMPHighProbeLatency', severity: 'warning', for: c.highLatency.for,
+    alert: 'IPMPHighProbeLatency', severity: 'warning', for: c.highLatency.for, board: D,
     expr: `group_device:ipmp_probe_rtt_seconds:p90_rate5m > ${c.highLatency.p90Seconds}`,
     summary: 'IPMP probe round trips are slow.',
     description: 'p90 probe RTT on {{ $labels.device }} (group {{ $labels.group }}) on {{ $labels.instance }} is {{ $value | humanizeDuration }}.',
   },
   {
-    alert: 'IPMPConfigReloadFailed', severity: 'warning', for: '0m',
+    alert: 'IPMPConfigReloadFailed', severity: 'warning', for: '0m', board: ['job', 'instance'],
     expr: `ipmp_config_last_reload_successful{${c.selector}} == 0`,
     summary: 'ipmpd could not load its configuration.',
     description: 'ipmpd on {{ $labels.instance }} rejected its last configuration and keeps running the previous one.',
   },
   {
-    alert: 'IPMPExporterDown', severity: 'critical', for: '0s',
+    alert: 'IPMPExporterDown', severity: 'critical', for: '0s', board: ['job', 'instance'],
     // every scrape of the window failed
     expr: `max_over_time(up{${c.selector}}[${c.exporterDownWindow}]) == 0`,
     summary: 'ipmpd is not being scraped.',
@@ -128,7 +138,7 @@ export function rulesDocument(): unknown {
           expr: a.expr,
           for: a.for,
           labels: { severity: a.severity },
-          annotations: { summary: a.summary, description: a.description, runbook_url: runbook(a.alert) },
+          annotations: { summary: a.summary, description: a.description, runbook_url: runbook(a.alert), dashboard_url: dashboardUrl(a.board) },
         })),
       },
     ],

@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { renderRules, RULES_FILE } from '../../mixin/build.js';
+import { parse } from 'yaml';
+import { hostDashboard, overviewDashboard } from '../../mixin/dashboards.js';
 import { alerts } from '../../mixin/rules.js';
 import { Exporter } from '../../src/metrics/exporter.js';
 import { Sim, twoNicConfig } from './core/sim.js';
@@ -52,4 +54,34 @@ test('every ipmp_ metric the rules use is one ipmpd exports', async () => {
     const base = name.replace(/_(bucket|count|sum)$/, '');
     assert.ok(exported.has(name) || exported.has(base), `rules use ${name}, which ipmpd does not export`);
   }
+});
+
+test('every alert links to the board that shows it, with the variables its labels fill', () => {
+  const host = hostDashboard();
+  const hostVars = (host.templating as { list: Array<{ name: string }> }).list.map((v) => v.name);
+  const doc = parse(renderRules()) as { groups: Array<{ rules: Array<{ alert?: string; expr: string; annotations?: Record<string, string> }> }> };
+  for (const rule of doc.groups.flatMap((g) => g.rules).filter((r) => r.alert)) {
+    const url = rule.annotations!.dashboard_url!;
+    if (url.endsWith(`/d/${overviewDashboard().uid as string}`)) continue; // no host to pick: the fleet board
+    const m = /^https:\/\/grafana\.example\/d\/([\w-]+)\?(.*)$/.exec(url);
+    assert.ok(m, `${rule.alert}: ${url}`);
+    assert.equal(m[1], host.uid, rule.alert);
+    const vars = [...m[2]!.matchAll(/var-(\w+)=\{\{ \$labels\.(\w+) \| urlquery \}\}/g)];
+    assert.equal(vars.length, m[2]!.split('&').length, `${rule.alert}: ${url}`);
+    assert.ok(vars.some((v) => v[1] === 'instance'), `${rule.alert}: no instance`);
+    for (const [, name, label] of vars) {
+      assert.equal(name, label, rule.alert);
+      assert.ok(hostVars.includes(name!), `${rule.alert}: the host board has no $${name}`);
+    }
+  }
+});
+
+test('amtool accepts the Alertmanager example; it pages criticals and tickets the rest', async () => {
+  const file = `${ALERTS}alertmanager.example.yml`;
+  const check = await run('amtool', ['check-config', file]);
+  assert.match(check.stdout, /SUCCESS/);
+  assert.match(check.stdout, /1 inhibit rules/);
+  const route = async (...labels: string[]) => (await run('amtool', ['config', 'routes', 'test', `--config.file=${file}`, ...labels])).stdout.trim();
+  assert.equal(await route('alertname=IPMPGroupFailed', 'severity=critical', 'instance=h1', 'group=g'), 'pager');
+  assert.equal(await route('alertname=IPMPInterfaceFailed', 'severity=warning', 'instance=h1', 'group=g'), 'ticket');
 });
