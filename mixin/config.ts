@@ -2,7 +2,7 @@
 // Change them here and run `npm run mixin` to regenerate alerts/ipmpd-rules.yml.
 //
 // State alerts use a window, not `for:` on a gauge: they fire only if every
-// sample in the window showed the state, so they mean what their summary says
+// sample in the window (and the one before it) showed the state, so they mean what their summary says
 // at any evaluation interval (up to 1m) and any scrape interval (up to 30s).
 // A window must span at least two scrapes to tell an outage from a blip:
 // keep windows at 1m or more when scraping every 30s.

@@ -26,13 +26,18 @@ const G: BoardVar[] = ['job', 'instance', 'group'];
 const D: BoardVar[] = ['job', 'instance', 'group', 'device'];
 
 /**
- * A 0/1 gauge that was 1 at every sample of the window. Unlike `gauge == 1`
- * with `for:`, which only sees the samples the evaluations happen to land on
- * (at a 1m evaluation interval a fault of 15 s in every 60 s can look
- * permanent), this looks at every scrape in the window.
+ * A 0/1 gauge that was `value` at every scrape of the window and at the last
+ * scrape before it. Unlike `gauge == 1` with `for:`, which only sees the
+ * samples the evaluations happen to land on (at a 1m evaluation interval a
+ * fault of 15 s in every 60 s can look permanent), this looks at every scrape.
+ * The sample before the window keeps a series younger than the window (a new
+ * target, a Prometheus that just started) from firing on its first scrapes.
  */
-const heldFor = (metric: string, matchers: string, window: string) =>
-  `min_over_time(${metric}{${[c.selector, matchers].filter(Boolean).join(',')}}[${window}]) == 1`;
+const heldAt = (value: 0 | 1, metric: string, matchers: string, window: string) => {
+  const series = `${metric}{${[c.selector, matchers].filter(Boolean).join(',')}}`;
+  return `${value ? 'min' : 'max'}_over_time(${series}[${window}]) == ${value} and ${series} offset ${window} == ${value}`;
+};
+const heldFor = (metric: string, matchers: string, window: string) => heldAt(1, metric, matchers, window);
 
 export const recordingRules = [
   { record: 'group_device_target:ipmp_probe_loss:ratio_rate5m', expr: `rate(ipmp_probe_timeouts_total{${c.selector}}[5m]) / rate(ipmp_probe_requests_total{${c.selector}}[5m])` },
@@ -71,14 +76,14 @@ export const alerts: Alert[] = [
   {
     alert: 'IPMPAddressUnheld', severity: 'critical', for: '0s', board: G,
     // no interface held it at any sample of the window
-    expr: `sum by (job, instance, group, ip_address) (max_over_time(ipmp_address_holder{${c.selector}}[${c.addressUnheldWindow}])) == 0`,
+    expr: `sum by (job, instance, group, ip_address) (max_over_time(ipmp_address_holder{${c.selector}}[${c.addressUnheldWindow}])) == 0 and sum by (job, instance, group, ip_address) (ipmp_address_holder{${c.selector}} offset ${c.addressUnheldWindow}) == 0`,
     summary: 'A floating data address is on no interface.',
     description: 'Data address {{ $labels.ip_address }} of group {{ $labels.group }} on {{ $labels.instance }} has been held by no interface for ' + c.addressUnheldWindow + '.',
   },
   {
     alert: 'IPMPAddressDuplicateHolder', severity: 'critical', for: '0s', board: [],
     // interfaces that held it at every sample of the window: a failover's brief overlap is not counted
-    expr: `sum by (ip_address) (min_over_time(ipmp_address_holder{${c.selector}}[${c.duplicateHolderWindow}])) > 1`,
+    expr: `sum by (ip_address) (${heldFor('ipmp_address_holder', '', c.duplicateHolderWindow)}) > 1`,
     summary: 'A floating data address is held twice.',
     description: 'Data address {{ $labels.ip_address }} is held by {{ $value }} interfaces (across hosts or on one host): split brain or a stale copy.',
   },
@@ -121,7 +126,7 @@ export const alerts: Alert[] = [
   {
     alert: 'IPMPExporterDown', severity: 'critical', for: '0s', board: ['job', 'instance'],
     // every scrape of the window failed
-    expr: `max_over_time(up{${c.selector}}[${c.exporterDownWindow}]) == 0`,
+    expr: heldAt(0, 'up', '', c.exporterDownWindow),
     summary: 'ipmpd is not being scraped.',
     description: 'Prometheus cannot scrape ipmpd on {{ $labels.instance }}: failovers there are neither done nor seen.',
   },
