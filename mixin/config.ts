@@ -29,3 +29,5 @@ export const mixinConfig = {
   highLoss: { ratio: 0.1, for: '10m' },
   highLatency: { p90Seconds: 0.1, for: '10m' },
 };
+
+export type MixinConfig = typeof mixinConfig;

@@ -1,6 +1,6 @@
 // ipmpd's Grafana dashboards: a fleet overview and a per-host detail.
 
-import { mixinConfig as c } from './config.js';
+import { mixinConfig, type MixinConfig } from './config.js';
 import { boardLink, dashboard, queryVariable, type PanelSpec } from './panels.js';
 
 const sel = 'job=~"$job",instance=~"$instance"';
@@ -47,19 +47,19 @@ const interfaceRepairAnnotation = counterAnnotation(
 );
 
 /** From a fleet row (instance, group) to the host board, keeping job, data source and time. */
-const toHostBoard = {
+const toHostBoard = (c: MixinConfig) => ({
   title: 'Host detail of ${__field.labels.instance} ${__field.labels.group}',
   url: `/d/${c.hostBoardUid}?\${datasource:queryparam}&\${job:queryparam}&var-instance=\${__field.labels.instance}&var-group=\${__field.labels.group}&\${__url_time_range}`,
-};
+});
 
-export function overviewDashboard(): Record<string, unknown> {
+export function overviewDashboard(c: MixinConfig = mixinConfig): Record<string, unknown> {
   const panels: PanelSpec[] = [
     { title: 'Groups failed', description: 'Groups with no usable interface, across all instances.', type: 'stat', unit: 'short', w: 8, targets: [{ expr: `sum(ipmp_group_state{${selG},state="failed"})` }] },
     { title: 'Groups degraded', description: 'Groups running without redundancy.', type: 'stat', unit: 'short', w: 8, targets: [{ expr: `sum(ipmp_group_state{${selG},state="degraded"})` }] },
     { title: 'Groups ok', description: 'Groups with every member usable.', type: 'stat', unit: 'short', w: 8, targets: [{ expr: `sum(ipmp_group_state{${selG},state="ok"})` }] },
     {
       title: 'Group state by instance', description: 'ok / degraded / failed over time, one row per group and instance.', type: 'state-timeline', unit: 'short', w: 24,
-      mappings: stateMapping({ ok: 'green', degraded: 'orange', failed: 'red' }), links: [toHostBoard],
+      mappings: stateMapping({ ok: 'green', degraded: 'orange', failed: 'red' }), links: [toHostBoard(c)],
       targets: [{ expr: `max by (instance, group) (ipmp_group_state{${selG},state="degraded"}) + 2 * max by (instance, group) (ipmp_group_state{${selG},state="failed"})`, legendFormat: '{{instance}} {{group}}' }],
     },
     { title: 'Failovers', description: 'Data address moves per interval, by cause.', type: 'timeseries', unit: 'short', stacking: true, targets: [{ expr: `sum by (reason) (increase(ipmp_failovers_total{${selG}}[$__rate_interval]))`, legendFormat: '{{reason}}' }] },
@@ -71,7 +71,7 @@ export function overviewDashboard(): Record<string, unknown> {
   });
 }
 
-export function hostDashboard(): Record<string, unknown> {
+export function hostDashboard(c: MixinConfig = mixinConfig): Record<string, unknown> {
   const panels: PanelSpec[] = [
     { title: 'Group state', description: 'ok / degraded / failed of the selected groups.', type: 'state-timeline', unit: 'short', w: 24, h: 5, mappings: stateMapping({ ok: 'green', degraded: 'orange', failed: 'red' }), targets: [{ expr: `max by (group) (ipmp_group_state{${selG},state="degraded"}) + 2 * max by (group) (ipmp_group_state{${selG},state="failed"})`, legendFormat: '{{group}}' }] },
     { title: 'Interface state', description: 'ok / failed / offline / unknown per interface.', type: 'state-timeline', unit: 'short', w: 24, h: 6, mappings: stateMapping({ ok: 'green', failed: 'red', offline: 'blue', unknown: 'yellow' }), targets: [{ expr: `max by (device) (ipmp_interface_state{${selD},state="failed"}) + 2 * max by (device) (ipmp_interface_state{${selD},state="offline"}) + 3 * max by (device) (ipmp_interface_state{${selD},state="unknown"})`, legendFormat: '{{device}}' }] },
