@@ -17,6 +17,9 @@ export const mixinConfig = {
   /** Stable dashboard uids: alert links and the links between the boards use them. */
   hostBoardUid: 'ipmpd-host',
   overviewBoardUid: 'ipmpd-overview',
+  /** Several clusters in one Prometheus: a $cluster variable on the boards, and the label kept by every aggregation. */
+  showMultiCluster: false as boolean,
+  clusterLabel: 'cluster',
   groupFailedWindow: '1m',
   groupDegradedWindow: '5m',
   interfaceFailedWindow: '1m',

@@ -18,7 +18,9 @@ type BoardVar = 'job' | 'instance' | 'group' | 'device';
 
 /** The rules for a configuration (mixin/jsonnet.ts passes a symbolic one to write mixin.libsonnet). */
 export function definitions(c: MixinConfig) {
-  const by = 'job, instance, group';
+  // aggregations keep the cluster label when one Prometheus sees several clusters
+  const keep = (labels: string) => (c.showMultiCluster ? `${c.clusterLabel}, ${labels}` : labels);
+  const by = keep('job, instance, group');
   const runbook = (name: string) => `${c.runbookBase}#${name.toLowerCase()}`;
   const dashboardUrl = (vars: BoardVar[]) =>
     vars.length === 0
@@ -45,7 +47,7 @@ export function definitions(c: MixinConfig) {
     { record: 'group_device_target:ipmp_probe_loss:ratio_rate5m', expr: `rate(ipmp_probe_timeouts_total{${c.selector}}[5m]) / rate(ipmp_probe_requests_total{${c.selector}}[5m])` },
     ...(['50', '90', '99'] as const).map((q) => ({
       record: `group_device:ipmp_probe_rtt_seconds:p${q}_rate5m`,
-      expr: `histogram_quantile(0.${q}, sum by (job, instance, group, device, le) (rate(ipmp_probe_rtt_seconds_bucket{${c.selector}}[5m])))`,
+      expr: `histogram_quantile(0.${q}, sum by (${keep('job, instance, group, device, le')}) (rate(ipmp_probe_rtt_seconds_bucket{${c.selector}}[5m])))`,
     })),
     { record: 'group:ipmp_failovers:increase1h', expr: `sum by (${by}) (increase(ipmp_failovers_total{${c.selector}}[1h]))` },
   ];
@@ -71,27 +73,27 @@ export function definitions(c: MixinConfig) {
     },
     {
       alert: 'IPMPInterfaceFlapping', severity: 'warning', for: '0m', board: D,
-      expr: `sum by (job, instance, group, device) (increase(ipmp_interface_failures_total{${c.selector}}[${c.flapping.window}])) >= ${c.flapping.failures}`,
+      expr: `sum by (${keep('job, instance, group, device')}) (increase(ipmp_interface_failures_total{${c.selector}}[${c.flapping.window}])) >= ${c.flapping.failures}`,
       summary: 'An IPMP interface keeps failing and recovering.',
       description: 'Interface {{ $labels.device }} of group {{ $labels.group }} on {{ $labels.instance }} failed {{ $value | humanize }} times in ' + c.flapping.window + '.',
     },
     {
       alert: 'IPMPAddressUnheld', severity: 'critical', for: '0s', board: G,
       // no interface held it at any sample of the window
-      expr: `sum by (job, instance, group, ip_address) (max_over_time(ipmp_address_holder{${c.selector}}[${c.addressUnheldWindow}])) == 0 and sum by (job, instance, group, ip_address) (ipmp_address_holder{${c.selector}} offset ${c.addressUnheldWindow}) == 0`,
+      expr: `sum by (${keep('job, instance, group, ip_address')}) (max_over_time(ipmp_address_holder{${c.selector}}[${c.addressUnheldWindow}])) == 0 and sum by (${keep('job, instance, group, ip_address')}) (ipmp_address_holder{${c.selector}} offset ${c.addressUnheldWindow}) == 0`,
       summary: 'A floating data address is on no interface.',
       description: 'Data address {{ $labels.ip_address }} of group {{ $labels.group }} on {{ $labels.instance }} has been held by no interface for ' + c.addressUnheldWindow + '.',
     },
     {
       alert: 'IPMPAddressDuplicateHolder', severity: 'critical', for: '0s', board: [],
       // interfaces that held it at every sample of the window: a failover's brief overlap is not counted
-      expr: `sum by (ip_address) (${heldFor('ipmp_address_holder', '', c.duplicateHolderWindow)}) > 1`,
+      expr: `sum by (${keep('ip_address')}) (${heldFor('ipmp_address_holder', '', c.duplicateHolderWindow)}) > 1`,
       summary: 'A floating data address is held twice.',
       description: 'Data address {{ $labels.ip_address }} is held by {{ $value }} interfaces (across hosts or on one host): split brain or a stale copy.',
     },
     {
       alert: 'IPMPFailoverErrors', severity: 'critical', for: '0m', board: G,
-      expr: `sum by (job, instance, group, stage) (increase(ipmp_failover_errors_total{${c.selector}}[10m])) > 0`,
+      expr: `sum by (${keep('job, instance, group, stage')}) (increase(ipmp_failover_errors_total{${c.selector}}[10m])) > 0`,
       summary: 'ipmpd failed to move a data address.',
       description: 'Group {{ $labels.group }} on {{ $labels.instance }}: failover stage {{ $labels.stage }} failed {{ $value | humanize }} times in 10m.',
     },

@@ -54,21 +54,41 @@ test('_config overrides change the output, which still passes promtool check and
   assert.equal(boards['ipmpd-host.json']!.uid, 'my-ipmp-host');
   assert.ok(boards['ipmpd-overview.json']!.links.some((l) => l.url === '/d/my-ipmp-host'), 'the fleet board links to the renamed host board');
 
-  // promtool on the overridden rules, and the shipped rule tests against them (their series carry job="ipmpd")
+  // the shipped rule tests (their series carry job="ipmpd"); the expected dashboard_url follows the renamed board
+  await promtool(alerts, records, (t) => t.replaceAll('/d/ipmpd-host?', '/d/my-ipmp-host?'));
+});
+
+test('showMultiCluster adds a $cluster variable to the boards and keeps the cluster label in every aggregation', async () => {
+  const multi = `((import "mixin.libsonnet") + { _config+:: { showMultiCluster: true, clusterLabel: 'k8s_cluster' } })`;
+  const boards = (await jsonnet(`${multi}.grafanaDashboards`)) as Record<string, { templating: { list: Array<{ name: string; query?: { query: string } }> }; panels: Array<{ title: string; targets: Array<{ expr: string }> }> }>;
+  for (const [name, b] of Object.entries(boards)) {
+    const cluster = b.templating.list.find((v) => v.name === 'cluster');
+    assert.equal(cluster?.query?.query, 'label_values(ipmp_build_info, k8s_cluster)', name);
+    for (const p of b.panels) for (const t of p.targets) assert.ok(t.expr.includes('k8s_cluster=~"$cluster",job=~"$job"'), `${name} "${p.title}": ${t.expr}`);
+  }
+  const single = (await jsonnet('(import "mixin.libsonnet").grafanaDashboards')) as typeof boards;
+  assert.ok(!JSON.stringify(single).includes('$cluster'));
+
+  const alerts = (await jsonnet(`${multi}.prometheusAlerts`)) as Rules;
+  const records = (await jsonnet(`${multi}.prometheusRules`)) as Rules;
+  const aggregations = [...alerts.groups, ...records.groups].flatMap((g) => g.rules).flatMap((r) => [...r.expr.matchAll(/\bby \(([^)]*)\)/g)].map((m) => m[1]!));
+  assert.ok(aggregations.length >= 8);
+  for (const labels of aggregations) assert.match(labels, /^k8s_cluster, /);
+  await promtool(alerts, records, (t) => t);
+});
+
+/** promtool check rules, and the shipped rule tests run against these rules instead of alerts/ipmpd-rules.yml. */
+async function promtool(alerts: Rules, records: Rules, adapt: (testFile: string) => string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ipmpd-mixin-'));
   try {
     const file = join(dir, 'ipmpd-rules.yml');
     writeFileSync(file, stringify({ groups: [...records.groups, ...alerts.groups] }));
     assert.match((await run('promtool', ['check', 'rules', file])).stdout, /SUCCESS/);
     const tests = ['ipmpd-rules.test.yml', 'aliasing-15s.test.yml', 'aliasing-1m.test.yml'];
-    for (const t of tests) {
-      // the expected dashboard_url follows the renamed board
-      const text = readFileSync(join(ALERTS, 'tests', t), 'utf8').replace('- ../ipmpd-rules.yml', `- ${file}`).replaceAll('/d/ipmpd-host?', '/d/my-ipmp-host?');
-      writeFileSync(join(dir, t), text);
-    }
+    for (const t of tests) writeFileSync(join(dir, t), adapt(readFileSync(join(ALERTS, 'tests', t), 'utf8').replace('- ../ipmpd-rules.yml', `- ${file}`)));
     const unit = await run('promtool', ['test', 'rules', ...tests], { cwd: dir });
     assert.equal(unit.stdout.match(/SUCCESS/g)?.length, tests.length, unit.stdout);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}
