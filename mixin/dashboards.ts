@@ -30,7 +30,6 @@ function boardParts(c: MixinConfig) {
     enable: true,
     iconColor,
     expr,
-    step: '$__rate_interval',
     titleFormat,
     tagKeys,
     useValueForTime: false,
