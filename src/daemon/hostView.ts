@@ -25,15 +25,18 @@ export function routeInfos(view: KernelView): RouteInfo[] {
  * (found by its index) instead of leaving it on two NICs.
  */
 export function addressHolders(view: KernelView, config: DaemonConfig): Map<string, string[]> {
-  const wanted = new Set(config.groups.flatMap((g) => g.dataAddresses.map((d) => d.address.address)));
   const leftAs = renamedMembers(view, config);
   const holders = new Map<string, string[]>();
   const onRenamed = new Map<string, string[]>();
-  for (const a of view.addresses()) {
-    if (!wanted.has(a.cidr.address)) continue;
-    const member = leftAs.get(a.device);
-    const into = member ? onRenamed : holders;
-    into.set(a.cidr.address, [...(into.get(a.cidr.address) ?? []), member ?? a.device]);
+  for (const g of config.groups) {
+    for (const d of g.dataAddresses) {
+      const address = d.address.address;
+      for (const device of view.holdersOf(address)) {
+        const member = leftAs.get(device);
+        const into = member ? onRenamed : holders;
+        into.set(address, [...(into.get(address) ?? []), member ?? device]);
+      }
+    }
   }
   // renamed NICs last: when no holder is active the engine keeps the first, and that
   // must be a NIC still in the group, not the one that left

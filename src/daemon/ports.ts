@@ -45,6 +45,8 @@ export interface KernelLink {
 export interface KernelView {
   links(): KernelLink[];
   addresses(): KernelAddress[];
+  /** The devices that hold an address now (any prefix length). */
+  holdersOf(address: string): string[];
   /** The routes that may follow a data address (main table, origin in follow_route_protocols), whole. */
   routes(): KernelRoute[];
   /** Gateway routes of the main table, one per gateway, interface and kind (host, other, default): for probe targets. */

@@ -24,6 +24,7 @@ import { afOf, cidrText, textToIp, toAddress, toLink, toRoute, type RouteExtras 
 import { ChangeListeners } from './changeListeners.js';
 import { ENOBUFS, NetlinkEventSocket } from './eventSocket.js';
 import { FormerNames, linkNamed } from './formerNames.js';
+import { AddressSet } from './addressSet.js';
 import { RouteDumpSocket } from './routeDump.js';
 import { RT_TABLE_MAIN } from './routeDecode.js';
 import { RouteTable } from './routeTable.js';
@@ -47,7 +48,7 @@ export interface RtnlOptions {
 
 export class Rtnl implements KernelView, KernelOps {
   private linksNow: KernelLink[] = [];
-  private addressesNow: KernelAddress[] = [];
+  private readonly addressSet = new AddressSet();
   private follow: ReadonlySet<number>;
   private table: RouteTable;
   /** Route notifications that arrived while a route dump runs, replayed over its result. */
@@ -108,8 +109,11 @@ export class Rtnl implements KernelView, KernelOps {
   links(): KernelLink[] {
     return this.linksNow;
   }
+  holdersOf(address: string): string[] {
+    return this.addressSet.holdersOf(address);
+  }
   addresses(): KernelAddress[] {
-    return this.addressesNow;
+    return this.addressSet.list();
   }
   /** The routes that follow a data address (origin in follow_route_protocols), whole. */
   routes(): KernelRoute[] {
@@ -186,7 +190,7 @@ export class Rtnl implements KernelView, KernelOps {
     const old = this.linksNow.find((l) => l.index === index);
     if (!isNew) {
       this.linksNow = this.linksNow.filter((l) => l.index !== index);
-      if (old) this.addressesNow = this.addressesNow.filter((a) => a.device !== old.name);
+      if (old) this.addressSet.forDevice(old.name);
       if (index !== undefined) {
         this.table.linkGone(index);
         this.formerNames.forget(index);
@@ -198,7 +202,7 @@ export class Rtnl implements KernelView, KernelOps {
     this.linksNow = this.formerNames.update(this.linksNow, old ? this.linksNow.map((l) => (l.index === link.index ? link : l)) : [...this.linksNow, link]);
     if (old && old.name !== link.name) {
       // renamed: same index, same addresses and routes, another name
-      this.addressesNow = this.addressesNow.map((a) => (a.device === old.name ? { ...a, device: link.name } : a));
+      this.addressSet.forDevice(old.name, link.name);
       this.table.namesChanged();
     }
     if (old?.adminUp && !link.adminUp) this.table.linkAdminDown(link.index);
@@ -207,12 +211,10 @@ export class Rtnl implements KernelView, KernelOps {
   private applyAddress(isNew: boolean, m: AddressMessage): void {
     const a = toAddress(m, this.nameOf);
     if (!a) return;
-    const same = (b: KernelAddress) => b.device === a.device && b.cidr.family === a.cidr.family && b.cidr.address === a.cidr.address && b.cidr.prefixLength === a.cidr.prefixLength;
-    const others = this.addressesNow.filter((b) => !same(b));
-    this.addressesNow = isNew ? [...others, a] : others;
+    if (isNew) this.addressSet.add(a);
+    else this.addressSet.remove(a);
     if (!isNew && a.cidr.family === 4 && m.data.index !== undefined) {
-      const lastOnLink = !others.some((b) => b.device === a.device && b.cidr.family === 4);
-      this.table.ipv4AddressGone(a.cidr.address, m.data.index, lastOnLink);
+      this.table.ipv4AddressGone(a.cidr.address, m.data.index, !this.addressSet.anyOn(a.device, 4));
     }
   }
 
@@ -224,7 +226,7 @@ export class Rtnl implements KernelView, KernelOps {
     const [links, addrs] = await this.read(async () => [await this.reads.getLinks(), await this.reads.getAddresses()] as const);
     this.linksNow = this.formerNames.update(this.linksNow, links.map(toLink).filter((l): l is KernelLink => l !== undefined));
     const names = new Map(this.linksNow.map((l) => [l.index, l.name]));
-    this.addressesNow = addrs.map((a) => toAddress(a, (i) => names.get(i))).filter((a): a is KernelAddress => a !== undefined);
+    this.addressSet.replaceAll(addrs.map((a) => toAddress(a, (i) => names.get(i))).filter((a): a is KernelAddress => a !== undefined));
     this.table.namesChanged();
   }
 
@@ -305,10 +307,9 @@ export class Rtnl implements KernelView, KernelOps {
    * caller asking where the address is must not be told "nowhere".
    */
   private wroteAddress(added: boolean, a: KernelAddress): void {
-    const same = (b: KernelAddress) => b.device === a.device && b.cidr.family === a.cidr.family && b.cidr.address === a.cidr.address && b.cidr.prefixLength === a.cidr.prefixLength;
-    const present = this.addressesNow.some(same);
-    if (added && !present) this.addressesNow = [...this.addressesNow, a];
-    else if (!added && present) this.addressesNow = this.addressesNow.filter((b) => !same(b));
+    const present = this.addressSet.has(a);
+    if (added && !present) this.addressSet.add(a);
+    else if (!added && present) this.addressSet.remove(a);
   }
 
   async deleteAddress(device: string, cidr: Cidr): Promise<void> {

@@ -60,7 +60,7 @@ const config = parseConfigText(
 
 function view(links: KernelLink[], addresses: Array<[string, string]>): KernelView {
   const addrs: KernelAddress[] = addresses.map(([device, address]) => ({ device, cidr: { address, prefixLength: 24, family: 4 }, secondary: false, noprefixroute: false }));
-  return { links: () => links, addresses: () => addrs, routes: () => [], gatewayRoutes: () => [] };
+  return { links: () => links, addresses: () => addrs, holdersOf: (address) => addrs.filter((a) => a.cidr.address === address).map((a) => a.device), routes: () => [], gatewayRoutes: () => [] };
 }
 
 test('host view: the member renamed away is absent, and a data address on it is reported under the member name', () => {
