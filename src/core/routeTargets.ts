@@ -2,7 +2,7 @@
 // gateway of every off-link route in table order; the Sun document promises
 // host routes first, then default routers, and Linux dumps the default route
 // first, so ipmpd orders explicitly: host-route gateways, then other routes'
-// gateways, then default gateways (see shared/mpathd.md).
+// gateways, then default gateways (the README's "How it decides").
 
 import type { Family } from '../config/types.js';
 import { inSubnet, isLinkLocalV6 } from './addressMath.js';

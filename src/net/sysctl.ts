@@ -1,6 +1,6 @@
-// The sysctls that break hosts with several NICs on one subnet (see
-// shared/linux.md, "Startup sysctl checks"): read, judged, and only rewritten
-// when the configuration says so.
+// The sysctls that break hosts with several NICs on one subnet (the README's
+// "What it does to the host" lists them and why): read, judged, and only
+// rewritten when the configuration says so.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 

@@ -1,4 +1,4 @@
-// Lab specs for the seed setups of /work/shared/topologies.md, moved into the test ranges
+// Lab specs for the seed setups (the Sun IPMP document's topologies, test/lab/README.md), moved into the test ranges
 // (192.168.11.x -> 198.18.11.x, 172.20.20.x -> 198.18.20.x, 192.168.1.x -> 198.19.1.x; host
 // parts kept). The IPMP host ('ipmp') gets its NICs but NO addresses or routes: ipmpd adds
 // them. What it should add is exported as a plan next to each builder.
