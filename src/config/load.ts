@@ -3,6 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { ANONYMOUS_GROUP } from '../core/anonymous.js';
 import { DEFAULT_FDT_MS, MIN_FDT_MS } from '../core/constants.js';
 import { canonicalAddress, isLinkLocalV6, parseCidr } from './address.js';
 import { parseDuration } from './duration.js';
@@ -96,6 +97,7 @@ function build(raw: RawConfig, report: (path: Path, message: string) => void): D
   const groups: GroupConfig[] = (raw.groups ?? []).map((g, gi) => {
     const gp: Path = ['groups', gi];
     if (seenGroup.has(g.name)) report([...gp, 'name'], `group "${g.name}" is defined twice`);
+    if (g.name === ANONYMOUS_GROUP) report([...gp, 'name'], `"${ANONYMOUS_GROUP}" is reserved for the NICs in no group (track_interfaces_only_with_groups: false)`);
     seenGroup.add(g.name);
     const interfaces = g.interfaces.map((i, ii) => {
       const ip: Path = [...gp, 'interfaces', ii];

@@ -15,6 +15,7 @@ import { EngineDriver } from './driver.js';
 import { logEvent } from './eventLog.js';
 import { FailoverExecutor } from './executor.js';
 import { addressHolders, linkReports, localAddresses, routeInfos } from './hostView.js';
+import { anonymousMembers, socketsFor } from './anonymousGroup.js';
 import type { Announcer, KernelOps, KernelView } from './ports.js';
 import { everyGroupHasVerdict } from './readiness.js';
 import type { IgnoredReason } from '../metrics/eventMetrics.js';
@@ -44,6 +45,8 @@ export interface Adapters {
     onIgnored(cb: (reason: IgnoredReason) => void): void;
     /** The kernel refused a probe that send() had accepted (sendto() failed); errno is a name from a fixed list. */
     onSendError(cb: (p: ProbeSend, failure: { errno: string; message: string }) => void): void;
+    /** Keep probe sockets for these NICs too (the anonymous group's), beside the configured members'. */
+    keepOpen?(extra: Array<{ name: string; families: Family[] }>): void;
   };
   /** Make sure each test address exists (adding the missing ones); returns what was added. */
   ensureTestAddresses(config: DaemonConfig): Promise<string[]>;
@@ -124,18 +127,25 @@ export class Daemon {
 
   private startEngine(): void {
     const { adapters } = this.options;
-    this.driver.input((now) =>
+    this.driver.input((now) => {
+      this.refreshAnonymous(now);
       this.engine.start(now, {
         links: linkReports(adapters.view, this.ifnames()),
         routes: routeInfos(adapters.view),
         localAddresses: localAddresses(adapters.view),
         addressHolders: addressHolders(adapters.view, this.config),
-      }),
-    );
+      });
+    });
   }
 
   private ifnames(): string[] {
-    return this.config.groups.flatMap((g) => g.interfaces.map((i) => i.name));
+    return [...this.config.groups.flatMap((g) => g.interfaces.map((i) => i.name)), ...this.engine.anonymousMembers().map((m) => m.name)];
+  }
+
+  /** NICs in no group, as the kernel shows them now: the engine's anonymous group and its sockets follow (before any probe goes out). */
+  private refreshAnonymous(now: number): void {
+    this.engine.setAnonymousMembers(now, anonymousMembers(this.options.adapters.view, this.config));
+    this.options.adapters.probes.keepOpen?.(socketsFor(this.engine.anonymousMembers()));
   }
 
   /**
@@ -151,7 +161,7 @@ export class Daemon {
     const host = await adapters.prepare(config); // throws, having undone its changes
     try {
       await this.executor.idle(); // moves under way finish where the old engine sent them
-      const engine = new Engine({ config, now: monotonicMs(), previous: this.engine });
+      const engine = new Engine({ config, now: monotonicMs(), previous: this.engine, anonymous: anonymousMembers(adapters.view, config) });
       // nothing below can fail: the old engine has handed its members over
       this.driver.stop();
       this.engine = engine;
@@ -244,6 +254,7 @@ export class Daemon {
     adapters.onKernelChange(() =>
       this.driver.input((now) => {
         this.engine.reportLocalAddresses(now, localAddresses(adapters.view));
+        this.refreshAnonymous(now);
         this.engine.reportLinks(now, linkReports(adapters.view, this.ifnames()));
         this.engine.reportRoutes(now, routeInfos(adapters.view));
         this.engine.observeAddresses(now, addressHolders(adapters.view, this.config));

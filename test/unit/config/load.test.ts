@@ -106,3 +106,8 @@ test('durations', () => {
   for (const bad of ['', '10', 's', '1.5s', '-1s', '10 s', '1s1m']) assert.equal(parseDuration(bad), undefined, bad);
   for (const ms of [0, 100, 1428, 10_000, 90_000, 3_723_004]) assert.equal(parseDuration(formatDuration(ms)), ms);
 });
+
+test('the anonymous group\'s name is reserved', () => {
+  const text = 'groups:\n  - name: anonymous\n    interfaces:\n      - name: eth0\n';
+  rejects(text, 'anonymous', /reserved for the NICs in no group/);
+});
