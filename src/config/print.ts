@@ -16,6 +16,8 @@ export function configToYaml(c: DaemonConfig): string {
     fix_sysctls: c.fixSysctls,
     follow_route_protocols: c.followRouteProtocols,
     admin_socket: c.adminSocket,
+    hooks: c.hooks.map((h) => ({ command: h.command, events: h.events, timeout: formatDuration(h.timeoutMs) })),
+    webhooks: c.webhooks.map((w) => ({ url: w.url, events: w.events, timeout: formatDuration(w.timeoutMs), retries: w.retries })),
     groups: c.groups.map((g) => ({
       name: g.name,
       interfaces: g.interfaces.map((i) => ({ name: i.name, ...(i.testAddresses.length ? { test_address: i.testAddresses.length === 1 ? cidr(i.testAddresses[0]!) : i.testAddresses.map(cidr) } : {}), standby: i.standby })),

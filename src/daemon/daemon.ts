@@ -21,6 +21,8 @@ import { everyGroupHasVerdict } from './readiness.js';
 import type { IgnoredReason } from '../metrics/eventMetrics.js';
 import { ProbeLog } from './probeLog.js';
 import { SendErrorThrottle } from './sendErrorLog.js';
+import { HookDispatcher } from '../hooks/dispatcher.js';
+import { addressMoved, fromEngineEvent } from '../hooks/event.js';
 
 /** A probe as the daemon asks the adapter to send it. */
 export interface ProbeSend {
@@ -86,6 +88,7 @@ export class Daemon {
   readonly exporter: Exporter;
   private driver: EngineDriver;
   private readonly executor: FailoverExecutor;
+  private readonly hooks: HookDispatcher;
   private config: DaemonConfig;
   private readonly answered = new Set<string>();
   readonly probeLog = new ProbeLog(256);
@@ -106,7 +109,9 @@ export class Daemon {
           if (ok) this.engine.moveCompleted(now, address);
           else this.engine.moveFailed(now, address, holders);
         }),
+      moved: (m) => this.hooks.publish(addressMoved(m, new Date().toISOString())),
     });
+    this.hooks = new HookDispatcher({ settings: () => this.config, registry: this.exporter.registry, log, quiet: () => this.executor.idle() });
     this.driver = this.newDriver();
   }
 
@@ -177,6 +182,7 @@ export class Daemon {
     for (const name of this.answered) if (!this.engine.carriedInterfaces.has(name)) this.answered.delete(name);
     for (const added of host.added) log.info({ event: 'test_address_added', address: added }, `added missing test address ${added}`);
     for (const g of config.groups) this.exporter.events.declareGroup(g.name, g.interfaces.map((i) => i.name));
+    this.hooks.declare();
     this.startEngine();
     this.exporter.events.configLoaded(true, Date.now() / 1000);
     log.info({ event: 'config_reloaded', groups: config.groups.length, carried_interfaces: [...this.engine.carriedInterfaces] }, 'configuration reloaded');
@@ -222,6 +228,9 @@ export class Daemon {
     this.exporter.events.onEngineOutput(e);
     if (e.kind === 'probe_acked') this.answered.add(e.ifname);
     if (e.kind === 'probe_acked' || e.kind === 'probe_lost') this.probeLog.push(e);
+    const probing = (ifname: string) => this.engine.snapshot().groups.some((g) => g.interfaces.some((i) => i.name === ifname && i.instances.length > 0));
+    const hookEvent = fromEngineEvent(e, new Date().toISOString(), probing);
+    if (hookEvent) this.hooks.publish(hookEvent);
   }
 
   ready(): boolean {
@@ -292,6 +301,7 @@ export class Daemon {
     this.driver.stop();
     this.executor.stop();
     await this.executor.idle();
+    await this.hooks.stop();
     await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
     this.http?.closeAllConnections?.();
     await new Promise<void>((r) => (this.admin ? this.admin.close(() => r()) : r()));

@@ -18,6 +18,8 @@ import { routesToMove, subnetRoute } from './routesToFollow.js';
 export interface ExecutorResult {
   /** The move is done (or failed); `holders` is where the kernel has the address now. */
   settled(address: string, ok: boolean, holders: string[]): void;
+  /** The kernel has the address on its new NIC and the first announcement went out. */
+  moved?(m: Move): void;
 }
 
 const STEP_TIMEOUT_MS = 3000;
@@ -113,6 +115,7 @@ export class FailoverExecutor {
       const routesMoved = [...routes.values()].reduce((a, b) => a + b, 0);
       log.info({ event: 'address_moved', duration_ms: Math.round(seconds * 1e4) / 10, announcements: sent.sent, routes_moved: routesMoved }, `moved ${cidr.address} ${from ? `from ${from} ` : ''}to ${to}`);
       this.scheduleSecondBurst(group, to, cidr);
+      this.result.moved?.(m);
       this.result.settled(cidr.address, true, this.holders(cidr.address));
     } catch (err) {
       const stage = err instanceof StageError ? err.stage : 'address_add';

@@ -30,6 +30,8 @@ export function twoNicConfig(overrides: Partial<DaemonConfig> = {}, group: Parti
     fixSysctls: false,
     followRouteProtocols: [...DEFAULT_FOLLOW_PROTOCOLS],
     adminSocket: '/run/ipmpd/admin.sock',
+    hooks: [],
+    webhooks: [],
     groups: [
       {
         name: 'unrealgrp1',
