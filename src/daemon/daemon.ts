@@ -89,6 +89,7 @@ export class Daemon {
   private driver: EngineDriver;
   private readonly executor: FailoverExecutor;
   private readonly hooks: HookDispatcher;
+  private anonymousSockets = '[]';
   private config: DaemonConfig;
   private readonly answered = new Set<string>();
   readonly probeLog = new ProbeLog(256);
@@ -150,7 +151,11 @@ export class Daemon {
   /** NICs in no group, as the kernel shows them now: the engine's anonymous group and its sockets follow (before any probe goes out). */
   private refreshAnonymous(now: number): void {
     this.engine.setAnonymousMembers(now, anonymousMembers(this.options.adapters.view, this.config));
-    this.options.adapters.probes.keepOpen?.(socketsFor(this.engine.anonymousMembers()));
+    const sockets = socketsFor(this.engine.anonymousMembers());
+    const key = JSON.stringify(sockets);
+    if (key === this.anonymousSockets) return; // most kernel changes are routes: nothing to reopen
+    this.anonymousSockets = key;
+    this.options.adapters.probes.keepOpen?.(sockets);
   }
 
   /**

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { HookConfig, WebhookConfig } from '../../../src/config/types.js';
-import { HookDispatcher } from '../../../src/hooks/dispatcher.js';
+import { HookDispatcher, MAX_QUEUED } from '../../../src/hooks/dispatcher.js';
 import { addressMoved, fromEngineEvent, hookEnvironment, type HookEvent } from '../../../src/hooks/event.js';
 import { postWebhook } from '../../../src/hooks/postWebhook.js';
 import { runCommand } from '../../../src/hooks/runCommand.js';
@@ -171,4 +171,20 @@ test('webhook: the receiver gets the JSON; a failing receiver is retried a bound
   failFirst = 0;
   const nobody = await postWebhook('http://127.0.0.1:1/', '{}', 2000, 1, noSleep);
   assert.deepEqual([nobody.result, nobody.attempts], ['failed', 2]);
+});
+
+test('dispatcher: a lane holds at most MAX_QUEUED events; the rest are dropped and counted', async () => {
+  const hook = script('noop.sh', 'exit 0');
+  const hooks: HookConfig[] = [{ command: [hook], events: ['group_state'], timeoutMs: 5000 }];
+  const registry = new Registry();
+  let release!: () => void;
+  const moving = new Promise<void>((r) => (release = r));
+  const d = new HookDispatcher({ settings: () => ({ hooks, webhooks: [] }), registry, log: silent, quiet: () => moving });
+  const e: HookEvent = { event: 'group_state', group: 'a', state: 'ok', timestamp: new Date().toISOString() };
+  for (let i = 0; i < MAX_QUEUED + 10; i++) d.publish(e);
+  d.publish({ ...e, group: 'b' }); // another group has its own lane
+  assert.equal(await counter(registry, 'ipmp_hook_runs_total', { hook, result: 'dropped' }), 10);
+  release();
+  await d.idle();
+  assert.equal(await counter(registry, 'ipmp_hook_runs_total', { hook, result: 'ok' }), MAX_QUEUED + 1);
 });
