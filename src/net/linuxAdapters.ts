@@ -87,7 +87,8 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
     async prepare(cfg) {
       const added: AddedAddress[] = [];
       const next = membersOf(cfg);
-      const isMember = (name: string, family: Family) => members.some((m) => m.name === name && m.families.includes(family));
+      // an anonymous NIC that joins a group keeps its socket: a rollback must not close it
+      const isMember = (name: string, family: Family) => [...members, ...extra].some((m) => m.name === name && m.families.includes(family));
       const opened: Array<{ name: string; family: Family }> = [];
       const rollback = async () => {
         for (const o of opened.splice(0)) prober.close(o.name, o.family);
