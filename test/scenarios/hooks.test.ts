@@ -71,6 +71,7 @@ webhooks:
     const t1 = Date.now();
     ipmpd.child.kill('SIGHUP');
     await ipmpd.waitFor('the reload', (l) => l.event === 'config_reloaded' && l.at >= t1, 10_000);
+    await new Promise((r) => setTimeout(r, 1000)); // as settled as before the first cut
     const t2 = Date.now();
     await lab.cutCarrier('ipmp', 'eth0');
     const hooked = await ipmpd.waitFor('the move to eth1 with hooks', moved('eth1', t2), 5000);
@@ -109,6 +110,12 @@ webhooks:
     const timeouts = ipmpd.events('hook_run').filter((l) => l.result === 'timeout');
     assert.ok(timeouts.every((l) => (l.duration_ms as number) >= 1000 && (l.duration_ms as number) < 2000 && l.signal === 'SIGKILL'));
     assert.ok(timeouts[0]!.at - hooked.at >= 900, 'the failover waited for the sleeping hook');
+    // no hook process started before the move was done (pino's own clock, in ms)
+    const movedAt = Date.parse(hooked.time as string);
+    for (const run of ipmpd.events('hook_run').filter((l) => l.at >= t2)) {
+      const startedAt = Date.parse(run.time as string) - (run.duration_ms as number);
+      assert.ok(startedAt >= movedAt - 1, `${String(run.hook)} for ${String(run.hook_event)} started ${movedAt - startedAt} ms before the address moved`);
+    }
     const failure = await ipmpd.waitFor('the failing hook', (l) => l.event === 'hook_run' && l.result === 'failed', 5000);
     assert.equal(failure.exit_code, 2);
     assert.deepEqual(failure.stderr, ['cloud API said no']);
