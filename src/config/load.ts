@@ -151,6 +151,7 @@ function build(raw: RawConfig, report: (path: Path, message: string) => void): D
       count: raw.announce?.count ?? 5,
       intervalMs: durationAt(raw.announce?.interval, ['announce', 'interval'], 0, report),
       secondBurstAfterMs: durationAt(raw.announce?.second_burst_after, ['announce', 'second_burst_after'], 5000, report),
+      refreshIntervalMs: refreshInterval(raw, report),
     },
     fixSysctls: raw.fix_sysctls ?? false,
     followRouteProtocols: followProtocols(raw.follow_route_protocols, report),
@@ -159,6 +160,15 @@ function build(raw: RawConfig, report: (path: Path, message: string) => void): D
     webhooks: webhooks(raw, report),
     groups,
   };
+}
+
+/** Below this a refresh is a flood, not a reminder. */
+const MIN_REFRESH_MS = 100;
+
+function refreshInterval(raw: RawConfig, report: (path: Path, message: string) => void): number {
+  const ms = durationAt(raw.announce?.refresh_interval, ['announce', 'refresh_interval'], 0, report);
+  if (ms > 0 && ms < MIN_REFRESH_MS) report(['announce', 'refresh_interval'], `announce.refresh_interval must be 0s (off) or at least ${MIN_REFRESH_MS}ms, got ${raw.announce?.refresh_interval}`);
+  return ms;
 }
 
 export const DEFAULT_HOOK_TIMEOUT_MS = 10_000;
@@ -230,7 +240,7 @@ function offsetOf(doc: Document, path: Path, key: boolean): number {
   return 0;
 }
 
-const KNOWN = ['failure_detection_time', 'failback', 'track_interfaces_only_with_groups', 'on_all_targets_lost', 'announce', 'fix_sysctls', 'follow_route_protocols', 'admin_socket', 'groups', 'name', 'interfaces', 'test_address', 'standby', 'data_addresses', 'address', 'preferred_interface', 'probe_targets', 'count', 'interval', 'second_burst_after', 'hooks', 'webhooks', 'command', 'events', 'timeout', 'url', 'retries'];
+const KNOWN = ['failure_detection_time', 'failback', 'track_interfaces_only_with_groups', 'on_all_targets_lost', 'announce', 'fix_sysctls', 'follow_route_protocols', 'admin_socket', 'groups', 'name', 'interfaces', 'test_address', 'standby', 'data_addresses', 'address', 'preferred_interface', 'probe_targets', 'count', 'interval', 'second_burst_after', 'refresh_interval', 'hooks', 'webhooks', 'command', 'events', 'timeout', 'url', 'retries'];
 
 function suggest(key: string): string {
   const close = KNOWN.find((k) => k.replace(/_/g, '') === key.toLowerCase().replace(/[_-]/g, ''));

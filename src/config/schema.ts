@@ -63,6 +63,7 @@ export const RawConfig = z
         count: z.number().int().min(0).max(255).optional(),
         interval: duration.optional(),
         second_burst_after: duration.optional(),
+        refresh_interval: duration.optional(),
       })
       .strict()
       .optional(),

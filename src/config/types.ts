@@ -37,6 +37,8 @@ export interface AnnounceConfig {
   count: number; // packets per burst
   intervalMs: number; // spacing inside a burst
   secondBurstAfterMs: number; // 0 = no second burst
+  /** Re-announce every held address this often, one packet each (keepalived's garp_master_refresh); 0 = off. */
+  refreshIntervalMs: number;
 }
 
 /**

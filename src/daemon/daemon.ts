@@ -22,6 +22,7 @@ import type { IgnoredReason } from '../metrics/eventMetrics.js';
 import { ProbeLog } from './probeLog.js';
 import { SendErrorThrottle } from './sendErrorLog.js';
 import { HookDispatcher } from '../hooks/dispatcher.js';
+import { AnnounceRefresher, heldAddresses } from './announceRefresh.js';
 import { addressMoved, fromEngineEvent } from '../hooks/event.js';
 
 /** A probe as the daemon asks the adapter to send it. */
@@ -89,6 +90,7 @@ export class Daemon {
   private driver: EngineDriver;
   private readonly executor: FailoverExecutor;
   private readonly hooks: HookDispatcher;
+  private readonly refresher: AnnounceRefresher;
   private anonymousSockets = '[]';
   private config: DaemonConfig;
   private readonly answered = new Set<string>();
@@ -113,6 +115,7 @@ export class Daemon {
       moved: (m) => this.hooks.publish(addressMoved(m, new Date().toISOString())),
     });
     this.hooks = new HookDispatcher({ settings: () => this.config, registry: this.exporter.registry, log, quiet: () => this.executor.idle() });
+    this.refresher = new AnnounceRefresher({ announcer: adapters.announcer, metrics: this.exporter.events, log, held: () => heldAddresses(this.engine.snapshot(), adapters.view), quiet: () => this.executor.idle() });
     this.driver = this.newDriver();
   }
 
@@ -188,6 +191,7 @@ export class Daemon {
     for (const added of host.added) log.info({ event: 'test_address_added', address: added }, `added missing test address ${added}`);
     for (const g of config.groups) this.exporter.events.declareGroup(g.name, g.interfaces.map((i) => i.name));
     this.hooks.declare();
+    this.refresher.set(config.announce.refreshIntervalMs);
     this.startEngine();
     this.exporter.events.configLoaded(true, Date.now() / 1000);
     log.info({ event: 'config_reloaded', groups: config.groups.length, carried_interfaces: [...this.engine.carriedInterfaces] }, 'configuration reloaded');
@@ -279,6 +283,7 @@ export class Daemon {
     adapters.probes.onIgnored((reason) => this.exporter.events.ignoredPacket(reason));
     adapters.probes.onSendError((p, failure) => this.sendFailed(p, failure));
     this.exporter.events.configLoaded(true, Date.now() / 1000);
+    this.refresher.set(config.announce.refreshIntervalMs);
     log.info({ event: 'started', listen: this.options.listenAddress, admin_socket: config.adminSocket, groups: config.groups.length }, 'ipmpd started');
   }
 
@@ -305,6 +310,7 @@ export class Daemon {
   async stop(): Promise<void> {
     this.driver.stop();
     this.executor.stop();
+    this.refresher.set(0);
     await this.executor.idle();
     await this.hooks.stop();
     await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
