@@ -1,25 +1,27 @@
 # syntax=docker/dockerfile:1
 # Build stage: compile TypeScript and the native addons (raw-socket, netlink, and
-# ipmpd's own: gratuitous ARP and kernel receive stamps, built by npm ci).
+# ipmpd's own: gratuitous ARP, rtnetlink events, kernel receive stamps, sd_notify; built by npm ci).
 FROM node:20-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json binding.gyp ./
 COPY native ./native
-RUN npm ci --no-audit --no-fund
 COPY src ./src
-RUN npx tsc -p . && npm prune --omit=dev
+# npm ci builds the addons (install) and compiles the TypeScript (prepare)
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
 # Runtime stage: only what runs.
 FROM node:20-bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends iputils-arping libcap2-bin && rm -rf /var/lib/apt/lists/* \
- && setcap cap_net_raw,cap_net_admin+ep /usr/local/bin/node
+RUN apt-get update && apt-get install -y --no-install-recommends iputils-arping && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
-COPY --from=build /app/build/Release/garp.node /app/build/Release/rxstamp.node ./build/Release/
+COPY --from=build /app/build/Release/garp.node /app/build/Release/nlevents.node /app/build/Release/rxstamp.node /app/build/Release/sdnotify.node ./build/Release/
 COPY package.json ./
-USER node
+# uid 0 holding only what `docker run --cap-drop ALL --cap-add NET_RAW --cap-add NET_ADMIN`
+# (or the DaemonSet) grants: unlike file capabilities on node for a non-root user, these
+# survive no-new-privileges (test/scenarios/containerCapabilities.test.ts)
+USER root
 EXPOSE 9740
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:9740/-/healthy').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "dist/src/cli/main.js"]

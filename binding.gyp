@@ -11,6 +11,11 @@
       "cflags": ["-Wall", "-Wextra", "-O2"]
     },
     {
+      "target_name": "sdnotify",
+      "sources": ["native/sdnotify.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
+    },
+    {
       "target_name": "rxstamp",
       "sources": ["native/rxstamp.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]

@@ -5,11 +5,12 @@ import { detectionSimBench } from './detectionSim.js';
 import { failoverBench } from './failover.js';
 import { probeCostBench, rttAccuracyBench } from './peers.js';
 import { profileBench } from './profile.js';
+import { routesBench } from './routes.js';
 import { scaleBench } from './scale.js';
 import { scrapeBench } from './scrape.js';
 import { soakBench } from './soak.js';
 
-const benches: Record<string, (args: string[]) => Promise<string>> = { failover: failoverBench, 'detection-sim': detectionSimBench, 'probe-cost': probeCostBench, 'rtt-accuracy': rttAccuracyBench, scale: scaleBench, profile: profileBench, campaign: campaignBench, soak: soakBench, scrape: scrapeBench };
+const benches: Record<string, (args: string[]) => Promise<string>> = { failover: failoverBench, 'detection-sim': detectionSimBench, 'probe-cost': probeCostBench, 'rtt-accuracy': rttAccuracyBench, scale: scaleBench, profile: profileBench, campaign: campaignBench, soak: soakBench, scrape: scrapeBench, routes: routesBench };
 
 const [name, ...args] = process.argv.slice(2);
 const bench = name ? benches[name] : undefined;

@@ -18,6 +18,8 @@ export interface PanelSpec {
   h?: number;
   mappings?: unknown[];
   stacking?: boolean;
+  /** Data links (Grafana's ${__field.labels.x} and ${var:queryparam} interpolations). */
+  links?: Array<{ title: string; url: string }>;
 }
 
 const DS = { type: 'prometheus', uid: '${datasource}' };
@@ -34,6 +36,7 @@ export function panel(p: PanelSpec, id: number, x: number, y: number): Record<st
       defaults: {
         unit: p.unit,
         ...(p.mappings ? { mappings: p.mappings } : {}),
+        ...(p.links ? { links: p.links } : {}),
         ...(p.stacking ? { custom: { stacking: { mode: 'normal' } } } : {}),
       },
       overrides: [],
@@ -79,13 +82,29 @@ export function queryVariable(name: string, label: string, query: string): Recor
   };
 }
 
-export function dashboard(uid: string, title: string, description: string, panels: PanelSpec[], variables: Record<string, unknown>[], annotations: unknown[] = []): Record<string, unknown> {
+/** A link in the board's header to another board, carrying the variables and the time range. */
+export function boardLink(title: string, uid: string): Record<string, unknown> {
+  return { title, type: 'link', url: `/d/${uid}`, icon: 'dashboard', includeVars: true, keepTime: true, targetBlank: false, tooltip: `ipmpd / ${title}` };
+}
+
+export const TAGS = ['ipmpd', 'ipmp'];
+
+export function dashboard(
+  uid: string,
+  title: string,
+  description: string,
+  panels: PanelSpec[],
+  variables: Record<string, unknown>[],
+  extra: { annotations?: unknown[]; links?: unknown[] } = {},
+): Record<string, unknown> {
   return {
     uid,
     title,
     description,
-    tags: ['ipmpd', 'ipmp'],
+    tags: TAGS,
     editable: false,
+    graphTooltip: 1, // shared crosshair: a moment on one panel is marked on all of them
+    links: extra.links ?? [],
     schemaVersion: 39,
     time: { from: 'now-1h', to: 'now' },
     refresh: '30s',
@@ -93,7 +112,7 @@ export function dashboard(uid: string, title: string, description: string, panel
     templating: {
       list: [{ name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', current: {}, refresh: 1 }, ...variables],
     },
-    annotations: { list: annotations },
+    annotations: { list: extra.annotations ?? [] },
     panels: layout(panels),
   };
 }

@@ -31,6 +31,7 @@ typedef struct {
   uv_poll_t poll;
   int fd;
   int closing;
+  int lost; /* ENOBUFS seen, not reported yet */
   napi_ref on_datagram;
   napi_ref on_error;
   napi_async_context async;
@@ -64,9 +65,11 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   listener *l = handle->data;
   napi_handle_scope scope;
   if (napi_open_handle_scope(l->env, &scope) != napi_ok) return;
-  if (status < 0) {
-    report_errno(l, -status);
-  } else {
+  /* A pending socket error (ENOBUFS) shows as EPOLLERR, which libuv reports as
+   * UV_EBADF and answers by stopping the poll handle: read anyway (recvmsg hands
+   * over the error and clears it) and re-arm. */
+  if (status < 0 && !l->closing) uv_poll_start(&l->poll, UV_READABLE, on_readable);
+  {
     for (int i = 0; i < DATAGRAMS_PER_TURN && !l->closing; i++) {
       struct sockaddr_nl from;
       struct iovec iov = {l->buf, sizeof l->buf};
@@ -74,10 +77,22 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       ssize_t n = recvmsg(l->fd, &msg, MSG_DONTWAIT);
       if (n < 0) {
         if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        report_errno(l, errno); /* ENOBUFS: notifications were lost; the socket stays usable */
-        if (errno != ENOBUFS) break;
-        continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          /* Lost notifications are reported once the queue is drained: until then
+           * the kernel drops more without saying so (the socket stays "congested"),
+           * and a re-read started earlier could miss them. */
+          if (l->lost) {
+            l->lost = 0;
+            report_errno(l, ENOBUFS);
+          }
+          break;
+        }
+        if (errno == ENOBUFS) {
+          l->lost = 1;
+          continue;
+        }
+        report_errno(l, errno);
+        break;
       }
       if (msg.msg_flags & MSG_TRUNC) {
         report_errno(l, EMSGSIZE);

@@ -3,7 +3,25 @@
 import { createConnection } from 'node:net';
 import type { AdminRequest, AdminResponse } from './protocol.js';
 
-export class AdminUnavailable extends Error {}
+export class AdminUnavailable extends Error {
+  constructor(
+    message: string,
+    /** the errno of the connect, when there was one (EACCES: not open to this user) */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+function unreachable(path: string, err: NodeJS.ErrnoException): AdminUnavailable {
+  const why =
+    err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
+      ? 'is ipmpd running? (no socket there, or nothing listening)'
+      : err.code === 'EACCES'
+        ? 'permission denied (the socket or its directory is not open to this user)'
+        : err.message;
+  return new AdminUnavailable(`cannot reach ipmpd at ${path}: ${why}`, err.code);
+}
 
 export function adminRequest(path: string, request: AdminRequest, timeoutMs = 5000): Promise<AdminResponse> {
   return new Promise((resolve, reject) => {
@@ -29,19 +47,19 @@ export function adminRequest(path: string, request: AdminRequest, timeoutMs = 50
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      const why = err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? 'is ipmpd running?' : err.code === 'EACCES' ? 'permission denied (the socket is root-only)' : err.message;
-      reject(new AdminUnavailable(`cannot reach ipmpd at ${path}: ${why}`));
+      reject(unreachable(path, err));
     });
   });
 }
 
-/** Stream lines (after the first acknowledgement) until the caller stops. */
-export function adminStream(path: string, request: AdminRequest, onLine: (value: unknown) => void): { stop: () => void; done: Promise<void> } {
+/** Stream lines (after the first acknowledgement, announced by onAccepted) until the caller stops. */
+export function adminStream(path: string, request: AdminRequest, onLine: (value: unknown) => void, onAccepted: () => void = () => {}): { stop: () => void; done: Promise<void> } {
   const socket = createConnection(path);
   let buffer = '';
   let acknowledged = false;
+  let refused = false; // the daemon answered the request with an error
   const done = new Promise<void>((resolve, reject) => {
-    socket.on('error', (err) => reject(new AdminUnavailable(`cannot reach ipmpd at ${path}: ${err.message}`)));
+    socket.on('error', (err: NodeJS.ErrnoException) => reject(refused ? err : acknowledged ? new Error(`connection to ipmpd at ${path} lost: ${err.message}`) : unreachable(path, err)));
     socket.on('close', () => resolve());
   });
   socket.setEncoding('utf8');
@@ -52,14 +70,23 @@ export function adminStream(path: string, request: AdminRequest, onLine: (value:
     while ((nl = buffer.indexOf('\n')) >= 0) {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
-      const value = JSON.parse(line) as unknown;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        refused = true;
+        socket.destroy(new Error(`ipmpd sent an unreadable line on ${path}`));
+        return;
+      }
       if (!acknowledged) {
         acknowledged = true;
         const r = value as AdminResponse;
         if (!r.ok) {
+          refused = true;
           socket.destroy(new Error(r.error));
           return;
         }
+        onAccepted();
         continue;
       }
       onLine(value);

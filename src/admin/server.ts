@@ -1,8 +1,10 @@
 // The admin unix socket (in.mpathd listened on TCP 5999 for if_mpadm; ipmpd
 // uses a 0600 unix socket): offline/online, reload, status, and a stream of
-// probe results for `ipmpd stat -p`.
+// probe results for `ipmpd stat -p`. Beside it, the read-only status socket
+// (world-connectable by default, as ipmpstat needs no privilege) answers
+// status and the probe stream only.
 
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { MAX_REQUEST_BYTES, parseRequest, type AdminRequest, type AdminResponse } from './protocol.js';
 import { AdminSocketError, clearStaleSocket, errnoText, makeSocketDirectory } from './socketFile.js';
@@ -17,9 +19,21 @@ export interface AdminHandlers {
 export interface AdminSocket {
   readonly server: Server;
   serve(handlers: AdminHandlers): void;
+  /** What serve() was given (the status socket answers with the same handlers). */
+  handlers(): AdminHandlers | undefined;
 }
 
 const IDLE_TIMEOUT_MS = 30_000;
+
+/** What the read-only status socket answers; everything else changes state. */
+const READ_ONLY_OPS: ReadonlySet<AdminRequest['op']> = new Set(['status', 'watch_probes']);
+
+export interface StatusSocketOptions {
+  /** Permission bits; 0666 (anyone may connect) by default. */
+  mode?: number;
+  /** Group to own the socket (with a mode such as 0660). */
+  gid?: number;
+}
 
 /**
  * Binds the admin socket, before the daemon touches the host: a path it cannot
@@ -27,10 +41,31 @@ const IDLE_TIMEOUT_MS = 30_000;
  * has changed yet.
  */
 export async function bindAdminSocket(path: string): Promise<AdminSocket> {
-  makeSocketDirectory(path);
-  await clearStaleSocket(path);
   let handlers: AdminHandlers | undefined;
-  const server = createServer((socket) => serve(socket, () => handlers));
+  const server = await bindSocket(path, 'admin_socket', { mode: 0o600 }, (socket) => serve(socket, () => handlers));
+  return {
+    server,
+    serve: (h) => {
+      handlers = h;
+    },
+    handlers: () => handlers,
+  };
+}
+
+/**
+ * Binds the read-only status socket: it answers with the admin socket's
+ * handlers, status and the probe stream only, and closes with it.
+ */
+export async function bindStatusSocket(path: string, admin: AdminSocket, options: StatusSocketOptions = {}): Promise<Server> {
+  const server = await bindSocket(path, '--status.socket', { mode: options.mode ?? 0o666, ...(options.gid !== undefined ? { gid: options.gid } : {}) }, (socket) => serve(socket, admin.handlers, path));
+  admin.server.once('close', () => server.close());
+  return server;
+}
+
+async function bindSocket(path: string, setting: string, access: { mode: number; gid?: number }, onConnection: (socket: Socket) => void): Promise<Server> {
+  makeSocketDirectory(path, setting);
+  await clearStaleSocket(path, setting);
+  const server = createServer(onConnection);
   server.maxConnections = 32;
   const old = process.umask(0o177); // created 0600, with no window where it is wider
   try {
@@ -42,23 +77,21 @@ export async function bindAdminSocket(path: string): Promise<AdminSocket> {
       });
     });
   } catch (err) {
-    throw new AdminSocketError(path, `cannot listen: ${errnoText(err)}`);
+    throw new AdminSocketError(path, `cannot listen: ${errnoText(err)}`, setting);
   } finally {
     process.umask(old);
   }
   server.on('close', () => rmSync(path, { force: true }));
+  const mode = `0${access.mode.toString(8)}`;
   try {
-    chmodSync(path, 0o600);
+    // the group first, then the wider mode: never open to the wrong group
+    if (access.gid !== undefined) chownSync(path, -1, access.gid);
+    chmodSync(path, access.mode);
   } catch (err) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    throw new AdminSocketError(path, `cannot make it 0600: ${errnoText(err)}`);
+    throw new AdminSocketError(path, access.gid !== undefined ? `cannot give it group ${access.gid} and mode ${mode}: ${errnoText(err)}` : `cannot make it ${mode}: ${errnoText(err)}`, setting);
   }
-  return {
-    server,
-    serve: (h) => {
-      handlers = h;
-    },
-  };
+  return server;
 }
 
 export async function startAdminServer(path: string, handlers: AdminHandlers): Promise<Server> {
@@ -67,7 +100,8 @@ export async function startAdminServer(path: string, handlers: AdminHandlers): P
   return socket.server;
 }
 
-function serve(socket: Socket, current: () => AdminHandlers | undefined): void {
+/** `readOnlyPath`: this is the status socket at that path; only READ_ONLY_OPS are answered. */
+function serve(socket: Socket, current: () => AdminHandlers | undefined, readOnlyPath?: string): void {
   let buffer = '';
   let unsubscribe: (() => void) | undefined;
   socket.setEncoding('utf8');
@@ -99,6 +133,10 @@ function serve(socket: Socket, current: () => AdminHandlers | undefined): void {
         continue;
       }
       const req = parsed.request;
+      if (readOnlyPath !== undefined && !READ_ONLY_OPS.has(req.op)) {
+        reply({ ok: false, error: `${req.op} refused: ${readOnlyPath} is the read-only status socket (status and the probe stream only); ${req.op} goes through the admin socket, as root` });
+        continue;
+      }
       const handlers = current();
       if (!handlers) {
         reply({ ok: false, error: 'ipmpd is starting' });

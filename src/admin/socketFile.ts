@@ -13,8 +13,10 @@ export class AdminSocketError extends Error {
   constructor(
     readonly path: string,
     detail: string,
+    /** the setting that named the path: admin_socket, or --status.socket */
+    setting = 'admin_socket',
   ) {
-    super(`admin_socket ${path}: ${detail}`);
+    super(`${setting} ${path}: ${detail}`);
     this.name = 'AdminSocketError';
   }
 }
@@ -28,35 +30,37 @@ export function errnoText(err: unknown): string {
 }
 
 /**
- * Creates the socket's missing directories (0700) one level at a time. Not
+ * Creates the socket's missing directories one level at a time, 0755: the
+ * admin socket guards itself (0600), and the read-only status socket beside it
+ * must be reachable by every user. Not
  * mkdirSync({ recursive: true }): Node 20's loops forever, in synchronous code
  * that no signal can interrupt, when mkdir answers ENOENT under a parent that
  * exists, as it does everywhere under /proc.
  */
-export function makeSocketDirectory(path: string): void {
+export function makeSocketDirectory(path: string, setting = 'admin_socket'): void {
   const missing: string[] = [];
   for (let dir = dirname(path); ; ) {
     let isDirectory: boolean;
     try {
       isDirectory = statSync(dir).isDirectory(); // through symlinks: /var/run -> /run
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new AdminSocketError(path, `cannot use directory ${dir}: ${errnoText(err)}`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new AdminSocketError(path, `cannot use directory ${dir}: ${errnoText(err)}`, setting);
       missing.push(dir);
       const parent = dirname(dir);
-      if (parent === dir) throw new AdminSocketError(path, `cannot use directory ${dir}: ${errnoText(err)}`);
+      if (parent === dir) throw new AdminSocketError(path, `cannot use directory ${dir}: ${errnoText(err)}`, setting);
       dir = parent;
       continue;
     }
-    if (!isDirectory) throw new AdminSocketError(path, `${dir} is not a directory (ENOTDIR)`);
+    if (!isDirectory) throw new AdminSocketError(path, `${dir} is not a directory (ENOTDIR)`, setting);
     break;
   }
   for (const dir of missing.reverse()) {
     try {
-      mkdirSync(dir, { mode: 0o700 });
+      mkdirSync(dir, { mode: 0o755 });
     } catch (err) {
       // another process made it between our look and our mkdir: fine if it is a directory
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' && isDirectory(dir)) continue;
-      throw new AdminSocketError(path, `cannot create directory ${dir}: ${errnoText(err)}`);
+      throw new AdminSocketError(path, `cannot create directory ${dir}: ${errnoText(err)}`, setting);
     }
   }
 }
@@ -97,26 +101,26 @@ export function probeSocket(path: string, timeoutMs = 1000): Promise<'answers' |
  * by a crash or kill -9) is removed; a socket that answers belongs to a
  * running ipmpd and is refused; anything that is not a socket is never deleted.
  */
-export async function clearStaleSocket(path: string): Promise<void> {
+export async function clearStaleSocket(path: string, setting = 'admin_socket'): Promise<void> {
   let isSocket: boolean;
   try {
     isSocket = lstatSync(path).isSocket();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new AdminSocketError(path, `cannot inspect it: ${errnoText(err)}`);
+    throw new AdminSocketError(path, `cannot inspect it: ${errnoText(err)}`, setting);
   }
-  if (!isSocket) throw new AdminSocketError(path, 'exists and is not a socket; not replacing it (EEXIST)');
+  if (!isSocket) throw new AdminSocketError(path, 'exists and is not a socket; not replacing it (EEXIST)', setting);
   let state: Awaited<ReturnType<typeof probeSocket>>;
   try {
     state = await probeSocket(path);
   } catch (err) {
-    throw new AdminSocketError(path, `cannot tell whether another ipmpd listens on it: ${errnoText(err)}`);
+    throw new AdminSocketError(path, `cannot tell whether another ipmpd listens on it: ${errnoText(err)}`, setting);
   }
-  if (state === 'answers') throw new AdminSocketError(path, `another ipmpd is running on ${path}`);
+  if (state === 'answers') throw new AdminSocketError(path, `another ipmpd is running on ${path}`, setting);
   if (state === 'absent') return;
   try {
     unlinkSync(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new AdminSocketError(path, `cannot remove the stale socket: ${errnoText(err)}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new AdminSocketError(path, `cannot remove the stale socket: ${errnoText(err)}`, setting);
   }
 }

@@ -18,9 +18,8 @@ export interface HeldAddress {
 
 /** Data addresses settled on their holder, as the engine believes and the kernel confirms. */
 export function heldAddresses(s: EngineSnapshot, view: KernelView): HeldAddress[] {
-  const onHost = new Set(view.addresses().map((a) => `${a.device} ${a.cidr.address}`));
   return s.groups.flatMap((g) =>
-    g.addresses.flatMap((a) => (a.holder !== undefined && a.up && !a.moving && onHost.has(`${a.holder} ${a.address.address}`) ? [{ group: g.name, device: a.holder, cidr: a.address }] : [])),
+    g.addresses.flatMap((a) => (a.holder !== undefined && a.up && !a.moving && view.holdersOf(a.address.address).includes(a.holder) ? [{ group: g.name, device: a.holder, cidr: a.address }] : [])),
   );
 }
 

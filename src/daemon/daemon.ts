@@ -1,13 +1,14 @@
 // The daemon: config in, engine plus adapters wired, HTTP and admin socket up.
 // Everything with side effects lives here or below src/net.
 
-import type { Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
 import type { DaemonConfig, Family } from '../config/types.js';
 import { Engine } from '../core/engine.js';
 import type { EngineAction, EngineEvent, ProbeReply } from '../core/types.js';
-import { createApp, listen } from '../http/server.js';
+import { createApp, defaultWebOptions, type WebOptions } from '../http/server.js';
+import { statusJson } from '../http/statusJson.js';
+import { serveWeb, type WebServers } from '../http/webServer.js';
 import { Exporter, type BuildInfo } from '../metrics/exporter.js';
 import { bindAdminSocket, type AdminSocket } from '../admin/server.js';
 import { monotonicMs, monotonicToUnixSeconds } from './clock.js';
@@ -77,6 +78,8 @@ export interface DaemonOptions {
   adapters: Adapters;
   log: Logger;
   listenAddress: string;
+  /** The exporter flags (listen addresses, TLS/auth, telemetry path); default: plain HTTP on listenAddress. */
+  web?: WebOptions;
   build: BuildInfo;
   /** Re-read the configuration file and apply it (admin socket `reload`, SIGHUP). */
   onReloadRequest?: () => Promise<{ ok: true } | { ok: false; error: string }>;
@@ -97,7 +100,7 @@ export class Daemon {
   readonly probeLog = new ProbeLog(256);
   private restoring = false;
   private readonly sendErrorLog = new SendErrorThrottle();
-  private http: Server | undefined;
+  private http: WebServers | undefined;
   private admin: NetServer | undefined;
 
   constructor(private readonly options: DaemonOptions) {
@@ -249,9 +252,12 @@ export class Daemon {
   async start(): Promise<void> {
     const { adapters, config, log } = this.options;
     // bind the ports first: if one is taken, nothing on the host has been touched yet
-    this.http = await listen(
-      createApp({ exporter: this.exporter, ready: () => this.ready(), status: () => ({ ...this.engine.snapshot(), recentProbes: this.probeLog.recent() }), version: this.options.build.version }),
-      this.options.listenAddress,
+    const web = this.options.web ?? defaultWebOptions(this.options.listenAddress);
+    this.http = await serveWeb(
+      createApp({ exporter: this.exporter, ready: () => this.ready(), status: () => statusJson(this.engine.snapshot(), this.probeLog.recent(), monotonicToUnixSeconds), version: this.options.build.version }, web),
+      web.listenAddresses,
+      web.config,
+      (message) => log.warn({ event: 'web_tls' }, message),
     );
     const admin = this.options.adminSocket ?? (await bindAdminSocket(config.adminSocket));
     this.admin = admin.server;
@@ -284,7 +290,7 @@ export class Daemon {
     adapters.probes.onSendError((p, failure) => this.sendFailed(p, failure));
     this.exporter.events.configLoaded(true, Date.now() / 1000);
     this.refresher.set(config.announce.refreshIntervalMs);
-    log.info({ event: 'started', listen: this.options.listenAddress, admin_socket: config.adminSocket, groups: config.groups.length }, 'ipmpd started');
+    log.info({ event: 'started', listen: web.listenAddresses, admin_socket: config.adminSocket, groups: config.groups.length }, 'ipmpd started');
   }
 
   /**
@@ -313,8 +319,7 @@ export class Daemon {
     this.refresher.set(0);
     await this.executor.idle();
     await this.hooks.stop();
-    await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
-    this.http?.closeAllConnections?.();
+    await this.http?.close();
     await new Promise<void>((r) => (this.admin ? this.admin.close(() => r()) : r()));
     await this.options.adapters.close();
   }

@@ -38,11 +38,15 @@ export interface KernelLink {
   mac?: string;
   adminUp: boolean;
   carrier: boolean;
+  /** Names this link had before it was renamed, oldest first (while ipmpd has been watching). */
+  formerNames?: string[];
 }
 
 export interface KernelView {
   links(): KernelLink[];
   addresses(): KernelAddress[];
+  /** The devices that hold an address now (any prefix length). */
+  holdersOf(address: string): string[];
   /** The routes that may follow a data address (main table, origin in follow_route_protocols), whole. */
   routes(): KernelRoute[];
   /** Gateway routes of the main table, one per gateway, interface and kind (host, other, default): for probe targets. */

@@ -3,8 +3,12 @@
 // the unix socket only.
 
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Server } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { Exporter } from '../metrics/exporter.js';
+import { basicAuth } from './basicAuth.js';
+import { EMPTY_WEB_CONFIG, type WebConfig } from './webConfig.js';
+
+export { parseListenAddress } from './webServer.js';
 
 export interface HttpDeps {
   exporter: Exporter;
@@ -13,10 +17,31 @@ export interface HttpDeps {
   version: string;
 }
 
-export function createApp(deps: HttpDeps): express.Express {
+/** The exporter flags: where and how the HTTP face is served. */
+export interface WebOptions {
+  listenAddresses: string[];
+  config: WebConfig;
+  telemetryPath: string;
+  disableExporterMetrics: boolean;
+}
+
+export const defaultWebOptions = (listenAddress: string): WebOptions => ({ listenAddresses: [listenAddress], config: EMPTY_WEB_CONFIG, telemetryPath: '/metrics', disableExporterMetrics: false });
+
+export function createApp(deps: HttpDeps, web: Omit<WebOptions, 'listenAddresses'> = defaultWebOptions(':0')): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  if (web.disableExporterMetrics) dropExporterMetrics(deps.exporter.registry);
+
+  const headers = web.config.headers;
+  if (Object.keys(headers).length) {
+    app.use((_req: Request, res: Response, next: NextFunction) => {
+      res.set(headers);
+      next();
+    });
+  }
+  // every path, health checks included, as the exporter-toolkit does
+  if (Object.keys(web.config.basicAuthUsers).length) app.use(basicAuth(web.config.basicAuthUsers));
 
   // read-only: anything but GET/HEAD is refused before routing
   app.use((req: Request, res: Response, next: NextFunction) => {
@@ -27,10 +52,10 @@ export function createApp(deps: HttpDeps): express.Express {
   app.get('/', (_req, res) => {
     res.type('html').send(`<!doctype html><html><head><title>ipmpd</title></head><body>
 <h1>ipmpd ${escapeHtml(deps.version)}</h1><p>IP multipathing for Linux.</p>
-<ul><li><a href="metrics">metrics</a></li><li><a href="api/v1/status">status (JSON)</a></li>
+<ul><li><a href="${escapeHtml(web.telemetryPath.replace(/^\//, ''))}">metrics</a></li><li><a href="api/v1/status">status (JSON)</a></li>
 <li><a href="-/healthy">healthy</a></li><li><a href="-/ready">ready</a></li></ul></body></html>\n`);
   });
-  app.get('/metrics', async (_req, res, next) => {
+  app.get(web.telemetryPath, async (_req, res, next) => {
     try {
       const body = await deps.exporter.scrape();
       res.set('Content-Type', deps.exporter.contentType).send(body);
@@ -57,26 +82,12 @@ export function createApp(deps: HttpDeps): express.Express {
   return app;
 }
 
-/** Parse Prometheus-style `--web.listen-address` (`:9740`, `127.0.0.1:9740`, `[::1]:9740`). */
-export function parseListenAddress(text: string): { host?: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*))?:(\d{1,5})$/.exec(text);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) throw new Error(`--web.listen-address: "${text}" is not HOST:PORT (e.g. ":9740" or "127.0.0.1:9740")`);
-  const host = m[1] ?? (m[2] || undefined);
-  return host ? { host, port } : { port };
-}
-
-export function listen(app: express.Express, address: string): Promise<Server> {
-  const { host, port } = parseListenAddress(address);
-  return new Promise((resolve, reject) => {
-    const server = host ? app.listen(port, host, () => resolve(server)) : app.listen(port, () => resolve(server));
-    server.once('error', reject);
-    // slow or idle clients cannot hold the server
-    server.requestTimeout = 10_000;
-    server.headersTimeout = 5_000;
-    server.keepAliveTimeout = 5_000;
-    server.maxConnections = 256;
-  });
+/**
+ * --web.disable-exporter-metrics: only ipmp_* families, as node_exporter drops
+ * its go_* and process_* ones.
+ */
+function dropExporterMetrics(registry: Registry): void {
+  for (const { name } of registry.getMetricsAsArray()) if (name.startsWith('process_') || name.startsWith('nodejs_')) registry.removeSingleMetric(name);
 }
 
 function escapeHtml(s: string): string {

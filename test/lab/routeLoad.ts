@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Lab } from './lab.js';
 
 /** Distinct prefixes in 198.18.128.0/17 + 198.19.128.0/17: every length from /32 to /17. */
-const V4_PREFIXES = 2 ** 17 - 1;
+const V4_PREFIXES = 2 ** 17 - 2; // 2^16 /32s + 2^15 /31s + ... + 2 /17s
 
 /** The i-th IPv4 route: a prefix (longest first) and a metric, so that 200,000 routes fit. */
 export function ipv4Route(i: number): { prefix: string; metric: number } {

@@ -73,7 +73,8 @@ test('routes follow by owner: bgp routes stay put, static ones move with origin,
     assert.equal(await owned('-4'), bgpBefore);
     assert.equal(await owned('-6'), bgp6Before);
     assert.equal(ipmpd.lines.filter((l) => l.event === 'failover_error').length, 0);
-    // and the metric says so
+    // and the metric says so, once the routes that follow the address are reported done
+    await ipmpd.waitFor('the routes followed', (l) => l.event === 'routes_followed' && l.at >= t0, 10_000);
     const metrics = (await ipmpd.http('/metrics')).body;
     assert.doesNotMatch(metrics, /^ipmp_routes_moved_total\{[^}]*protocol="bgp"/m);
     const staticMoved = Number(/^ipmp_routes_moved_total\{group="unrealgrp1",protocol="static"\} (\d+)$/m.exec(metrics)?.[1]);

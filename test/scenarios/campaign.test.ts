@@ -12,6 +12,6 @@ test('seeded fault campaign: addresses always end on exactly one healthy NIC, ne
   assert.equal(report.steps, steps);
   assert.deepEqual(report.violations, [], `seed ${seed}: ${report.violations.slice(0, 10).join('\n')}`);
   // the campaign must have exercised the faults it claims to
-  for (const action of ['flap', 'silent', 'loss', 'target', 'remove', 'kill']) assert.ok((report.counts[action] ?? 0) > 0, `seed ${seed} never ran ${action}: ${JSON.stringify(report.counts)}`);
+  for (const action of ['flap', 'silent', 'loss', 'target', 'remove', 'rename', 'kill']) assert.ok((report.counts[action] ?? 0) > 0, `seed ${seed} never ran ${action}: ${JSON.stringify(report.counts)}`);
   assert.ok(report.restartConvergeMs.length > 0);
 });

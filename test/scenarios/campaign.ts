@@ -1,7 +1,8 @@
 // A randomized, seeded fault campaign against the real ipmpd in a seed-A lab
 // (issue 8). Each step injects one fault or heals one: link flaps, silent cuts,
-// loss bursts, the probe target going deaf, NIC removal and re-creation, and
-// kill -9 of ipmpd right after a failover starts, then a restart.
+// loss bursts, the probe target going deaf, NIC removal and re-creation, a NIC
+// renamed away from its member name and back (down, rename, up: it has left the
+// group meanwhile), and kill -9 of ipmpd right after a failover starts, then a restart.
 //
 // Checked throughout:
 // - after every step, within a bound, each data address is on exactly one NIC, a
@@ -47,9 +48,19 @@ export interface CampaignReport {
 }
 
 interface NicState {
+  /** present under its member name (a renamed NIC is not: it has left the group) */
   present: boolean;
   carrier: boolean;
   attached: boolean;
+  /** exists, but under the name `${nic}x` */
+  renamed: boolean;
+}
+
+const renamedName = (n: Nic) => `${n}x`;
+
+/** Down, rename, up, at once (the kernel renames only a NIC that is down). */
+async function renameNic(lab: Lab, from: string, to: string): Promise<void> {
+  await lab.exec('ipmp', ['ip', '-batch', '-'], { input: `link set ${from} down\nlink set ${from} name ${to}\nlink set ${to} up\n` });
 }
 
 type Holders = Map<string, string[]>;
@@ -66,7 +77,7 @@ const describeHolders = (h: Holders) => [...h].map(([a, devs]) => `${a}@${devs.j
 export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport> {
   const r: Rng = rng(opts.seed);
   const fdt = opts.fdtMs;
-  const nic: Record<Nic, NicState> = { eth0: { present: true, carrier: true, attached: true }, eth1: { present: true, carrier: true, attached: true } };
+  const nic: Record<Nic, NicState> = { eth0: { present: true, carrier: true, attached: true, renamed: false }, eth1: { present: true, carrier: true, attached: true, renamed: false } };
   let targetDeaf = false;
   let targetRevivedAt = -Infinity;
   const report: CampaignReport = { seed: opts.seed, steps: 0, counts: {}, violations: [], settleMs: [], restartConvergeMs: [], longestDoubleMs: 0 };
@@ -126,7 +137,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
       const ok = [...last.values()].every((devs) => (good.length === 0 ? devs.length <= 1 : devs.length === 1 && good.includes(devs[0] as Nic)));
       if (ok) return Date.now() - t0;
       if (Date.now() - t0 > boundMs) {
-        const state = NICS.map((n) => `${n}:${nic[n].present ? '' : 'removed,'}${nic[n].carrier ? '' : 'no-carrier,'}${nic[n].attached ? '' : 'detached,'}${healthy(n) ? 'healthy' : 'unhealthy'}`).join(' ');
+        const state = NICS.map((n) => `${n}:${nic[n].renamed ? `renamed ${renamedName(n)},` : nic[n].present ? '' : 'removed,'}${nic[n].carrier ? '' : 'no-carrier,'}${nic[n].attached ? '' : 'detached,'}${healthy(n) ? 'healthy' : 'unhealthy'}`).join(' ');
         report.violations.push(`step ${report.steps} (${what}): after ${boundMs} ms ${describeHolders(last)}; ${state}${targetDeaf ? ' target-deaf' : ''}; ipmpd said: ${recentLines()}`);
         return undefined;
       }
@@ -139,13 +150,14 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     await lab.exec('ipmp', ['ip', 'route', 'add', 'default', 'via', '198.18.11.1']);
     await settle('start', bound());
 
-    const actions = ['flap', 'silent', 'loss', 'target', 'remove', 'kill', 'heal'] as const;
+    const actions = ['flap', 'silent', 'loss', 'target', 'remove', 'rename', 'kill', 'heal'] as const;
     // every kind of fault early (a seeded shuffle), then any
     const firstRound = [...actions].sort(() => r() - 0.5);
     for (let step = 1; step <= opts.steps; step++) {
       report.steps = step;
       // mostly hit the NIC holding the address: that is what makes ipmpd move it
-      const holder = (await holdersNow(lab)).get(DATA[0]!)?.[0] as Nic | undefined;
+      const holderName = (await holdersNow(lab)).get(DATA[0]!)?.[0];
+      const holder = NICS.find((m) => m === holderName); // not a renamed NIC: that one has left the group
       const n = holder && r() < 0.7 ? holder : pick(r, NICS);
       const action = firstRound[step - 1] ?? pick(r, actions);
       let what: string = action;
@@ -184,17 +196,40 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
           what = targetDeaf ? 'target deaf' : 'target answers';
           break;
         case 'remove':
-          if (nic[n].present) {
+          if (nic[n].renamed) {
+            await lab.exec('ipmp', ['ip', 'link', 'del', renamedName(n)]);
+            nic[n] = { present: false, carrier: true, attached: true, renamed: false };
+            what = `remove ${renamedName(n)} (renamed ${n})`;
+          } else if (nic[n].present) {
             await lab.removeNic('ipmp', n);
-            nic[n] = { present: false, carrier: true, attached: true };
+            nic[n] = { present: false, carrier: true, attached: true, renamed: false };
             what = `remove ${n}`;
           } else {
             await lab.recreateNic('ipmp', n);
-            nic[n] = { present: true, carrier: true, attached: true };
+            nic[n] = { present: true, carrier: true, attached: true, renamed: false };
             what = `re-create ${n}`;
           }
           break;
+        case 'rename':
+          if (nic[n].renamed) {
+            await renameNic(lab, renamedName(n), n);
+            nic[n] = { ...nic[n], present: true, renamed: false };
+            what = `rename ${renamedName(n)} back to ${n}`;
+          } else if (nic[n].present) {
+            await renameNic(lab, n, renamedName(n));
+            nic[n] = { ...nic[n], present: false, renamed: true };
+            what = `rename ${n} to ${renamedName(n)}`;
+          }
+          break;
         case 'kill': {
+          // A restarted ipmpd no longer knows that a renamed NIC was a member: an address
+          // still on it (it had nowhere else to go) is not its own any more (README,
+          // "Renamed NICs"). That is a documented limit, not something to find again here.
+          const onRenamed = [...(await holdersNow(lab)).values()].some((devs) => NICS.some((m) => nic[m].renamed && devs.includes(renamedName(m))));
+          if (onRenamed) {
+            what = 'kill skipped: a renamed NIC holds a data address';
+            break;
+          }
           // start a failover (carrier loss on the holder), kill -9 inside it, restart
           const victim = holder && nic[holder].carrier ? holder : n;
           const delay = below(r, 40);
@@ -221,12 +256,13 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
         }
         case 'heal': {
           for (const m of NICS) {
-            if (!nic[m].present) await lab.recreateNic('ipmp', m);
-            else {
+            if (nic[m].renamed) await renameNic(lab, renamedName(m), m);
+            else if (!nic[m].present) await lab.recreateNic('ipmp', m);
+            if (nic[m].present || nic[m].renamed) {
               if (!nic[m].carrier) await lab.restoreCarrier('ipmp', m);
               if (!nic[m].attached) await lab.reattach('ipmp', m);
             }
-            nic[m] = { present: true, carrier: true, attached: true };
+            nic[m] = { present: true, carrier: true, attached: true, renamed: false };
           }
           if (targetDeaf) {
             await lab.unsilenceHost(TARGET_HOST);

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -45,21 +45,27 @@ describe('exporter, Prometheus, stat and admin on the real kernel', { concurrenc
   let lab: Lab;
   let ipmpd: IpmpdProcess;
   let prometheus: ChildProcess;
+  let dir: string | undefined;
 
   before(async () => {
     lab = await Lab.create(twoNicGroup());
     ipmpd = IpmpdProcess.start(lab, 'ipmp', twoNicYaml({ fdt: '1s' }));
     await ipmpd.waitFor('placement', (l) => l.event === 'address_moved', 15_000);
     await lab.exec('ipmp', ['ip', 'route', 'add', 'default', 'via', '198.18.11.1']);
-    const dir = mkdtempSync(join(tmpdir(), 'ipmpd-prom-'));
+    dir = mkdtempSync(join(tmpdir(), 'ipmpd-prom-'));
     writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: ipmpd\n    static_configs:\n      - targets: ['127.0.0.1:${ipmpd.port}']\n`);
     prometheus = lab.spawn('ipmp', ['prometheus', `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${PROM_PORT}`], { stdio: 'ignore' });
     await until('Prometheus to scrape ipmpd', () => single(lab, 'up{job="ipmpd"} == 1'), 30_000);
   });
   after(async () => {
-    if (prometheus) await lab.stopProcess(prometheus);
-    await ipmpd?.stop();
-    await lab?.destroy();
+    try {
+      if (prometheus) await lab.stopProcess(prometheus);
+      await ipmpd?.stop();
+      await lab?.destroy();
+    } finally {
+      // Prometheus's config and database
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('promtool check metrics finds nothing to complain about in a live scrape', async () => {
@@ -118,6 +124,13 @@ describe('exporter, Prometheus, stat and admin on the real kernel', { concurrenc
     await ipmpd.waitFor('admin move back to eth0', (l) => l.event === 'address_moved' && l.to === 'eth0' && l.reason === 'admin' && l.at >= onEth1.at, 5000);
     const unknown = await admin('offline', 'eth9');
     assert.match(unknown.stderr, /eth9 is not in any group/);
+  });
+
+  test('/api/v1/status timestamps are Unix time in seconds', async () => {
+    const status = JSON.parse((await ipmpd.http('/api/v1/status')).body) as { at: number; groups: Array<{ interfaces: Array<{ lastChangeAt: number }> }> };
+    const now = Date.now() / 1000;
+    assert.ok(Math.abs(status.at - now) < 5, `at ${status.at}, now ${now}`);
+    for (const i of status.groups[0]!.interfaces) assert.ok(i.lastChangeAt > now - 600 && i.lastChangeAt <= status.at + 0.001, `lastChangeAt ${i.lastChangeAt}`);
   });
 
   test('the HTTP port is read-only and bounded', async () => {

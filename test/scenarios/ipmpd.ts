@@ -57,13 +57,13 @@ export class IpmpdProcess {
    * live in `dir` (a fresh temp dir by default), which stop() removes; a restart
    * on the same `dir` after a stop makes it again.
    */
-  static start(lab: Lab, host: string, yaml: string, opts: { port?: number; dir?: string; logLevel?: string } = {}): IpmpdProcess {
+  static start(lab: Lab, host: string, yaml: string, opts: { port?: number; dir?: string; logLevel?: string; args?: string[]; env?: NodeJS.ProcessEnv; launcher?: string[] } = {}): IpmpdProcess {
     const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'ipmpd-test-'));
     mkdirSync(dir, { recursive: true });
     const config = join(dir, 'ipmpd.yaml');
     writeFileSync(config, `admin_socket: ${join(dir, 'admin.sock')}\n${yaml}`);
     const port = opts.port ?? 9740;
-    const child = lab.spawn(host, [...(process.env.IPMPD_TEST_NODE_ARGS ? process.env.IPMPD_TEST_NODE_ARGS.split(' ') : ['node']), MAIN, 'run', '--config.file', config, '--log.format', 'json', '--log.level', opts.logLevel ?? 'debug', '--web.listen-address', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = lab.spawn(host, [...(opts.launcher ?? []), ...(process.env.IPMPD_TEST_NODE_ARGS ? process.env.IPMPD_TEST_NODE_ARGS.split(' ') : ['node']), MAIN, 'run', '--config.file', config, '--log.format', 'json', '--log.level', opts.logLevel ?? 'debug', '--web.listen-address', `127.0.0.1:${port}`, ...(opts.args ?? [])], { stdio: ['ignore', 'ignore', 'pipe'], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) });
     return new IpmpdProcess(lab, host, child, dir, port);
   }
 

@@ -17,6 +17,11 @@ test('the systemd unit verifies cleanly and grants only NET_RAW and NET_ADMIN', 
   assert.match(text, /^CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN$/m);
   assert.match(text, /^NoNewPrivileges=yes$/m);
   assert.match(text, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
+  // readiness and the watchdog through the notify protocol (src/daemon/systemdNotify.ts)
+  assert.match(text, /^Type=notify$/m);
+  assert.match(text, /^WatchdogSec=\d+s$/m);
+  assert.match(text, /^Restart=on-failure$/m, 'a watchdog timeout must lead to a restart');
+  assert.match(text, /^RuntimeDirectoryMode=0755$/m, 'the status socket must be reachable by every user');
 });
 
 test('the Kubernetes manifests: host network, only NET_ADMIN and NET_RAW, probes on the health endpoints, a PodMonitor on the metrics port', () => {
@@ -46,10 +51,13 @@ test("the Dockerfile's entrypoint is the built CLI, and runs here with the same 
   assert.ok(existsSync(`${ROOT}${entry[1]}`));
   assert.deepEqual(cmd.slice(0, 2), ['run', '--config.file']);
   const version = await run(entry[0]!, [entry[1]!, '--version'], { cwd: ROOT });
-  assert.equal(version.stdout.trim(), (JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string }).version);
+  const pkg = (JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string }).version;
+  // Prometheus style: version, branch, revision, build date, runtime version, platform
+  assert.match(version.stdout, new RegExp(`^ipmpd, version ${pkg.replace(/\./g, '\\.')} \\(branch: \\S+, revision: \\S+\\)\n  build date: +\\d{4}-\\d\\d-\\d\\dT[\\d:]+Z\n  node version: +v\\d+\\.\\d+\\.\\d+\n  platform: +linux/\\w+\n$`));
   assert.match(text, /HEALTHCHECK .*127\.0\.0\.1:9740\/-\/healthy/);
-  assert.match(text, /^USER node$/m);
-  assert.match(text, /setcap cap_net_raw,cap_net_admin\+ep/);
+  // capabilities that survive no-new-privileges: uid 0 with a reduced set, never file capabilities
+  assert.match(text, /^USER root$/m);
+  assert.doesNotMatch(text, /setcap/);
   // npm ci runs node-gyp on binding.gyp: it and native/ must be in the image before it
   const npmCi = text.indexOf('RUN npm ci');
   assert.ok(text.indexOf('binding.gyp') >= 0 && text.indexOf('binding.gyp') < npmCi && text.indexOf('COPY native') < npmCi, 'binding.gyp and native/ copied before npm ci');

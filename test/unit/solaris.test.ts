@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -34,14 +34,18 @@ test('Sun ipmp0: same-subnet test addresses with the start script\'s targets; se
 
 test('unknown tokens and bad tunables are warned about with file and line', () => {
   const root = mkdtempSync(join(tmpdir(), 'solaris-'));
-  mkdirSync(join(root, 'etc/default'), { recursive: true });
-  writeFileSync(join(root, 'etc/hostname.e1000g0'), '# comment\n198.18.0.6 netmask 255.255.255.0 group g deprecated -failover frobnicate up\naddif nosuchhost up\n');
-  writeFileSync(join(root, 'etc/default/mpathd'), 'FAILBACK=maybe\nFOO=1\n');
-  const r = importSolaris(root);
-  const msgs = r.warnings.map((w) => `${w.file.slice(root.length)}:${w.line}: ${w.message}`);
-  assert.ok(msgs.includes('/etc/hostname.e1000g0:2: unknown token "frobnicate"; ignored'), msgs.join('\n'));
-  assert.ok(msgs.some((m) => m.startsWith('/etc/hostname.e1000g0:3: "nosuchhost" is neither an address')), msgs.join('\n'));
-  assert.ok(msgs.includes('/etc/default/mpathd:1: FAILBACK=maybe must be yes or no; the default is used'));
-  assert.ok(msgs.includes('/etc/default/mpathd:2: FOO is not an in.mpathd tunable; ignored'));
-  assert.equal(parseConfigText(r.yaml, 'c.yaml').groups[0]!.interfaces[0]!.testAddresses[0]!.prefixLength, 24);
+  try {
+    mkdirSync(join(root, 'etc/default'), { recursive: true });
+    writeFileSync(join(root, 'etc/hostname.e1000g0'), '# comment\n198.18.0.6 netmask 255.255.255.0 group g deprecated -failover frobnicate up\naddif nosuchhost up\n');
+    writeFileSync(join(root, 'etc/default/mpathd'), 'FAILBACK=maybe\nFOO=1\n');
+    const r = importSolaris(root);
+    const msgs = r.warnings.map((w) => `${w.file.slice(root.length)}:${w.line}: ${w.message}`);
+    assert.ok(msgs.includes('/etc/hostname.e1000g0:2: unknown token "frobnicate"; ignored'), msgs.join('\n'));
+    assert.ok(msgs.some((m) => m.startsWith('/etc/hostname.e1000g0:3: "nosuchhost" is neither an address')), msgs.join('\n'));
+    assert.ok(msgs.includes('/etc/default/mpathd:1: FAILBACK=maybe must be yes or no; the default is used'));
+    assert.ok(msgs.includes('/etc/default/mpathd:2: FOO is not an in.mpathd tunable; ignored'));
+    assert.equal(parseConfigText(r.yaml, 'c.yaml').groups[0]!.interfaces[0]!.testAddresses[0]!.prefixLength, 24);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

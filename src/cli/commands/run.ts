@@ -1,15 +1,20 @@
-import { Command } from 'commander';
-import { rmSync } from 'node:fs';
-import { bindAdminSocket, type AdminSocket } from '../../admin/server.js';
+import { Command, Option } from 'commander';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { bindAdminSocket, bindStatusSocket, type AdminSocket, type StatusSocketOptions } from '../../admin/server.js';
 import { AdminSocketError } from '../../admin/socketFile.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadConfigFile } from '../../config/load.js';
 import { Daemon } from '../../daemon/daemon.js';
+import { systemdNotifier } from '../../daemon/systemdNotify.js';
 import { createLogger } from '../../log.js';
-import { parseListenAddress } from '../../http/server.js';
+import { parseListenAddress, type WebOptions } from '../../http/server.js';
+import { EMPTY_WEB_CONFIG, loadWebConfig } from '../../http/webConfig.js';
+import { checkTlsFiles } from '../../http/webServer.js';
 import { openLinuxAdapters } from '../../net/linuxAdapters.js';
 import { applySysctlFixes, evaluateSysctls, readSysctls } from '../../net/sysctl.js';
-import { configFileOption, listenOption, logFormatOption, logLevelOption, type CommonFlags } from '../options.js';
+import { configFileOption, disableExporterMetricsOption, listenOption, logFormatOption, logLevelOption, telemetryPathOption, webConfigOption, type CommonFlags } from '../options.js';
+import { checkReadable } from '../readablePath.js';
 import { buildInfo } from '../version.js';
 
 export function runCommand(): Command {
@@ -17,17 +22,27 @@ export function runCommand(): Command {
     .description('run the daemon: probe, fail over, export metrics')
     .addOption(configFileOption())
     .addOption(listenOption())
+    .addOption(webConfigOption())
+    .addOption(telemetryPathOption())
+    .addOption(disableExporterMetricsOption())
+    .addOption(new Option('--status.socket <path>', 'read-only socket for `ipmpd stat` (default: status.sock beside admin_socket)'))
+    .addOption(new Option('--status.socket-mode <mode>', 'permission bits of the status socket (octal)').default('0666'))
+    .addOption(new Option('--status.socket-group <group>', 'group owning the status socket (name or gid), e.g. with --status.socket-mode 0660'))
     .addOption(logLevelOption())
     .addOption(logFormatOption())
-    .action(async (flags: CommonFlags) => {
+    .action(async (flags: RunFlags) => {
       const log = createLogger({ level: flags['log.level'], format: flags['log.format'] });
-      parseListenAddress(flags['web.listenAddress']); // a bad flag fails before anything is touched
+      // bad flags (and an unusable web config file) fail before anything is touched: `ipmpd: <what>`, exit 1
+      const web: WebOptions = webOptions(flags);
+      const statusAccess: StatusSocketOptions = statusSocketAccess(flags);
+      for (const setting of web.config.ignored) log.warn({ event: 'web_config_ignored', setting }, `--web.config.file: ${setting} is accepted but not applied (Node's TLS defaults choose it)`);
       if (!flags['config.file']) {
         // like in.mpathd tracking only grouped interfaces: nothing configured, nothing probed
         log.error({ event: 'no_config' }, 'no configuration: ipmpd probes only the interfaces of the groups in --config.file; nothing to do. See examples/ and `ipmpd check-config`.');
         process.exitCode = 2;
         return;
       }
+      checkReadable('--config.file', flags['config.file'], 'file');
       let config;
       try {
         config = await loadConfigFile(flags['config.file']);
@@ -50,6 +65,19 @@ export function runCommand(): Command {
       }
       // a start that fails after this point exits without a clean stop: the socket is ours, take it along
       process.once('exit', () => rmSync(config.adminSocket, { force: true }));
+      const statusSocket = flags['status.socket'] ?? join(dirname(config.adminSocket), 'status.sock');
+      try {
+        await bindStatusSocket(statusSocket, adminSocket, statusAccess);
+      } catch (err) {
+        if (!(err instanceof AdminSocketError)) throw err;
+        log.error({ event: 'status_socket_error', status_socket: statusSocket }, err.message);
+        process.exitCode = 1;
+        adminSocket.server.close(); // nothing else holds the process: it exits, the host untouched
+        return;
+      }
+      process.once('exit', () => rmSync(statusSocket, { force: true }));
+      const closed = closedDirectory(statusSocket);
+      if (closed) log.warn({ event: 'status_socket_unreachable', status_socket: statusSocket, directory: closed }, `status socket ${statusSocket}: ${closed} is not searchable by other users, so \`ipmpd stat\` needs root (make it 0755)`);
       const ifnames = config.groups.flatMap((g) => g.interfaces.map((i) => i.name));
       const findings = evaluateSysctls(ifnames, readSysctls(ifnames));
       if (config.fixSysctls && findings.length) {
@@ -75,14 +103,74 @@ export function runCommand(): Command {
         });
         return reloading;
       };
-      const daemon = new Daemon({ config, adapters, log, listenAddress: flags['web.listenAddress'], build: buildInfo(), onReloadRequest: reload, adminSocket });
+      const daemon = new Daemon({ config, adapters, log, listenAddress: web.listenAddresses[0]!, web, build: buildInfo(), onReloadRequest: reload, adminSocket });
       await daemon.start();
-      process.on('SIGHUP', () => void reload());
+      // under systemd (Type=notify): READY=1 once every group has a first verdict, watchdog pings from the event loop
+      const systemd = systemdNotifier((message) => log.warn({ event: 'systemd_notify_failed' }, message));
+      systemd.start(
+        () => daemon.ready(),
+        () => `${config.groups.length} group(s) with a first verdict; metrics on ${web.listenAddresses.join(', ')}`,
+      );
+      process.on('SIGHUP', () => {
+        reload().catch((err: Error) => log.error({ event: 'config_reload_failed', file }, `configuration not reloaded: ${err.message}`));
+      });
       const shutdown = (signal: string) => {
         log.info({ event: 'stopping', signal }, `received ${signal}: stopping, data addresses stay where they are`);
+        systemd.stopping();
         daemon.stop().then(() => process.exit(0), () => process.exit(1));
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
     });
+}
+
+function webOptions(flags: CommonFlags): WebOptions {
+  const listenAddresses = flags['web.listenAddress'];
+  for (const address of listenAddresses) parseListenAddress(address);
+  const telemetryPath = flags['web.telemetryPath'];
+  if (!telemetryPath.startsWith('/') || telemetryPath === '/') throw new Error(`--web.telemetry-path: "${telemetryPath}" is not a path below / (e.g. /metrics)`);
+  const file = flags['web.config.file'];
+  const config = file ? loadWebConfig(file) : EMPTY_WEB_CONFIG;
+  if (config.tls) checkTlsFiles(config.tls); // unreadable or mismatched certificates stop us here, not after the host was touched
+  return { listenAddresses, telemetryPath, disableExporterMetrics: flags['web.disableExporterMetrics'] ?? false, config };
+}
+
+interface RunFlags extends CommonFlags {
+  'status.socket'?: string;
+  'status.socketMode': string;
+  'status.socketGroup'?: string;
+}
+
+function statusSocketAccess(flags: RunFlags): StatusSocketOptions {
+  const text = flags['status.socketMode'];
+  if (!/^0?[0-7]{3}$/.test(text)) throw new Error(`--status.socket-mode: "${text}" is not an octal mode such as 0666 or 0660`);
+  const group = flags['status.socketGroup'];
+  return { mode: parseInt(text, 8), ...(group !== undefined ? { gid: groupId(group) } : {}) };
+}
+
+/** A group name or number to a gid, from /etc/group (Node has no getgrnam). */
+function groupId(group: string): number {
+  if (/^\d+$/.test(group)) return Number(group);
+  let text = '';
+  try {
+    text = readFileSync('/etc/group', 'utf8');
+  } catch (err) {
+    throw new Error(`--status.socket-group ${group}: cannot read /etc/group: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const line = text.split('\n').find((l) => l.split(':')[0] === group);
+  const gid = line ? Number(line.split(':')[2]) : NaN;
+  if (!Number.isInteger(gid)) throw new Error(`--status.socket-group: no group "${group}" in /etc/group`);
+  return gid;
+}
+
+/** The first directory above `path` that other users cannot search, if any. */
+function closedDirectory(path: string): string | undefined {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    try {
+      if ((statSync(dir).mode & 0o001) === 0) return dir;
+    } catch {
+      return undefined;
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
 }

@@ -3,7 +3,7 @@ import { adminRequest, adminStream } from '../../admin/client.js';
 import type { EngineSnapshot } from '../../core/snapshot.js';
 import type { EngineEvent } from '../../core/types.js';
 import { renderParsable, renderTable, rows, selectFields, type ViewName } from '../../stat/views.js';
-import { adminSocketOption, type CommonFlags } from '../options.js';
+import { adminSocketOption, DEFAULT_STATUS_SOCKET, type CommonFlags } from '../options.js';
 
 interface StatFlags extends CommonFlags {
   g?: boolean;
@@ -14,6 +14,7 @@ interface StatFlags extends CommonFlags {
   o?: string;
   P?: boolean;
   json?: boolean;
+  'status.socket': string;
 }
 
 export function statCommand(): Command {
@@ -27,9 +28,14 @@ export function statCommand(): Command {
     .addOption(new Option('-o <fields>', 'comma-separated fields to show'))
     .addOption(new Option('-P', 'parsable output (colon-separated, needs -o)'))
     .addOption(new Option('--json', 'JSON output'))
+    .addOption(new Option('--status.socket <path>', 'read-only status socket of the running daemon (no root needed)').default(DEFAULT_STATUS_SOCKET))
     .addOption(adminSocketOption())
-    .action(async (flags: StatFlags) => {
-      const socket = flags['admin.socket'];
+    .action(async (flags: StatFlags, command: Command) => {
+      // the status socket unless the admin socket is named (root may use either)
+      const socket = command.getOptionValueSource('admin.socket') === 'cli' ? flags['admin.socket'] : flags['status.socket'];
+      const views = (['g', 'i', 't', 'a', 'p'] as const).filter((v) => flags[v]);
+      // as ipmpstat: one view at a time
+      if (views.length > 1) throw new Error(`choose one view: ${views.map((v) => `-${v}`).join(' and ')} cannot be combined`);
       if (flags.p) return watchProbes(socket, flags);
       const view: ViewName = flags.i ? 'interface' : flags.t ? 'target' : flags.a ? 'address' : 'group';
       if (flags.P && !flags.o) throw new Error('-P needs -o to name the fields');
@@ -46,7 +52,10 @@ export function statCommand(): Command {
 async function watchProbes(socket: string, flags: StatFlags): Promise<void> {
   const started = Date.now();
   const fields = ['TIME', 'INTERFACE', 'PROBE', 'RTT', 'TARGET'];
-  if (!flags.json && !flags.P) process.stdout.write(`${fields.map((f) => f.padEnd(10)).join(' ')}\n`);
+  // the header once the daemon accepted: without a daemon, only the error
+  const header = () => {
+    if (!flags.json && !flags.P) process.stdout.write(`${fields.map((f) => f.padEnd(10)).join(' ')}\n`);
+  };
   const stream = adminStream(socket, { op: 'watch_probes' }, (value) => {
     const e = value as Extract<EngineEvent, { kind: 'probe_acked' | 'probe_lost' }>;
     const row = {
@@ -59,7 +68,7 @@ async function watchProbes(socket: string, flags: StatFlags): Promise<void> {
     if (flags.json) process.stdout.write(`${JSON.stringify(e)}\n`);
     else if (flags.P) process.stdout.write(renderParsable(fields, [row]));
     else process.stdout.write(`${fields.map((f) => (row as Record<string, string>)[f]!.padEnd(10)).join(' ')}\n`);
-  });
+  }, header);
   process.once('SIGINT', () => stream.stop());
   await stream.done;
 }

@@ -2,8 +2,9 @@
 // in place (no dump per change). Two kinds of entry:
 //  - routes that follow a data address (origin in follow_route_protocols): kept
 //    whole, with what a move must write back;
-//  - every other gateway route (a BGP table, say): only counted per gateway, for
-//    probe-target selection, so memory follows the gateways, not the table.
+//  - every other gateway route (a BGP table, say): one small number per route, the
+//    id of its (gateway, interface, kind, source) summary, counted for probe-target
+//    selection. Memory follows the routes' count at ~100 bytes each, not their size.
 // The kernel flushes some IPv4 routes without a notification; the rules it
 // applies are applied here too (linkGone, linkAdminDown, ipv4AddressGone).
 
@@ -16,23 +17,26 @@ import { NLM_F_REPLACE, RTM_DELROUTE, RTM_NEWROUTE } from './wire.js';
 /** 0: host route, 1: other prefix, 2: default (routerCandidates' order). */
 type RouteClass = 0 | 1 | 2;
 
+/** A route kept whole, or one with several nexthops (ECMP). */
 interface Entry {
   family: Family;
   nexthops: NextHop[];
   prefsrc: string | undefined;
-  cls: RouteClass;
-  dst: string | undefined;
-  dstLen: number;
-  /** Set for routes that follow an address. */
+  /** Summary ids of its gateway nexthops. */
+  summaries: number[];
   whole: KernelRoute | undefined;
 }
 
-interface GatewayCount {
+/** A counted route is just its summary's id; the rest are entries. */
+type Stored = number | Entry;
+
+interface Summary {
   family: Family;
   gateway: string;
   oif: number | undefined;
+  prefsrc: string | undefined;
   cls: RouteClass;
-  /** A destination of one of the routes counted, for the RouteInfo it stands for. */
+  /** One of the routes counted, for the RouteInfo this stands for. */
   dst: string | undefined;
   dstLen: number;
   count: number;
@@ -47,22 +51,24 @@ export interface RouteTableOptions {
 
 export class RouteTable {
   /** (family, destination, ToS, metric) -> the route(s) in that slot. */
-  private readonly slots = new Map<string, Entry | Entry[]>();
-  private readonly gateways = new Map<string, GatewayCount>();
-  private wholeCount = 0;
-  private summary: RouteInfo[] | undefined;
-  private summaryNames: ((index: number) => string | undefined) | undefined;
+  private readonly slots = new Map<string, Stored | Stored[]>();
+  private readonly summaries: Array<Summary | undefined> = [];
+  private readonly summaryIds = new Map<string, number>();
+  private readonly freeIds: number[] = [];
+  private kept = 0;
+  /** The whole routes again, by identity: a failover reads them, never the whole table. */
+  private readonly wholeEntries = new Set<Entry>();
+  private cached: RouteInfo[] | undefined;
+  private cachedNames: ((index: number) => string | undefined) | undefined;
 
   constructor(private readonly options: RouteTableOptions) {}
 
   /** Routes ipmpd keeps (whole or counted). */
   get size(): number {
-    let n = 0;
-    for (const v of this.slots.values()) n += Array.isArray(v) ? v.length : 1;
-    return n;
+    return this.kept;
   }
   get wholeSize(): number {
-    return this.wholeCount;
+    return this.wholeEntries.size;
   }
 
   /**
@@ -74,36 +80,34 @@ export class RouteTable {
     const route = decodeRoute(data);
     if (!route) return false;
     const slot = slotKey(route);
-    const entry = this.entryOf(route, data);
-    if (type === RTM_DELROUTE) return this.remove(slot, entry);
     const existing = this.slots.get(slot);
-    if (existing === undefined) {
-      this.slots.set(slot, entry);
-      return this.counted(entry, +1);
+    const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing];
+    const same = list.findIndex((s) => this.matches(s, route));
+    if (type === RTM_DELROUTE) {
+      if (same < 0) return false;
+      const [gone] = list.splice(same, 1);
+      this.store(slot, list);
+      return this.release(gone!);
     }
-    const list = Array.isArray(existing) ? existing : [existing];
-    const same = list.findIndex((e) => sameRoute(e, entry));
     // NLM_F_REPLACE: the kernel replaced the first route of the slot
-    const at = same >= 0 ? same : flags & NLM_F_REPLACE ? 0 : -1;
+    const at = same >= 0 ? same : flags & NLM_F_REPLACE && list.length > 0 ? 0 : -1;
     let changed = false;
-    if (at >= 0) {
-      changed = this.counted(list[at]!, -1);
-      list[at] = entry;
-    } else {
-      list.push(entry);
-    }
-    this.slots.set(slot, list.length === 1 ? list[0]! : list);
-    return this.counted(entry, +1) || changed;
+    if (at >= 0) changed = this.release(list[at]!);
+    const stored = this.storedOf(route, data);
+    if (at >= 0) list[at] = stored.value;
+    else list.push(stored.value);
+    this.store(slot, list);
+    return stored.changed || changed;
   }
 
   /** The link is gone: the kernel removed its routes (IPv4 without telling). */
   linkGone(index: number): boolean {
-    return this.removeWhere((e) => e.nexthops.some((h) => h.oif === index));
+    return this.removeWhere((hops) => hops.some((h) => h.oif === index));
   }
 
   /** Set administratively down: the kernel flushed its IPv4 routes without telling. */
   linkAdminDown(index: number): boolean {
-    return this.removeWhere((e) => e.family === 4 && e.nexthops.some((h) => h.oif === index));
+    return this.removeWhere((hops, family) => family === 4 && hops.some((h) => h.oif === index));
   }
 
   /**
@@ -111,109 +115,135 @@ export class RouteTable {
    * with it as preferred source, and every IPv4 route of the link if it was the last.
    */
   ipv4AddressGone(address: string, index: number, lastOnLink: boolean): boolean {
-    return this.removeWhere((e) => e.family === 4 && (e.prefsrc === address || (lastOnLink && e.nexthops.some((h) => h.oif === index))));
+    return this.removeWhere((hops, family, prefsrc) => family === 4 && (prefsrc === address || (lastOnLink && hops.some((h) => h.oif === index))));
   }
 
   /** One RouteInfo per (gateway, interface, kind of route), for probe-target selection; cached. */
   gatewayRoutes(nameOf: (index: number) => string | undefined): RouteInfo[] {
-    if (this.summary && this.summaryNames === nameOf) return this.summary;
-    this.summaryNames = nameOf;
-    this.summary = [...this.gateways.values()].map((g) => ({
-      family: g.family,
-      ...(g.cls === 2 ? {} : { destination: g.dst }),
-      prefixLength: g.dstLen,
-      gateway: g.gateway,
-      ...(g.oif !== undefined && nameOf(g.oif) !== undefined ? { device: nameOf(g.oif) } : {}),
-    }));
-    return this.summary;
+    if (this.cached && this.cachedNames === nameOf) return this.cached;
+    this.cachedNames = nameOf;
+    const seen = new Set<string>();
+    const infos: RouteInfo[] = [];
+    for (const s of this.summaries) {
+      if (!s) continue;
+      // summaries that differ only by source address are one candidate
+      const key = `${s.family} ${s.gateway} ${s.oif ?? ''} ${s.cls}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const device = s.oif !== undefined ? nameOf(s.oif) : undefined;
+      infos.push({ family: s.family, ...(s.cls === 2 ? {} : { destination: s.dst }), prefixLength: s.dstLen, gateway: s.gateway, ...(device !== undefined ? { device } : {}) });
+    }
+    this.cached = infos;
+    return infos;
   }
 
   /** Drops the cached summary (a link was renamed: device names changed). */
   namesChanged(): void {
-    this.summary = undefined;
+    this.cached = undefined;
   }
 
   /** The routes that follow an address, with today's interface names. */
   wholeRoutes(nameOf: (index: number) => string | undefined): KernelRoute[] {
     const out: KernelRoute[] = [];
-    for (const v of this.slots.values()) {
-      for (const e of Array.isArray(v) ? v : [v]) {
-        if (!e.whole) continue;
-        const oif = e.nexthops[0]?.oif;
-        const device = oif !== undefined ? nameOf(oif) : undefined;
-        out.push({ ...e.whole, ...(device !== undefined ? { device } : {}) });
-      }
+    for (const e of this.wholeEntries) {
+      const oif = e.nexthops[0]?.oif;
+      const device = oif !== undefined ? nameOf(oif) : undefined;
+      out.push({ ...e.whole!, ...(device !== undefined ? { device } : {}) });
     }
     return out;
   }
 
-  private entryOf(route: WireRoute, data: Buffer): Entry {
+  private storedOf(route: WireRoute, data: Buffer): { value: Stored; changed: boolean } {
     const hostLen = route.family === 4 ? 32 : 128;
     const cls: RouteClass = route.dstLen === 0 ? 2 : route.dstLen === hostLen ? 0 : 1;
     const whole = !route.multipath && this.options.keepWhole(route.protocol) ? this.options.parseWhole(data) : undefined;
-    return { family: route.family, nexthops: route.nexthops, prefsrc: route.prefsrc, cls, dst: route.dst, dstLen: route.dstLen, whole };
+    let changed = false;
+    const ids: number[] = [];
+    for (const h of route.nexthops) {
+      if (!h.gateway) continue;
+      const r = this.retain(route, h, cls);
+      ids.push(r.id);
+      changed ||= r.created;
+    }
+    this.kept++;
+    // the common case, a plain route through one gateway that stays in the table only as a count
+    if (!whole && route.nexthops.length === 1 && ids.length === 1 && this.summaries[ids[0]!]!.prefsrc === route.prefsrc) return { value: ids[0]!, changed };
+    const entry: Entry = { family: route.family, nexthops: route.nexthops, prefsrc: route.prefsrc, summaries: ids, whole };
+    if (whole) {
+      this.wholeEntries.add(entry);
+      changed = true;
+    }
+    return { value: entry, changed };
   }
 
-  private remove(slot: string, entry: Entry): boolean {
-    const existing = this.slots.get(slot);
-    if (existing === undefined) return false;
-    const list = Array.isArray(existing) ? existing : [existing];
-    const at = list.findIndex((e) => sameRoute(e, entry));
-    if (at < 0) return false;
-    const [gone] = list.splice(at, 1);
+  private retain(route: WireRoute, hop: NextHop, cls: RouteClass): { id: number; created: boolean } {
+    const key = `${route.family} ${hop.gateway} ${hop.oif ?? ''} ${cls} ${route.prefsrc ?? ''}`;
+    const id = this.summaryIds.get(key);
+    if (id !== undefined) {
+      this.summaries[id]!.count++;
+      return { id, created: false };
+    }
+    const fresh = this.freeIds.pop() ?? this.summaries.length;
+    this.summaries[fresh] = { family: route.family, gateway: hop.gateway!, oif: hop.oif, prefsrc: route.prefsrc, cls, dst: route.dst, dstLen: route.dstLen, count: 1 };
+    this.summaryIds.set(key, fresh);
+    this.cached = undefined;
+    return { id: fresh, created: true };
+  }
+
+  /** Forgets a stored route; true if a gateway went or a whole route changed. */
+  private release(s: Stored): boolean {
+    this.kept--;
+    let changed = false;
+    if (typeof s !== 'number' && this.wholeEntries.delete(s)) changed = true;
+    for (const id of typeof s === 'number' ? [s] : s.summaries) {
+      const summary = this.summaries[id]!;
+      if (--summary.count > 0) continue;
+      this.summaryIds.delete(`${summary.family} ${summary.gateway} ${summary.oif ?? ''} ${summary.cls} ${summary.prefsrc ?? ''}`);
+      this.summaries[id] = undefined;
+      this.freeIds.push(id);
+      this.cached = undefined;
+      changed = true;
+    }
+    return changed;
+  }
+
+  /** Does a stored route have these nexthops (the kernel's deletions name them)? */
+  private matches(s: Stored, route: WireRoute): boolean {
+    if (typeof s === 'number') {
+      const summary = this.summaries[s]!;
+      const hop = route.nexthops[0];
+      return route.nexthops.length === 1 && hop?.gateway === summary.gateway && hop.oif === summary.oif;
+    }
+    return s.nexthops.length === route.nexthops.length && s.nexthops.every((h, i) => h.gateway === route.nexthops[i]!.gateway && h.oif === route.nexthops[i]!.oif);
+  }
+
+  private store(slot: string, list: Stored[]): void {
     if (list.length === 0) this.slots.delete(slot);
     else this.slots.set(slot, list.length === 1 ? list[0]! : list);
-    return this.counted(gone!, -1);
   }
 
-  private removeWhere(pred: (e: Entry) => boolean): boolean {
+  private removeWhere(pred: (hops: readonly NextHop[], family: Family, prefsrc: string | undefined) => boolean): boolean {
     let changed = false;
     for (const [slot, v] of this.slots) {
       const list = Array.isArray(v) ? v : [v];
-      const kept = list.filter((e) => {
-        if (!pred(e)) return true;
-        changed = this.counted(e, -1) || changed;
+      const kept = list.filter((s) => {
+        const view = this.viewOf(s);
+        if (!pred(view.nexthops, view.family, view.prefsrc)) return true;
+        changed = this.release(s) || changed;
         return false;
       });
-      if (kept.length === list.length) continue;
-      if (kept.length === 0) this.slots.delete(slot);
-      else this.slots.set(slot, kept.length === 1 ? kept[0]! : kept);
+      if (kept.length !== list.length) this.store(slot, kept);
     }
     return changed;
   }
 
-  /** Adds (+1) or removes (-1) an entry's weight; true if the summary or the whole routes changed. */
-  private counted(e: Entry, delta: 1 | -1): boolean {
-    let changed = false;
-    if (e.whole) {
-      this.wholeCount += delta;
-      changed = true;
-    }
-    for (const h of e.nexthops) {
-      if (!h.gateway) continue;
-      const key = `${e.family} ${h.gateway} ${h.oif ?? ''} ${e.cls}`;
-      const g = this.gateways.get(key);
-      if (delta > 0) {
-        if (g) g.count++;
-        else {
-          this.gateways.set(key, { family: e.family, gateway: h.gateway, oif: h.oif, cls: e.cls, dst: e.dst, dstLen: e.dstLen, count: 1 });
-          changed = true;
-        }
-      } else if (g && --g.count === 0) {
-        this.gateways.delete(key);
-        changed = true;
-      }
-    }
-    if (changed) this.summary = undefined;
-    return changed;
+  private viewOf(s: Stored): { nexthops: readonly NextHop[]; family: Family; prefsrc: string | undefined } {
+    if (typeof s !== 'number') return s;
+    const summary = this.summaries[s]!;
+    return { nexthops: [{ gateway: summary.gateway, ...(summary.oif !== undefined ? { oif: summary.oif } : {}) }], family: summary.family, prefsrc: summary.prefsrc };
   }
 }
 
 function slotKey(r: WireRoute): string {
   return `${r.family} ${r.dst ?? ''}/${r.dstLen} ${r.tos} ${r.priority}`;
-}
-
-function sameRoute(a: Entry, b: Entry): boolean {
-  if (a.nexthops.length !== b.nexthops.length) return false;
-  return a.nexthops.every((h, i) => h.gateway === b.nexthops[i]!.gateway && h.oif === b.nexthops[i]!.oif);
 }

@@ -21,7 +21,10 @@ import type { Cidr } from '../../config/types.js';
 import type { RouteInfo } from '../../core/routeTargets.js';
 import type { KernelAddress, KernelLink, KernelOps, KernelRoute, KernelView } from '../../daemon/ports.js';
 import { afOf, cidrText, textToIp, toAddress, toLink, toRoute, type RouteExtras } from './convert.js';
+import { ChangeListeners } from './changeListeners.js';
 import { ENOBUFS, NetlinkEventSocket } from './eventSocket.js';
+import { FormerNames, linkNamed } from './formerNames.js';
+import { AddressSet } from './addressSet.js';
 import { RouteDumpSocket } from './routeDump.js';
 import { RT_TABLE_MAIN } from './routeDecode.js';
 import { RouteTable } from './routeTable.js';
@@ -39,21 +42,24 @@ export interface RtnlOptions {
   /** Origins of the routes kept whole (the ones that follow a data address). */
   followRouteProtocols: readonly string[];
   warn?: RtnlWarn;
+  /** The notification socket's receive buffer (tests make it small to force lost notifications). */
+  eventsBufferBytes?: number;
 }
 
 export class Rtnl implements KernelView, KernelOps {
   private linksNow: KernelLink[] = [];
-  private addressesNow: KernelAddress[] = [];
+  private readonly addressSet = new AddressSet();
   private follow: ReadonlySet<number>;
   private table: RouteTable;
   /** Route notifications that arrived while a route dump runs, replayed over its result. */
   private replay: Array<{ type: number; flags: number; data: Buffer }> | undefined;
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners: ChangeListeners;
   private readsTurn: Promise<unknown> = Promise.resolve();
   private resyncAttempt = 0;
   private resyncTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private notifyPending = false;
+  private readonly formerNames = new FormerNames();
   /** Re-read links and addresses; concurrent calls coalesce into at most one more. */
   readonly refresh = coalesced(() => this.dumpLinksAndAddresses(), () => this.notify());
   /** Re-read every route into a fresh table; coalesced likewise. */
@@ -69,6 +75,7 @@ export class Rtnl implements KernelView, KernelOps {
     private readonly warn: RtnlWarn,
   ) {
     this.follow = protocolSet(options.followRouteProtocols);
+    this.listeners = new ChangeListeners(warn, RESYNC_BACKOFF_MS);
     this.table = this.newTable();
   }
 
@@ -80,7 +87,7 @@ export class Rtnl implements KernelView, KernelOps {
     const rtnl = new Rtnl(undefined, routeDumps, reads, writes, options, warn);
     rtnl.events = new NetlinkEventSocket(
       GROUPS,
-      EVENTS_BUFFER_BYTES,
+      options.eventsBufferBytes ?? EVENTS_BUFFER_BYTES,
       (datagram) => rtnl.guard('a notification', () => rtnl.receive(datagram)),
       // ENOBUFS: the buffer overflowed and notifications were lost; re-read everything
       (errno) => rtnl.guard('the notification socket', () => rtnl.resync(errno === ENOBUFS ? 'notifications were lost (ENOBUFS: the receive buffer overflowed)' : `notification socket error ${errno}`)),
@@ -102,8 +109,11 @@ export class Rtnl implements KernelView, KernelOps {
   links(): KernelLink[] {
     return this.linksNow;
   }
+  holdersOf(address: string): string[] {
+    return this.addressSet.holdersOf(address);
+  }
   addresses(): KernelAddress[] {
-    return this.addressesNow;
+    return this.addressSet.list();
   }
   /** The routes that follow a data address (origin in follow_route_protocols), whole. */
   routes(): KernelRoute[] {
@@ -180,16 +190,19 @@ export class Rtnl implements KernelView, KernelOps {
     const old = this.linksNow.find((l) => l.index === index);
     if (!isNew) {
       this.linksNow = this.linksNow.filter((l) => l.index !== index);
-      if (old) this.addressesNow = this.addressesNow.filter((a) => a.device !== old.name);
-      if (index !== undefined) this.table.linkGone(index);
+      if (old) this.addressSet.forDevice(old.name);
+      if (index !== undefined) {
+        this.table.linkGone(index);
+        this.formerNames.forget(index);
+      }
       return;
     }
     const link = toLink(m);
     if (!link) return;
-    this.linksNow = old ? this.linksNow.map((l) => (l.index === link.index ? link : l)) : [...this.linksNow, link];
+    this.linksNow = this.formerNames.update(this.linksNow, old ? this.linksNow.map((l) => (l.index === link.index ? link : l)) : [...this.linksNow, link]);
     if (old && old.name !== link.name) {
       // renamed: same index, same addresses and routes, another name
-      this.addressesNow = this.addressesNow.map((a) => (a.device === old.name ? { ...a, device: link.name } : a));
+      this.addressSet.forDevice(old.name, link.name);
       this.table.namesChanged();
     }
     if (old?.adminUp && !link.adminUp) this.table.linkAdminDown(link.index);
@@ -198,30 +211,22 @@ export class Rtnl implements KernelView, KernelOps {
   private applyAddress(isNew: boolean, m: AddressMessage): void {
     const a = toAddress(m, this.nameOf);
     if (!a) return;
-    const same = (b: KernelAddress) => b.device === a.device && b.cidr.family === a.cidr.family && b.cidr.address === a.cidr.address && b.cidr.prefixLength === a.cidr.prefixLength;
-    const others = this.addressesNow.filter((b) => !same(b));
-    this.addressesNow = isNew ? [...others, a] : others;
+    if (isNew) this.addressSet.add(a);
+    else this.addressSet.remove(a);
     if (!isNew && a.cidr.family === 4 && m.data.index !== undefined) {
-      const lastOnLink = !others.some((b) => b.device === a.device && b.cidr.family === 4);
-      this.table.ipv4AddressGone(a.cidr.address, m.data.index, lastOnLink);
+      this.table.ipv4AddressGone(a.cidr.address, m.data.index, !this.addressSet.anyOn(a.device, 4));
     }
   }
 
   private notify(): void {
-    for (const cb of this.listeners) {
-      try {
-        cb();
-      } catch (err) {
-        this.warn('rtnetlink_error', `a listener failed: ${(err as Error).message}`, err as Error);
-      }
-    }
+    this.listeners.notify();
   }
 
   private async dumpLinksAndAddresses(): Promise<void> {
     const [links, addrs] = await this.read(async () => [await this.reads.getLinks(), await this.reads.getAddresses()] as const);
-    this.linksNow = links.map(toLink).filter((l): l is KernelLink => l !== undefined);
+    this.linksNow = this.formerNames.update(this.linksNow, links.map(toLink).filter((l): l is KernelLink => l !== undefined));
     const names = new Map(this.linksNow.map((l) => [l.index, l.name]));
-    this.addressesNow = addrs.map((a) => toAddress(a, (i) => names.get(i))).filter((a): a is KernelAddress => a !== undefined);
+    this.addressSet.replaceAll(addrs.map((a) => toAddress(a, (i) => names.get(i))).filter((a): a is KernelAddress => a !== undefined));
     this.table.namesChanged();
   }
 
@@ -265,8 +270,13 @@ export class Rtnl implements KernelView, KernelOps {
     return result;
   }
 
-  private indexOf(device: string): number {
-    const l = this.linksNow.find((x) => x.name === device);
+  /**
+   * The index of the interface named `device`. Deletions (`followRenames`) also find
+   * a NIC renamed away from that name: what ipmpd put on it must still come off, or
+   * an address would stay on two NICs. Additions never go to a renamed NIC.
+   */
+  private indexOf(device: string, followRenames = false): number {
+    const l = linkNamed(this.linksNow, device, followRenames);
     if (!l) throw new Error(`no interface named ${device}`);
     return l.index;
   }
@@ -297,16 +307,15 @@ export class Rtnl implements KernelView, KernelOps {
    * caller asking where the address is must not be told "nowhere".
    */
   private wroteAddress(added: boolean, a: KernelAddress): void {
-    const same = (b: KernelAddress) => b.device === a.device && b.cidr.family === a.cidr.family && b.cidr.address === a.cidr.address && b.cidr.prefixLength === a.cidr.prefixLength;
-    const present = this.addressesNow.some(same);
-    if (added && !present) this.addressesNow = [...this.addressesNow, a];
-    else if (!added && present) this.addressesNow = this.addressesNow.filter((b) => !same(b));
+    const present = this.addressSet.has(a);
+    if (added && !present) this.addressSet.add(a);
+    else if (!added && present) this.addressSet.remove(a);
   }
 
   async deleteAddress(device: string, cidr: Cidr): Promise<void> {
     const ip = textToIp(cidr.address, cidr.family);
     try {
-      await this.writes.delAddress({ family: afOf(cidr.family), prefixlen: cidr.prefixLength, index: this.indexOf(device) }, { local: ip, address: ip });
+      await this.writes.delAddress({ family: afOf(cidr.family), prefixlen: cidr.prefixLength, index: this.indexOf(device, true) }, { local: ip, address: ip });
     } catch (err) {
       if (!/EADDRNOTAVAIL|ENODEV/.test((err as Error).message)) throw new Error(`deleting ${cidrText(cidr)} from ${device}: ${(err as Error).message}`);
     }
@@ -358,6 +367,7 @@ export class Rtnl implements KernelView, KernelOps {
   close(): void {
     this.closed = true;
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    this.listeners.close();
     this.events?.close();
     this.events = undefined;
     this.routeDumps.close();

@@ -10,7 +10,7 @@ import { createConnection, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { bindAdminSocket, startAdminServer, type AdminHandlers } from '../../../src/admin/server.js';
+import { bindAdminSocket, bindStatusSocket, startAdminServer, type AdminHandlers } from '../../../src/admin/server.js';
 import { AdminSocketError } from '../../../src/admin/socketFile.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ipmpd-admin-socket-'));
@@ -52,12 +52,12 @@ async function refusal(path: string): Promise<AdminSocketError> {
   return err;
 }
 
-test('missing directories are made 0700 one by one, the socket is 0600 and serves', async () => {
+test('missing directories are made 0755 one by one (the socket guards itself), the socket is 0600 and serves', async () => {
   const path = join(root, 'a', 'b', 'admin.sock');
   const server = await startAdminServer(path, handlers);
   try {
-    assert.equal(statSync(join(root, 'a')).mode & 0o777, 0o700);
-    assert.equal(statSync(join(root, 'a', 'b')).mode & 0o777, 0o700);
+    assert.equal(statSync(join(root, 'a')).mode & 0o777, 0o755);
+    assert.equal(statSync(join(root, 'a', 'b')).mode & 0o777, 0o755);
     assert.equal(statSync(path).mode & 0o777, 0o600);
     assert.deepEqual(await request(path, '{"op":"status"}'), { ok: true, result: 'status' });
   } finally {
@@ -134,6 +134,41 @@ test('a bound socket answers "starting" until the daemon hands it its handlers',
     assert.deepEqual(await request(path, '{"op":"status"}'), { ok: false, error: 'ipmpd is starting' });
     admin.serve(handlers);
     assert.deepEqual(await request(path, '{"op":"status"}'), { ok: true, result: 'status' });
+  } finally {
+    await close(admin.server);
+  }
+});
+
+test('the status socket: its mode and group as asked, status and the probe stream only, closed with the admin socket', async () => {
+  const admin = await bindAdminSocket(join(root, 'st', 'admin.sock'));
+  const path = join(root, 'st', 'status.sock');
+  const status = await bindStatusSocket(path, admin, { mode: 0o660, gid: 65534 });
+  try {
+    assert.equal(statSync(path).mode & 0o777, 0o660);
+    assert.equal(statSync(path).gid, 65534);
+    assert.match((await request(path, '{"op":"status"}')).error ?? '', /ipmpd is starting/);
+    admin.serve(handlers);
+    assert.deepEqual(await request(path, '{"op":"status"}'), { ok: true, result: 'status' });
+    assert.deepEqual(await request(path, '{"op":"watch_probes"}'), { ok: true, result: 'watching' });
+    for (const line of ['{"op":"offline","interface":"eth0"}', '{"op":"online","interface":"eth0"}', '{"op":"reload"}']) {
+      const r = await request(path, line);
+      assert.equal(r.ok, false, line);
+      assert.match(r.error ?? '', /refused: .*status\.sock is the read-only status socket/);
+    }
+    assert.deepEqual(await request(admin.server.address() as string, '{"op":"reload"}'), { ok: true, result: 'reload' });
+  } finally {
+    await close(admin.server);
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(status.listening, false, 'the status socket closes with the admin socket');
+  assert.equal(existsSync(path), false);
+});
+
+test('a status socket path that is taken is an error naming --status.socket', async () => {
+  const admin = await bindAdminSocket(join(root, 'st2', 'admin.sock'));
+  try {
+    writeFileSync(join(root, 'st2', 'status.sock'), 'not a socket');
+    await assert.rejects(bindStatusSocket(join(root, 'st2', 'status.sock'), admin), /^AdminSocketError: --status.socket .*status.sock: exists and is not a socket/);
   } finally {
     await close(admin.server);
   }

@@ -15,7 +15,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test('held addresses: on their holder in the engine and in the kernel, not moving', () => {
   const sim = new Sim(twoNicConfig(), { seed: 1 });
   sim.runFor(1000);
-  const view = (device: string) => ({ links: () => [], routes: () => [], gatewayRoutes: () => [], addresses: () => [{ device, cidr: cidr('198.18.11.5/24'), secondary: true, noprefixroute: false }] });
+  const view = (device: string) => ({ links: () => [], routes: () => [], gatewayRoutes: () => [], holdersOf: () => [device], addresses: () => [{ device, cidr: cidr('198.18.11.5/24'), secondary: true, noprefixroute: false }] });
   assert.deepEqual(heldAddresses(sim.engine.snapshot(), view('eth0')), [{ group: 'unrealgrp1', device: 'eth0', cidr: cidr('198.18.11.5/24') }]);
   assert.deepEqual(heldAddresses(sim.engine.snapshot(), view('eth1')), [], 'announced where the kernel does not have it');
 });

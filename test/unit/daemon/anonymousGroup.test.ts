@@ -18,7 +18,7 @@ const addr = (device: string, text: string, secondary = false): KernelAddress =>
 const link = (name: string, index: number, adminUp = true): KernelLink => ({ name, index, adminUp, carrier: true, mac: `02:00:00:00:00:${String(index).padStart(2, '0')}` });
 
 function view(links: KernelLink[], addresses: KernelAddress[]): KernelView {
-  return { links: () => links, addresses: () => addresses, routes: () => [], gatewayRoutes: () => [{ family: 4, prefixLength: 0, gateway: '198.18.11.1', device: 'eth0' }] };
+  return { links: () => links, addresses: () => addresses, holdersOf: (address) => addresses.filter((a) => a.cidr.address === address).map((a) => a.device), routes: () => [], gatewayRoutes: () => [{ family: 4, prefixLength: 0, gateway: '198.18.11.1', device: 'eth0' }] };
 }
 
 /** eth0 and eth1 in unrealgrp1 (as the seed); the rest in no group. */

@@ -27,6 +27,7 @@ function fakeAdapters(prepare: (config: DaemonConfig) => Promise<HostPreparation
     view: {
       links: () => ['eth0', 'eth1'].map((name, index) => ({ name, index: index + 2, adminUp: true, carrier: true, mac: `02:00:00:00:00:0${index}` })),
       addresses: () => addresses,
+      holdersOf: (address: string) => addresses.filter((a) => a.cidr.address === address).map((a) => a.device),
       routes: () => [{ family: 4, prefixLength: 0, gateway: '198.18.11.1', device: 'eth0', protocol: 'boot' }],
       gatewayRoutes: () => [{ family: 4, prefixLength: 0, gateway: '198.18.11.1', device: 'eth0' }],
     },
