@@ -3,13 +3,14 @@
 
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { ANONYMOUS_GROUP } from '../core/anonymous.js';
 import { DEFAULT_FDT_MS, MIN_FDT_MS } from '../core/constants.js';
 import { canonicalAddress, isLinkLocalV6, parseCidr } from './address.js';
 import { parseDuration } from './duration.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { canonicalProtocol, DEFAULT_FOLLOW_PROTOCOLS, knownProtocolNames } from './routeProtocols.js';
 import { RawConfig } from './schema.js';
-import type { Cidr, DaemonConfig, GroupConfig } from './types.js';
+import { HOOK_EVENTS, type Cidr, type DaemonConfig, type GroupConfig, type HookConfig, type WebhookConfig } from './types.js';
 
 type Path = (string | number)[];
 
@@ -96,6 +97,7 @@ function build(raw: RawConfig, report: (path: Path, message: string) => void): D
   const groups: GroupConfig[] = (raw.groups ?? []).map((g, gi) => {
     const gp: Path = ['groups', gi];
     if (seenGroup.has(g.name)) report([...gp, 'name'], `group "${g.name}" is defined twice`);
+    if (g.name === ANONYMOUS_GROUP) report([...gp, 'name'], `"${ANONYMOUS_GROUP}" is reserved for the NICs in no group (track_interfaces_only_with_groups: false)`);
     seenGroup.add(g.name);
     const interfaces = g.interfaces.map((i, ii) => {
       const ip: Path = [...gp, 'interfaces', ii];
@@ -149,12 +151,52 @@ function build(raw: RawConfig, report: (path: Path, message: string) => void): D
       count: raw.announce?.count ?? 5,
       intervalMs: durationAt(raw.announce?.interval, ['announce', 'interval'], 0, report),
       secondBurstAfterMs: durationAt(raw.announce?.second_burst_after, ['announce', 'second_burst_after'], 5000, report),
+      refreshIntervalMs: refreshInterval(raw, report),
     },
     fixSysctls: raw.fix_sysctls ?? false,
     followRouteProtocols: followProtocols(raw.follow_route_protocols, report),
     adminSocket: raw.admin_socket ?? DEFAULT_ADMIN_SOCKET,
+    hooks: hooks(raw, report),
+    webhooks: webhooks(raw, report),
     groups,
   };
+}
+
+/** Below this a refresh is a flood, not a reminder. */
+const MIN_REFRESH_MS = 100;
+
+function refreshInterval(raw: RawConfig, report: (path: Path, message: string) => void): number {
+  const ms = durationAt(raw.announce?.refresh_interval, ['announce', 'refresh_interval'], 0, report);
+  if (ms > 0 && ms < MIN_REFRESH_MS) report(['announce', 'refresh_interval'], `announce.refresh_interval must be 0s (off) or at least ${MIN_REFRESH_MS}ms, got ${raw.announce?.refresh_interval}`);
+  return ms;
+}
+
+export const DEFAULT_HOOK_TIMEOUT_MS = 10_000;
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 5000;
+export const DEFAULT_WEBHOOK_RETRIES = 3;
+
+function hooks(raw: RawConfig, report: (path: Path, message: string) => void): HookConfig[] {
+  return (raw.hooks ?? []).map((h, i) => {
+    const timeoutMs = durationAt(h.timeout, ['hooks', i, 'timeout'], DEFAULT_HOOK_TIMEOUT_MS, report);
+    if (timeoutMs <= 0) report(['hooks', i, 'timeout'], 'hooks.timeout must be more than 0s');
+    if (h.command[0] === '') report(['hooks', i, 'command', 0], 'hooks.command: the program is empty');
+    return { command: h.command, events: h.events ?? [...HOOK_EVENTS], timeoutMs };
+  });
+}
+
+function webhooks(raw: RawConfig, report: (path: Path, message: string) => void): WebhookConfig[] {
+  return (raw.webhooks ?? []).map((w, i) => {
+    const timeoutMs = durationAt(w.timeout, ['webhooks', i, 'timeout'], DEFAULT_WEBHOOK_TIMEOUT_MS, report);
+    if (timeoutMs <= 0) report(['webhooks', i, 'timeout'], 'webhooks.timeout must be more than 0s');
+    let url: URL | undefined;
+    try {
+      url = new URL(w.url);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) report(['webhooks', i, 'url'], `webhook url "${w.url}" is not an http:// or https:// URL`);
+    return { url: w.url, events: w.events ?? [...HOOK_EVENTS], timeoutMs, retries: w.retries ?? DEFAULT_WEBHOOK_RETRIES };
+  });
 }
 
 function followProtocols(list: Array<string | number> | undefined, report: (path: Path, message: string) => void): string[] {
@@ -198,7 +240,7 @@ function offsetOf(doc: Document, path: Path, key: boolean): number {
   return 0;
 }
 
-const KNOWN = ['failure_detection_time', 'failback', 'track_interfaces_only_with_groups', 'on_all_targets_lost', 'announce', 'fix_sysctls', 'follow_route_protocols', 'admin_socket', 'groups', 'name', 'interfaces', 'test_address', 'standby', 'data_addresses', 'address', 'preferred_interface', 'probe_targets', 'count', 'interval', 'second_burst_after'];
+const KNOWN = ['failure_detection_time', 'failback', 'track_interfaces_only_with_groups', 'on_all_targets_lost', 'announce', 'fix_sysctls', 'follow_route_protocols', 'admin_socket', 'groups', 'name', 'interfaces', 'test_address', 'standby', 'data_addresses', 'address', 'preferred_interface', 'probe_targets', 'count', 'interval', 'second_burst_after', 'refresh_interval', 'hooks', 'webhooks', 'command', 'events', 'timeout', 'url', 'retries'];
 
 function suggest(key: string): string {
   const close = KNOWN.find((k) => k.replace(/_/g, '') === key.toLowerCase().replace(/[_-]/g, ''));

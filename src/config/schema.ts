@@ -33,6 +33,25 @@ export const RawGroup = z
   })
   .strict();
 
+const hookEvents = z.array(z.enum(['address_moved', 'interface_failed', 'interface_repaired', 'group_state'])).min(1, 'list at least one event, or leave events out for all four');
+
+export const RawHook = z
+  .object({
+    command: z.array(z.string()).min(1, 'command is the program and its arguments, e.g. ["/usr/local/bin/on-ipmp-event"]'),
+    events: hookEvents.optional(),
+    timeout: duration.optional(),
+  })
+  .strict();
+
+export const RawWebhook = z
+  .object({
+    url: z.string({ error: 'url is required' }),
+    events: hookEvents.optional(),
+    timeout: duration.optional(),
+    retries: z.number().int().min(0).max(10).optional(),
+  })
+  .strict();
+
 export const RawConfig = z
   .object({
     failure_detection_time: duration.optional(),
@@ -44,12 +63,15 @@ export const RawConfig = z
         count: z.number().int().min(0).max(255).optional(),
         interval: duration.optional(),
         second_burst_after: duration.optional(),
+        refresh_interval: duration.optional(),
       })
       .strict()
       .optional(),
     fix_sysctls: z.boolean().optional(),
     follow_route_protocols: z.array(z.union([z.string(), z.number()])).optional(),
     admin_socket: z.string().optional(),
+    hooks: z.array(RawHook).optional(),
+    webhooks: z.array(RawWebhook).optional(),
     groups: z.array(RawGroup).optional(),
   })
   .strict();

@@ -37,6 +37,8 @@ export interface AnnounceConfig {
   count: number; // packets per burst
   intervalMs: number; // spacing inside a burst
   secondBurstAfterMs: number; // 0 = no second burst
+  /** Re-announce every held address this often, one packet each (keepalived's garp_master_refresh); 0 = off. */
+  refreshIntervalMs: number;
 }
 
 /**
@@ -47,6 +49,28 @@ export interface AnnounceConfig {
  * - `fail_group`: in.mpathd's behaviour, every member fails.
  */
 export type AllTargetsLostPolicy = 'rediscover' | 'fail_group';
+
+/** What hooks and webhooks are told about (issue 19). */
+export const HOOK_EVENTS = ['address_moved', 'interface_failed', 'interface_repaired', 'group_state'] as const;
+export type HookEventName = (typeof HOOK_EVENTS)[number];
+
+/** A command run for each event: argv (no shell), the event in its environment and as JSON on stdin. */
+export interface HookConfig {
+  command: string[];
+  events: HookEventName[];
+  /** Killed (its whole process group) after this long. */
+  timeoutMs: number;
+}
+
+/** A URL the event's JSON is POSTed to. */
+export interface WebhookConfig {
+  url: string;
+  events: HookEventName[];
+  /** Per attempt. */
+  timeoutMs: number;
+  /** Further attempts after a failed one (with a doubling pause from 1 s). */
+  retries: number;
+}
 
 export interface DaemonConfig {
   failureDetectionTimeMs: number;
@@ -63,5 +87,7 @@ export interface DaemonConfig {
    */
   followRouteProtocols: string[];
   adminSocket: string;
+  hooks: HookConfig[];
+  webhooks: WebhookConfig[];
   groups: GroupConfig[];
 }

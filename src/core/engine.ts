@@ -4,6 +4,7 @@
 // probes to send, addresses to move, and events to log and count.
 
 import type { DaemonConfig, Family, InterfaceConfig } from '../config/types.js';
+import { ANONYMOUS_GROUP, sameAnonymousMember, type AnonymousMember } from './anonymous.js';
 import { canCarryInterface, carryAddress, carryGroupState, sameCidr } from './carryOver.js';
 import type { EngineContext, EngineSettings } from './context.js';
 import { checkForRepair, linkDown } from './failure.js';
@@ -29,6 +30,12 @@ export interface EngineOptions {
    * over, so it must not be used afterwards.
    */
   previous?: Engine;
+  /**
+   * NICs in no group to watch as in.mpathd's anonymous group (only with
+   * track_interfaces_only_with_groups: false); the shell finds them. Kept
+   * current with setAnonymousMembers().
+   */
+  anonymous?: readonly AnonymousMember[];
 }
 
 export type AdminResult = { ok: true } | { ok: false; error: string };
@@ -44,6 +51,8 @@ export class Engine {
   private readonly carriedGroups = new Map<Group, GroupState>();
   /** Members carried over from the previous engine, state and all. */
   readonly carriedInterfaces = new Set<string>();
+  /** Observe-only NICs; listed in `groups` while it has members. */
+  private readonly anonymous: Group;
 
   constructor(options: EngineOptions) {
     const { config, previous } = options;
@@ -78,10 +87,61 @@ export class Engine {
       }
       this.groups.push(group);
     }
+    this.anonymous = new Group(ANONYMOUS_GROUP, config.failureDetectionTimeMs, [], true);
+    if (previous) carryGroupState(previous.anonymous, this.anonymous);
+    for (const m of options.anonymous ?? []) {
+      if (this.phyints.has(m.name)) continue; // a configured member is never anonymous
+      const running = previous?.anonymous.member(m.name);
+      const carry = running && sameAnonymousMember(anonymousOf(running), m);
+      const pi = carry ? this.takeOver(running, this.anonymous, onSlotChange) : this.newPhyint(anonymousConfig(m), this.anonymous, options.now, onSlotChange);
+      this.anonymous.members.push(pi);
+      this.phyints.set(m.name, pi);
+    }
+    if (this.anonymous.members.length > 0) this.groups.push(this.anonymous);
     if (previous) {
       this.routes = previous.routes;
       this.dropLeftBehind(previous);
     }
+  }
+
+  /**
+   * The NICs in no group changed (one came up, got or lost an address, went
+   * away). New ones start like a new member (their link comes with the next
+   * reportLinks); ones gone, or now probing from another address, leave with
+   * their targets; the others go on untouched.
+   */
+  setAnonymousMembers(now: number, members: readonly AnonymousMember[]): void {
+    const ctx = this.at(now);
+    const group = this.anonymous;
+    for (const pi of [...group.members]) {
+      const wanted = members.find((m) => m.name === pi.name);
+      if (wanted && sameAnonymousMember(anonymousOf(pi), wanted)) continue;
+      for (const inst of pi.instances) {
+        stopTimer(inst);
+        for (const t of inst.targets.all) ctx.emit({ kind: 'target_removed', group: group.name, ifname: pi.name, family: inst.family, target: t.address, source: t.source });
+      }
+      group.members.splice(group.members.indexOf(pi), 1);
+      this.phyints.delete(pi.name);
+    }
+    const onSlotChange = (inst: ProbeInstance, slot: ProbeSlot<Target>) => this.onSlotChange(inst, slot);
+    for (const m of members) {
+      if (this.phyints.has(m.name)) continue;
+      const pi = this.newPhyint(anonymousConfig(m), group, now, onSlotChange);
+      for (const inst of pi.instances) applyRoutes(inst, this.routes, ctx);
+      group.members.push(pi);
+      this.phyints.set(m.name, pi);
+    }
+    const listed = this.groups.indexOf(group);
+    if (group.members.length === 0 && listed >= 0) this.groups.splice(listed, 1);
+    if (group.members.length > 0 && listed < 0) {
+      group.placing = true;
+      this.groups.push(group);
+    }
+  }
+
+  /** The anonymous members, as the shell described them (it asks so it can keep their probe sockets open). */
+  anonymousMembers(): AnonymousMember[] {
+    return this.anonymous.members.map(anonymousOf);
   }
 
   /** Members of the previous engine that did not carry over: their targets go (and their per-target series with them). */
@@ -228,6 +288,7 @@ export class Engine {
   /** A member whose MAC duplicates another's is offlined until it is unique (ipmpstat flag h). */
   private checkDuplicateMacs(ctx: EngineContext): void {
     for (const group of this.groups) {
+      if (group.anonymous) continue; // bond members share their MAC, and nothing moves here anyway
       const seen = new Map<string, Phyint>();
       for (const pi of group.members) {
         if (!pi.mac || !pi.present) continue;
@@ -337,6 +398,7 @@ export class Engine {
     if (!pi) return { ok: false, error: `${ifname} is not in any group` };
     if (pi.offline) return { ok: false, error: `${ifname} is already offline` };
     const group = pi.group;
+    if (group.anonymous) return { ok: false, error: `${ifname} is not in any group (it is only watched)` };
     const others = group.members.filter((m) => m !== pi && (group.failed ? !m.offline : m.usable));
     if (others.length < 1) return { ok: false, error: `cannot offline ${ifname}: no other functioning interfaces in group ${group.name}` };
     const wasActive = !pi.inactive;
@@ -405,4 +467,12 @@ export class Engine {
   snapshot(): EngineSnapshot {
     return buildSnapshot(this.groups, this.ctx.now);
   }
+}
+
+function anonymousConfig(m: AnonymousMember): InterfaceConfig {
+  return { name: m.name, testAddresses: m.sources, standby: false };
+}
+
+function anonymousOf(pi: Phyint): AnonymousMember {
+  return { name: pi.name, sources: pi.instances.flatMap((i) => (i.testAddress ? [i.testAddress] : [])) };
 }

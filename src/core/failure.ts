@@ -41,6 +41,8 @@ function failureState(pi: Phyint, inst: ProbeInstance | undefined, ctx: EngineCo
   }
   const cause = pi.linkUp ? 'probe' : 'link';
   const group = pi.group;
+  // its members prove nothing about each other: every failure is the NIC's own
+  if (group.anonymous) return { kind: 'interface', cause, firstFailureAt };
   for (const other of group.members) {
     if (other === pi) continue;
     if (!pi.linkUp) {

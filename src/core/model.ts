@@ -154,7 +154,10 @@ export class Group {
     readonly name: string,
     readonly userFdtMs: number,
     readonly staticTargets: readonly string[],
+    /** in.mpathd's anonymous group: observe only (see anonymous.ts). */
+    readonly anonymous = false,
   ) {
+    if (anonymous) this.state = 'ok'; // always ok, as in in.mpathd
     this.fdtMs = userFdtMs;
     this.probeIntervalMs = probeIntervalFor(userFdtMs);
   }

@@ -60,6 +60,8 @@ export interface AddressView {
 
 export interface GroupView {
   name: string;
+  /** in.mpathd's anonymous group: NICs in no group, watched only. */
+  anonymous: boolean;
   state: GroupState;
   fdtMs: number;
   configuredFdtMs: number;
@@ -79,6 +81,7 @@ export function buildSnapshot(groups: readonly Group[], at: number): EngineSnaps
     at,
     groups: groups.map((g) => ({
       name: g.name,
+      anonymous: g.anonymous,
       state: g.state,
       fdtMs: g.fdtMs,
       configuredFdtMs: g.userFdtMs,

@@ -50,7 +50,9 @@ export function transitionToRunning(pi: Phyint, ctx: EngineContext): void {
   if (onlining) pi.offline = false;
   else pi.failedFlag = false;
 
-  if (pi.standby) {
+  if (group.anonymous) {
+    pi.inactive = false; // nothing to hold, nothing to stand by for
+  } else if (pi.standby) {
     pi.inactive = nactive >= nnonstandby;
   } else if (onlining || ctx.settings.failback) {
     if (nactive >= nnonstandby && activeStandby) activeStandby.inactive = true;
@@ -79,6 +81,7 @@ export function standbyRefreshInactive(pi: Phyint): void {
 }
 
 export function computeGroupState(group: Group): GroupState {
+  if (group.anonymous) return 'ok';
   const usable = group.members.filter((m) => m.usable).length;
   if (usable === 0) return 'failed';
   return usable === group.members.length ? 'ok' : 'degraded';

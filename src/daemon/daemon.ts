@@ -16,11 +16,15 @@ import { EngineDriver } from './driver.js';
 import { logEvent } from './eventLog.js';
 import { FailoverExecutor } from './executor.js';
 import { addressHolders, linkReports, localAddresses, routeInfos } from './hostView.js';
+import { anonymousMembers, socketsFor } from './anonymousGroup.js';
 import type { Announcer, KernelOps, KernelView } from './ports.js';
 import { everyGroupHasVerdict } from './readiness.js';
 import type { IgnoredReason } from '../metrics/eventMetrics.js';
 import { ProbeLog } from './probeLog.js';
 import { SendErrorThrottle } from './sendErrorLog.js';
+import { HookDispatcher } from '../hooks/dispatcher.js';
+import { AnnounceRefresher, heldAddresses } from './announceRefresh.js';
+import { addressMoved, fromEngineEvent } from '../hooks/event.js';
 
 /** A probe as the daemon asks the adapter to send it. */
 export interface ProbeSend {
@@ -45,6 +49,8 @@ export interface Adapters {
     onIgnored(cb: (reason: IgnoredReason) => void): void;
     /** The kernel refused a probe that send() had accepted (sendto() failed); errno is a name from a fixed list. */
     onSendError(cb: (p: ProbeSend, failure: { errno: string; message: string }) => void): void;
+    /** Keep probe sockets for these NICs too (the anonymous group's), beside the configured members'. */
+    keepOpen?(extra: Array<{ name: string; families: Family[] }>): void;
   };
   /** Make sure each test address exists (adding the missing ones); returns what was added. */
   ensureTestAddresses(config: DaemonConfig): Promise<string[]>;
@@ -86,6 +92,9 @@ export class Daemon {
   readonly exporter: Exporter;
   private driver: EngineDriver;
   private readonly executor: FailoverExecutor;
+  private readonly hooks: HookDispatcher;
+  private readonly refresher: AnnounceRefresher;
+  private anonymousSockets = '[]';
   private config: DaemonConfig;
   private readonly answered = new Set<string>();
   readonly probeLog = new ProbeLog(256);
@@ -106,7 +115,10 @@ export class Daemon {
           if (ok) this.engine.moveCompleted(now, address);
           else this.engine.moveFailed(now, address, holders);
         }),
+      moved: (m) => this.hooks.publish(addressMoved(m, new Date().toISOString())),
     });
+    this.hooks = new HookDispatcher({ settings: () => this.config, registry: this.exporter.registry, log, quiet: () => this.executor.idle() });
+    this.refresher = new AnnounceRefresher({ announcer: adapters.announcer, metrics: this.exporter.events, log, held: () => heldAddresses(this.engine.snapshot(), adapters.view), quiet: () => this.executor.idle() });
     this.driver = this.newDriver();
   }
 
@@ -127,18 +139,29 @@ export class Daemon {
 
   private startEngine(): void {
     const { adapters } = this.options;
-    this.driver.input((now) =>
+    this.driver.input((now) => {
+      this.refreshAnonymous(now);
       this.engine.start(now, {
         links: linkReports(adapters.view, this.ifnames()),
         routes: routeInfos(adapters.view),
         localAddresses: localAddresses(adapters.view),
         addressHolders: addressHolders(adapters.view, this.config),
-      }),
-    );
+      });
+    });
   }
 
   private ifnames(): string[] {
-    return this.config.groups.flatMap((g) => g.interfaces.map((i) => i.name));
+    return [...this.config.groups.flatMap((g) => g.interfaces.map((i) => i.name)), ...this.engine.anonymousMembers().map((m) => m.name)];
+  }
+
+  /** NICs in no group, as the kernel shows them now: the engine's anonymous group and its sockets follow (before any probe goes out). */
+  private refreshAnonymous(now: number): void {
+    this.engine.setAnonymousMembers(now, anonymousMembers(this.options.adapters.view, this.config));
+    const sockets = socketsFor(this.engine.anonymousMembers());
+    const key = JSON.stringify(sockets);
+    if (key === this.anonymousSockets) return; // most kernel changes are routes: nothing to reopen
+    this.anonymousSockets = key;
+    this.options.adapters.probes.keepOpen?.(sockets);
   }
 
   /**
@@ -154,7 +177,7 @@ export class Daemon {
     const host = await adapters.prepare(config); // throws, having undone its changes
     try {
       await this.executor.idle(); // moves under way finish where the old engine sent them
-      const engine = new Engine({ config, now: monotonicMs(), previous: this.engine });
+      const engine = new Engine({ config, now: monotonicMs(), previous: this.engine, anonymous: anonymousMembers(adapters.view, config) });
       // nothing below can fail: the old engine has handed its members over
       this.driver.stop();
       this.engine = engine;
@@ -170,6 +193,8 @@ export class Daemon {
     for (const name of this.answered) if (!this.engine.carriedInterfaces.has(name)) this.answered.delete(name);
     for (const added of host.added) log.info({ event: 'test_address_added', address: added }, `added missing test address ${added}`);
     for (const g of config.groups) this.exporter.events.declareGroup(g.name, g.interfaces.map((i) => i.name));
+    this.hooks.declare();
+    this.refresher.set(config.announce.refreshIntervalMs);
     this.startEngine();
     this.exporter.events.configLoaded(true, Date.now() / 1000);
     log.info({ event: 'config_reloaded', groups: config.groups.length, carried_interfaces: [...this.engine.carriedInterfaces] }, 'configuration reloaded');
@@ -215,6 +240,9 @@ export class Daemon {
     this.exporter.events.onEngineOutput(e);
     if (e.kind === 'probe_acked') this.answered.add(e.ifname);
     if (e.kind === 'probe_acked' || e.kind === 'probe_lost') this.probeLog.push(e);
+    const probing = (ifname: string) => this.engine.snapshot().groups.some((g) => g.interfaces.some((i) => i.name === ifname && i.instances.length > 0));
+    const hookEvent = fromEngineEvent(e, new Date().toISOString(), probing);
+    if (hookEvent) this.hooks.publish(hookEvent);
   }
 
   ready(): boolean {
@@ -250,6 +278,7 @@ export class Daemon {
     adapters.onKernelChange(() =>
       this.driver.input((now) => {
         this.engine.reportLocalAddresses(now, localAddresses(adapters.view));
+        this.refreshAnonymous(now);
         this.engine.reportLinks(now, linkReports(adapters.view, this.ifnames()));
         this.engine.reportRoutes(now, routeInfos(adapters.view));
         this.engine.observeAddresses(now, addressHolders(adapters.view, this.config));
@@ -260,6 +289,7 @@ export class Daemon {
     adapters.probes.onIgnored((reason) => this.exporter.events.ignoredPacket(reason));
     adapters.probes.onSendError((p, failure) => this.sendFailed(p, failure));
     this.exporter.events.configLoaded(true, Date.now() / 1000);
+    this.refresher.set(config.announce.refreshIntervalMs);
     log.info({ event: 'started', listen: web.listenAddresses, admin_socket: config.adminSocket, groups: config.groups.length }, 'ipmpd started');
   }
 
@@ -286,7 +316,9 @@ export class Daemon {
   async stop(): Promise<void> {
     this.driver.stop();
     this.executor.stop();
+    this.refresher.set(0);
     await this.executor.idle();
+    await this.hooks.stop();
     await this.http?.close();
     await new Promise<void>((r) => (this.admin ? this.admin.close(() => r()) : r()));
     await this.options.adapters.close();

@@ -19,6 +19,8 @@ import { routesToMove, subnetRoute } from './routesToFollow.js';
 export interface ExecutorResult {
   /** The move is done (or failed); `holders` is where the kernel has the address now. */
   settled(address: string, ok: boolean, holders: string[]): void;
+  /** The kernel has the address on its new NIC and the first announcement went out. */
+  moved?(m: Move): void;
 }
 
 const STEP_TIMEOUT_MS = 3000;
@@ -131,6 +133,7 @@ export class FailoverExecutor {
       this.metrics.failoverDone(group, m.reason, seconds, monotonicToUnixSeconds(monotonicMs()));
       log.info({ event: 'address_moved', duration_ms: Math.round(seconds * 1e4) / 10, announcements: sent.sent, routes_moved: count(moved), routes_following: rest.length }, `moved ${cidr.address} ${from ? `from ${from} ` : ''}to ${to}`);
       this.scheduleSecondBurst(group, to, cidr);
+      this.result.moved?.(m);
       this.result.settled(cidr.address, true, this.holders(cidr.address));
       this.routesMoved(group, moved);
       return { tail: this.followingRoutes(m, rest, log) };

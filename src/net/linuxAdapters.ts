@@ -21,10 +21,12 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
   const membersOf = (c: DaemonConfig) => c.groups.flatMap((g) => g.interfaces.map((i) => ({ name: i.name, families: [...new Set<Family>(i.testAddresses.map((t) => t.family))] })));
   let members = membersOf(config);
   let running = config;
+  /** NICs in no group that the daemon watches (its anonymous group). */
+  let extra: Array<{ name: string; families: Family[] }> = [];
 
   // sockets follow the interfaces: opened when one appears (or is renamed back), closed when it goes
   const syncSockets = () => {
-    for (const m of members) {
+    for (const m of [...members, ...extra]) {
       const link = rtnl.links().find((l) => l.name === m.name);
       for (const family of m.families) {
         if (link) prober.open(m.name, link.index, family);
@@ -65,6 +67,12 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
       onReply: (cb) => prober.onReply(cb),
       onIgnored: (cb) => prober.onIgnored(cb),
       onSendError: (cb) => prober.onSendError(cb),
+      keepOpen(next) {
+        const wanted = (list: typeof extra, name: string, f: Family) => list.some((m) => m.name === name && m.families.includes(f));
+        for (const m of extra) for (const f of m.families) if (!wanted(next, m.name, f) && !wanted(members, m.name, f)) prober.close(m.name, f);
+        extra = next;
+        syncSockets();
+      },
     },
     async ensureTestAddresses(cfg) {
       const added: AddedAddress[] = [];
@@ -79,7 +87,8 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
     async prepare(cfg) {
       const added: AddedAddress[] = [];
       const next = membersOf(cfg);
-      const isMember = (name: string, family: Family) => members.some((m) => m.name === name && m.families.includes(family));
+      // an anonymous NIC that joins a group keeps its socket: a rollback must not close it
+      const isMember = (name: string, family: Family) => [...members, ...extra].some((m) => m.name === name && m.families.includes(family));
       const opened: Array<{ name: string; family: Family }> = [];
       const rollback = async () => {
         for (const o of opened.splice(0)) prober.close(o.name, o.family);
@@ -113,7 +122,8 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
       return {
         added: added.map(addedText),
         commit() {
-          for (const m of members) for (const f of m.families) if (!next.some((n) => n.name === m.name && n.families.includes(f))) prober.close(m.name, f);
+          const kept = [...next, ...extra];
+          for (const m of members) for (const f of m.families) if (!kept.some((n) => n.name === m.name && n.families.includes(f))) prober.close(m.name, f);
           members = next;
           running = cfg;
           syncSockets();

@@ -53,7 +53,7 @@ test('defaults are in.mpathd\'s', () => {
   assert.equal(c.failback, true);
   assert.equal(c.trackInterfacesOnlyWithGroups, true);
   assert.equal(c.onAllTargetsLost, 'rediscover');
-  assert.deepEqual(c.announce, { count: 5, intervalMs: 0, secondBurstAfterMs: 5000 });
+  assert.deepEqual(c.announce, { count: 5, intervalMs: 0, secondBurstAfterMs: 5000, refreshIntervalMs: 0 });
   assert.deepEqual(c.groups, []);
 });
 
@@ -105,4 +105,38 @@ test('durations', () => {
   assert.equal(parseDuration('0'), 0);
   for (const bad of ['', '10', 's', '1.5s', '-1s', '10 s', '1s1m']) assert.equal(parseDuration(bad), undefined, bad);
   for (const ms of [0, 100, 1428, 10_000, 90_000, 3_723_004]) assert.equal(parseDuration(formatDuration(ms)), ms);
+});
+
+test('the anonymous group\'s name is reserved', () => {
+  const text = 'groups:\n  - name: anonymous\n    interfaces:\n      - name: eth0\n';
+  rejects(text, 'anonymous', /reserved for the NICs in no group/);
+});
+
+test('hooks and webhooks: the issue\'s names, defaults (all four events, 10s; webhooks 5s, 3 retries), printed back', () => {
+  const text = `hooks:
+  - command: ["/usr/local/bin/on-ipmp-event", "--any-args"]
+  - command: ["/usr/local/bin/cloud-move"]
+    events: [address_moved]
+    timeout: 30s
+webhooks:
+  - url: https://inventory.example/ipmp
+    events: [group_state]
+    retries: 5
+`;
+  const c = parseConfigText(text, 'ipmpd.yaml');
+  assert.deepEqual(c.hooks, [
+    { command: ['/usr/local/bin/on-ipmp-event', '--any-args'], events: ['address_moved', 'interface_failed', 'interface_repaired', 'group_state'], timeoutMs: 10_000 },
+    { command: ['/usr/local/bin/cloud-move'], events: ['address_moved'], timeoutMs: 30_000 },
+  ]);
+  assert.deepEqual(c.webhooks, [{ url: 'https://inventory.example/ipmp', events: ['group_state'], timeoutMs: 5000, retries: 5 }]);
+  assert.deepEqual(parseConfigText(configToYaml(c), 'b.yaml'), c);
+  assert.deepEqual(parseConfigText('', 'empty.yaml').hooks, []);
+});
+
+test('hooks and webhooks: mistakes are reported where they are', () => {
+  rejects('hooks:\n  - command: [/bin/true]\n    events: [address_move]\n', 'address_move', /events\.0/);
+  rejects('hooks:\n  - command: []\n', '[]', /command is the program/);
+  rejects('hooks:\n  - command: [/bin/true]\n    timeout: soon\n', 'soon', /not a duration/);
+  rejects('hooks:\n  - command: [/bin/true]\n    shell: true\n', 'shell', /unknown key "shell"/);
+  rejects('webhooks:\n  - url: ftp://x/\n', 'ftp://x/', /not an http/);
 });

@@ -26,10 +26,12 @@ export function twoNicConfig(overrides: Partial<DaemonConfig> = {}, group: Parti
     failback: true,
     trackInterfacesOnlyWithGroups: true,
     onAllTargetsLost: 'rediscover',
-    announce: { count: 5, intervalMs: 0, secondBurstAfterMs: 5000 },
+    announce: { count: 5, intervalMs: 0, secondBurstAfterMs: 5000, refreshIntervalMs: 0 },
     fixSysctls: false,
     followRouteProtocols: [...DEFAULT_FOLLOW_PROTOCOLS],
     adminSocket: '/run/ipmpd/admin.sock',
+    hooks: [],
+    webhooks: [],
     groups: [
       {
         name: 'unrealgrp1',
