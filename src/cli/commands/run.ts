@@ -52,7 +52,7 @@ export function runCommand(): Command {
         process.exitCode = 1;
         return;
       }
-      if (config.groups.length === 0) log.warn({ event: 'no_groups' }, `${flags['config.file']} defines no groups: nothing will be probed`);
+      if (config.groups.length === 0 && config.trackInterfacesOnlyWithGroups) log.warn({ event: 'no_groups' }, `${flags['config.file']} defines no groups: nothing will be probed`);
       // the admin socket first: a path that cannot be used, or a running ipmpd on it, stops us before sysctls, addresses or probes
       let adminSocket: AdminSocket;
       try {
