@@ -1,4 +1,4 @@
-// npm run bench -- routes [--bgp4 N] [--bgp6 N] [--static N] [--rate N] [--churn-seconds S] [--cuts N] [--silent N] [--trials N]
+// npm run bench -- routes [--bgp4 N] [--bgp6 N] [--static N] [--rate N] [--churn-seconds S] [--cuts N] [--silent N] [--trials N] [--table-only | --addresses-only]
 // Issue 14's busy host: ipmpd on a host holding a BGP-sized table (bgp routes via
 // the lab router, IPv6 blackholes, static routes that must follow the data
 // address) under route churn, then groups of 128 and 1,024 data addresses.
@@ -23,6 +23,11 @@ async function metricSum(ipmpd: IpmpdProcess, name: string, match = ''): Promise
   let sum = 0;
   for (const line of body.split('\n')) if (line.startsWith(`${name}{`) && line.includes(match)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   return sum;
+}
+
+async function metricValue(ipmpd: IpmpdProcess, name: string): Promise<number> {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec((await ipmpd.http('/metrics')).body);
+  return m ? Number(m[1]) : NaN;
 }
 
 async function waitFor(what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
@@ -61,7 +66,7 @@ async function tableBench(args: string[]): Promise<string> {
     rows.push({ measure: 'ready after start with the table', value: `${Date.now() - t0} ms`, target: '≤ 5 s' });
     await sleep(5000);
     const pid = proc.child.pid!;
-    rows.push({ measure: 'RSS with the table', value: `${(rssBytes(pid) / MiB).toFixed(1)} MiB`, target: '≤ 150 MiB' });
+    rows.push({ measure: 'RSS with the table', value: `${(rssBytes(pid) / MiB).toFixed(1)} MiB (V8 heap used ${((await metricValue(proc, 'nodejs_heap_size_used_bytes')) / MiB).toFixed(1)} MiB, external ${((await metricValue(proc, 'nodejs_external_memory_bytes')) / MiB).toFixed(1)} MiB)`, target: '≤ 150 MiB' });
 
     // churn: CPU and probe timeouts, no faults
     const churn = startChurn(lab, 'ipmp', t, rate);
@@ -158,6 +163,7 @@ async function addressesBench(count: number, trials: number): Promise<Record<str
 export async function routesBench(args: string[]): Promise<string> {
   const parts: string[] = [];
   if (!args.includes('--addresses-only')) parts.push(await tableBench(args));
+  if (args.includes('--table-only')) return parts.join('\n');
   const trials = option(args, '--trials', 20);
   const rows = [await addressesBench(128, trials), await addressesBench(1024, trials)];
   parts.push(`### link cut → every address of the group moved (link-down to the last move, ipmpd's log)\n\n${table(rows)}\n`);

@@ -31,6 +31,8 @@ export interface WireRoute {
   tos: number;
   protocol: number;
   dst?: string;
+  /** The IPv4 destination as a number (for compact keys). */
+  dst4?: number;
   priority: number;
   prefsrc?: string;
   /** One entry for a plain route, one per nexthop for a multipath (ECMP) route. */
@@ -52,7 +54,10 @@ export function decodeRoute(data: Buffer): WireRoute | undefined {
   const addrLen = family === 4 ? 4 : 16;
   forEachAttribute(data, 12, (type, start, end) => {
     if (type === RTA_TABLE && end - start >= 4) table = data.readUInt32LE(start);
-    else if (type === RTA_DST && end - start >= addrLen) route.dst = ipToText(data.subarray(start, start + addrLen), family);
+    else if (type === RTA_DST && end - start >= addrLen) {
+      route.dst = ipToText(data.subarray(start, start + addrLen), family);
+      if (family === 4) route.dst4 = data.readUInt32BE(start);
+    }
     else if (type === RTA_GATEWAY && end - start >= addrLen) top.gateway = ipToText(data.subarray(start, start + addrLen), family);
     else if (type === RTA_OIF && end - start >= 4) top.oif = data.readUInt32LE(start);
     else if (type === RTA_PRIORITY && end - start >= 4) route.priority = data.readUInt32LE(start);

@@ -51,7 +51,7 @@ export interface RouteTableOptions {
 
 export class RouteTable {
   /** (family, destination, ToS, metric) -> the route(s) in that slot. */
-  private readonly slots = new Map<string, Stored | Stored[]>();
+  private readonly slots = new Map<string | number, Stored | Stored[]>();
   private readonly summaries: Array<Summary | undefined> = [];
   private readonly summaryIds = new Map<string, number>();
   private readonly freeIds: number[] = [];
@@ -217,7 +217,7 @@ export class RouteTable {
     return s.nexthops.length === route.nexthops.length && s.nexthops.every((h, i) => h.gateway === route.nexthops[i]!.gateway && h.oif === route.nexthops[i]!.oif);
   }
 
-  private store(slot: string, list: Stored[]): void {
+  private store(slot: string | number, list: Stored[]): void {
     if (list.length === 0) this.slots.delete(slot);
     else this.slots.set(slot, list.length === 1 ? list[0]! : list);
   }
@@ -244,6 +244,12 @@ export class RouteTable {
   }
 }
 
-function slotKey(r: WireRoute): string {
+/**
+ * The kernel's identity of a route. An IPv4 route with ToS 0 and a metric below
+ * 2^15 (nearly all) gets a number, (destination, length, metric) packed into 53
+ * bits: a third of a string key's memory in a table of a million routes.
+ */
+function slotKey(r: WireRoute): string | number {
+  if (r.family === 4 && r.tos === 0 && r.priority < 32768) return ((r.dst4 ?? 0) * 64 + r.dstLen) * 32768 + r.priority;
   return `${r.family} ${r.dst ?? ''}/${r.dstLen} ${r.tos} ${r.priority}`;
 }

@@ -25,6 +25,7 @@ import { ChangeListeners } from './changeListeners.js';
 import { ENOBUFS, NetlinkEventSocket } from './eventSocket.js';
 import { FormerNames, linkNamed } from './formerNames.js';
 import { AddressSet } from './addressSet.js';
+import { collectGarbage } from './collectGarbage.js';
 import { RouteDumpSocket } from './routeDump.js';
 import { RT_TABLE_MAIN } from './routeDecode.js';
 import { RouteTable } from './routeTable.js';
@@ -99,6 +100,7 @@ export class Rtnl implements KernelView, KernelOps {
     }
     await rtnl.refresh();
     await rtnl.resyncRoutes();
+    collectGarbage();
     return rtnl;
   }
 

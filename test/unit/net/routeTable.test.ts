@@ -28,7 +28,7 @@ const del = (t: RouteTable, s: RouteSpec) => t.apply(RTM_DELROUTE, 0, routeMessa
 
 test('decoding: main-table unicast routes with a gateway or a source; the rest is dropped at the header', () => {
   assert.deepEqual(decodeRoute(routeMessage({ dst: '198.19.0.1', gateway: '198.18.11.1', oif: 2, priority: 50, protocol: BGP })), {
-    family: 4, dstLen: 32, tos: 0, protocol: BGP, dst: '198.19.0.1', priority: 50, nexthops: [{ gateway: '198.18.11.1', oif: 2 }], multipath: false,
+    family: 4, dstLen: 32, tos: 0, protocol: BGP, dst: '198.19.0.1', dst4: 0xc6130001, priority: 50, nexthops: [{ gateway: '198.18.11.1', oif: 2 }], multipath: false,
   });
   assert.equal(decodeRoute(routeMessage({ family: 6, dst: '2001:db8:ff::', dstLen: 48, type: 6, protocol: BGP })), undefined, 'blackhole');
   assert.equal(decodeRoute(routeMessage({ dst: '198.19.0.1', gateway: '198.18.11.1', oif: 2, table: 100 })), undefined, 'table 100');
@@ -77,6 +77,13 @@ test('replace moves a route in its slot; another metric is another slot', () => 
   assert.deepEqual(t.gatewayRoutes(nameOf).map((r) => r.gateway), ['198.18.12.1']);
   // same destination, another metric: another slot
   add(t, { dst: '198.19.0.1', gateway: '198.18.11.1', oif: 2, protocol: BGP, priority: 20 });
+  assert.equal(t.size, 2);
+  // a metric beyond the compact key's range, and a ToS: still their own slots
+  add(t, { dst: '198.19.0.1', gateway: '198.18.11.1', oif: 2, protocol: BGP, priority: 100_000 });
+  add(t, { dst: '198.19.0.1', gateway: '198.18.11.1', oif: 2, protocol: BGP, tos: 16 });
+  assert.equal(t.size, 4);
+  assert.equal(del(t, { dst: '198.19.0.1', gateway: '198.18.11.1', oif: 2, protocol: BGP, priority: 100_000 }), false);
+  assert.equal(del(t, { dst: '198.19.0.1', gateway: '198.18.11.1', oif: 2, protocol: BGP, tos: 16 }), false);
   assert.equal(t.size, 2);
   assert.equal(del(t, { dst: '198.19.0.1', gateway: '198.18.11.1', oif: 2, protocol: BGP, priority: 20 }), true);
   assert.deepEqual(t.gatewayRoutes(nameOf).map((r) => r.gateway), ['198.18.12.1']);
