@@ -373,14 +373,13 @@ export class Engine {
 
   /** The executor failed; `actualHolders` is where the address is now. */
   moveFailed(now: number, address: string, actualHolders: string[]): void {
-    const ctx = this.at(now);
+    this.at(now);
     const found = this.findAddressWithGroup(address);
     if (!found) return;
     const [group, addr] = found;
     addr.moveInFlight = false;
     addr.holder = actualHolders.find((n) => group.member(n));
     // retried on the next tick, not at once: a persistent error must not spin
-    void ctx;
   }
 
   private findAddress(address: string) {

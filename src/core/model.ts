@@ -18,7 +18,6 @@ export class ProbeInstance {
   nextSendAt = Number.POSITIVE_INFINITY;
   sendBase = 0;
   fdBase = 0;
-  timerStarted = false;
   /** Lost probes are ignored until then (spanning-tree start-up). */
   quietUntil: number;
 

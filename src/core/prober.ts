@@ -15,7 +15,6 @@ export function startTimer(inst: ProbeInstance, ctx: EngineContext): void {
   inst.sendBase = ctx.now + offset;
   inst.fdBase = inst.sendBase;
   inst.nextSendAt = inst.sendBase;
-  inst.timerStarted = true;
 }
 
 export function stopTimer(inst: ProbeInstance): void {

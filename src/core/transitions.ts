@@ -67,19 +67,6 @@ export function transitionToRunning(pi: Phyint, ctx: EngineContext): void {
   refreshGroupState(group, ctx);
 }
 
-/** Keep the group at capacity when a standby appears or changes. */
-export function standbyRefreshInactive(pi: Phyint): void {
-  if (!pi.functioning) return;
-  let nactive = 0;
-  let nnonstandby = 0;
-  for (const m of pi.group.members) {
-    if (!m.standby) nnonstandby++;
-    if (m.functioning && !m.inactive) nactive++;
-  }
-  if (nactive === 0 || nactive < nnonstandby) pi.inactive = false;
-  else if (nactive > nnonstandby) pi.inactive = true;
-}
-
 export function computeGroupState(group: Group): GroupState {
   if (group.anonymous) return 'ok';
   const usable = group.members.filter((m) => m.usable).length;

@@ -51,7 +51,7 @@ export type EngineEvent =
   | { kind: 'repair_deferred_flapping'; group: string; ifname: string }
   | { kind: 'fdt_raised' | 'fdt_lowered'; group: string; ifname: string; family: Family; fdtMs: number; requestedMs: number }
   | { kind: 'probes_missed'; group: string; ifname: string; family: Family; count: number }
-  | { kind: 'probing_disabled'; group: string; ifname: string; reason: 'no_test_address' | 'no_targets' }
+  | { kind: 'probing_disabled'; group: string; ifname: string; reason: 'no_test_address' }
   | { kind: 'target_added' | 'target_removed'; group: string; ifname: string; family: Family; target: string; source: TargetSource }
   | { kind: 'target_status'; group: string; ifname: string; family: Family; target: string; status: TargetStatus; why: 'no_answer' | 'slow' | 'recovered' }
   | { kind: 'targets_unreachable' | 'targets_reachable'; group: string }

@@ -33,10 +33,6 @@ export class EngineDriver {
     this.flush();
   }
 
-  start(): void {
-    this.flush();
-  }
-
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
