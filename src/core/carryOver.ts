@@ -36,8 +36,7 @@ export function canCarryInterface(old: Phyint, gc: GroupConfig, ic: InterfaceCon
 export function carryGroupState(from: Group, to: Group): void {
   if (from.userFdtMs === to.userFdtMs) {
     // a raised FDT stays raised (and lowers again on its own schedule)
-    to.fdtMs = from.fdtMs;
-    to.probeIntervalMs = from.probeIntervalMs;
+    to.setEffectiveFdt(from.fdtMs);
     to.lastFdtRaiseAt = from.lastFdtRaiseAt;
   }
   to.targetsUnreachable = from.targetsUnreachable;

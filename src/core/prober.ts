@@ -166,8 +166,7 @@ function adaptFdt(inst: ProbeInstance, target: Target, ctx: EngineContext): void
       targetSlow(inst, target, ctx);
       return;
     }
-    group.probeIntervalMs = Math.ceil(target.rtt.crtt * NEXT_FDT_MULTIPLE);
-    group.fdtMs = group.probeIntervalMs * (NUM_PROBE_FAILS + 2);
+    group.setEffectiveFdt(Math.ceil(target.rtt.crtt * NEXT_FDT_MULTIPLE) * (NUM_PROBE_FAILS + 2));
     group.lastFdtRaiseAt = ctx.now;
     ctx.emit({ kind: 'fdt_raised', group: group.name, ifname: inst.phyint.name, family: inst.family, fdtMs: group.fdtMs, requestedMs: group.userFdtMs });
     return;
@@ -180,10 +179,8 @@ function maybeLowerFdt(inst: ProbeInstance, target: Target, ctx: EngineContext):
   if (!(target.rtt.crtt < group.probeIntervalMs / LOWER_FDT_TRIGGER)) return;
   if (!(group.userFdtMs < group.fdtMs) || !(group.lastFdtRaiseAt + MIN_SETTLING_TIME_MS < ctx.now)) return;
   if (!groupRttImproved(group)) return;
-  group.fdtMs = Math.max(Math.floor(group.fdtMs / NEXT_FDT_MULTIPLE), group.userFdtMs);
-  group.probeIntervalMs = Math.floor(group.fdtMs / (NUM_PROBE_FAILS + 2));
+  group.setEffectiveFdt(Math.max(Math.floor(group.fdtMs / NEXT_FDT_MULTIPLE), group.userFdtMs));
   if (group.fdtMs === group.userFdtMs) {
-    group.probeIntervalMs = group.userProbeIntervalMs;
     for (const m of group.members) for (const i of m.instances) i.fdBase = i.sendBase;
   }
   ctx.emit({ kind: 'fdt_lowered', group: group.name, ifname: inst.phyint.name, family: inst.family, fdtMs: group.fdtMs, requestedMs: group.userFdtMs });
