@@ -230,14 +230,14 @@ export class Group {
 
   constructor(
     readonly name: string,
-    readonly userFdtMs: number,
+    readonly configuredFdtMs: number,
     readonly staticTargets: readonly string[],
     /** in.mpathd's anonymous group: observe only (see anonymous.ts). */
     readonly anonymous = false,
   ) {
     if (anonymous) this.state = 'ok'; // always ok, as in in.mpathd
-    this.#fdtMs = userFdtMs;
-    this.#probeIntervalMs = probeIntervalFor(userFdtMs);
+    this.#fdtMs = configuredFdtMs;
+    this.#probeIntervalMs = probeIntervalFor(configuredFdtMs);
   }
 
   /** FDT in effect (raised above the configured one while targets answer slowly). */
@@ -254,13 +254,13 @@ export class Group {
     this.#probeIntervalMs = probeIntervalFor(fdtMs);
   }
 
-  get userProbeIntervalMs(): number {
-    return probeIntervalFor(this.userFdtMs);
+  get configuredProbeIntervalMs(): number {
+    return probeIntervalFor(this.configuredFdtMs);
   }
   /** The first invariant (see the top of this file) this group breaks, if any. */
   brokenInvariant(): string | undefined {
     if (this.#probeIntervalMs !== probeIntervalFor(this.#fdtMs)) return 'probe interval apart from the FDT';
-    if (this.#fdtMs < this.userFdtMs) return 'FDT below the configured one';
+    if (this.#fdtMs < this.configuredFdtMs) return 'FDT below the configured one';
     return undefined;
   }
   get failed(): boolean {
