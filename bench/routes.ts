@@ -1,5 +1,5 @@
 // npm run bench -- routes [--bgp4 N] [--bgp6 N] [--static N] [--rate N] [--churn-seconds S] [--cuts N] [--silent N] [--trials N] [--table-only | --addresses-only]
-// Issue 14's busy host: ipmpd on a host holding a BGP-sized table (bgp routes via
+// A busy host: ipmpd on a host holding a BGP-sized table (bgp routes via
 // the lab router, IPv6 blackholes, static routes that must follow the data
 // address) under route churn, then groups of 128 and 1,024 data addresses.
 

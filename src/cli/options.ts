@@ -1,6 +1,7 @@
 // Flags shared by subcommands, Prometheus-exporter style.
 
 import { Option } from 'commander';
+import { DEFAULT_ADMIN_SOCKET } from '../config/defaults.js';
 import type { LogFormat, LogLevel } from '../log.js';
 
 export const configFileOption = () => new Option('--config.file <path>', 'configuration file (YAML)');
@@ -15,7 +16,7 @@ export const telemetryPathOption = () => new Option('--web.telemetry-path <path>
 export const disableExporterMetricsOption = () => new Option('--web.disable-exporter-metrics', 'leave out process_* and nodejs_* (the process itself), keep ipmp_*');
 export const logLevelOption = () => new Option('--log.level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info');
 export const logFormatOption = () => new Option('--log.format <format>', 'log format').choices(['logfmt', 'json']).default('logfmt');
-export const adminSocketOption = () => new Option('--admin.socket <path>', 'admin socket of the running daemon').default('/run/ipmpd/admin.sock');
+export const adminSocketOption = () => new Option('--admin.socket <path>', 'admin socket of the running daemon').default(DEFAULT_ADMIN_SOCKET);
 export const DEFAULT_STATUS_SOCKET = '/run/ipmpd/status.sock';
 
 /** commander turns --config.file into the key "config.file". */

@@ -4,9 +4,10 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { ANONYMOUS_GROUP } from '../core/anonymous.js';
-import { DEFAULT_FDT_MS, MIN_FDT_MS } from '../core/constants.js';
+import { MIN_FDT_MS } from '../core/constants.js';
+import { DEFAULT_ADMIN_SOCKET, DEFAULT_FDT_MS, DEFAULT_HOOK_TIMEOUT_MS, DEFAULT_WEBHOOK_RETRIES, DEFAULT_WEBHOOK_TIMEOUT_MS } from './defaults.js';
 import { canonicalAddress, isLinkLocalV6, parseCidr } from './address.js';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { canonicalProtocol, DEFAULT_FOLLOW_PROTOCOLS, knownProtocolNames } from './routeProtocols.js';
 import { RawConfig } from './schema.js';
@@ -14,7 +15,6 @@ import { HOOK_EVENTS, type Cidr, type DaemonConfig, type GroupConfig, type HookC
 
 type Path = (string | number)[];
 
-export const DEFAULT_ADMIN_SOCKET = '/run/ipmpd/admin.sock';
 const IFNAME = /^[^/\s:]{1,15}$/;
 
 export async function loadConfigFile(file: string): Promise<DaemonConfig> {
@@ -84,7 +84,7 @@ function firstAliasOffset(doc: Document): number {
 
 function build(raw: RawConfig, report: (path: Path, message: string) => void): DaemonConfig {
   const fdt = durationAt(raw.failure_detection_time, ['failure_detection_time'], DEFAULT_FDT_MS, report);
-  if (fdt < MIN_FDT_MS) report(['failure_detection_time'], `failure_detection_time must be at least 100ms (in.mpathd's minimum), got ${raw.failure_detection_time}`);
+  if (fdt < MIN_FDT_MS) report(['failure_detection_time'], `failure_detection_time must be at least ${formatDuration(MIN_FDT_MS)} (in.mpathd's minimum), got ${raw.failure_detection_time}`);
   const seenAddress = new Map<string, string>();
   const seenInterface = new Map<string, string>();
   const seenGroup = new Set<string>();
@@ -171,9 +171,6 @@ function refreshInterval(raw: RawConfig, report: (path: Path, message: string) =
   return ms;
 }
 
-export const DEFAULT_HOOK_TIMEOUT_MS = 10_000;
-export const DEFAULT_WEBHOOK_TIMEOUT_MS = 5000;
-export const DEFAULT_WEBHOOK_RETRIES = 3;
 
 function hooks(raw: RawConfig, report: (path: Path, message: string) => void): HookConfig[] {
   return (raw.hooks ?? []).map((h, i) => {

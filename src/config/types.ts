@@ -50,7 +50,7 @@ export interface AnnounceConfig {
  */
 export type AllTargetsLostPolicy = 'rediscover' | 'fail_group';
 
-/** What hooks and webhooks are told about (issue 19). */
+/** What hooks and webhooks are told about. */
 export const HOOK_EVENTS = ['address_moved', 'interface_failed', 'interface_repaired', 'group_state'] as const;
 export type HookEventName = (typeof HOOK_EVENTS)[number];
 

@@ -34,10 +34,9 @@ export function canCarryInterface(old: Phyint, gc: GroupConfig, ic: InterfaceCon
 
 /** Group-wide state the new group takes over from the running one of the same name. */
 export function carryGroupState(from: Group, to: Group): void {
-  if (from.userFdtMs === to.userFdtMs) {
+  if (from.configuredFdtMs === to.configuredFdtMs) {
     // a raised FDT stays raised (and lowers again on its own schedule)
-    to.fdtMs = from.fdtMs;
-    to.probeIntervalMs = from.probeIntervalMs;
+    to.setEffectiveFdt(from.fdtMs);
     to.lastFdtRaiseAt = from.lastFdtRaiseAt;
   }
   to.targetsUnreachable = from.targetsUnreachable;

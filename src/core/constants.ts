@@ -18,7 +18,6 @@ export const EXCEPTION_FACTOR = 2;
 export const LINK_UP_PERMIN = 2; // more link-ups than this in a minute defers repair
 export const MSEC_PERMIN = 60_000;
 export const MIN_FDT_MS = 100;
-export const DEFAULT_FDT_MS = 10_000;
 
 /** in.mpathd: user_probe_interval = FDT / (NUM_PROBE_FAILS + 2), integer division. */
 export function probeIntervalFor(fdtMs: number): number {

@@ -15,7 +15,7 @@ import { placeAddresses } from './placement.js';
 import { handleReply, nextDeadline, runPhyintTimers, startTimer, stopTimer } from './prober.js';
 import type { RouteInfo } from './routeTargets.js';
 import { applyRoutes, applyStaticTargets } from './targetUpkeep.js';
-import { activateAnother, refreshGroupState, setStatus, transitionToRunning } from './transitions.js';
+import { activateAnother, refreshGroupState, transitionToRunning } from './transitions.js';
 import type { EngineOutput, GroupState, LinkReport, ProbeReply } from './types.js';
 import { buildSnapshot, type EngineSnapshot } from './snapshot.js';
 
@@ -249,9 +249,9 @@ export class Engine {
         transitionToRunning(pi, ctx);
         for (const inst of pi.instances) startTimer(inst, ctx);
       } else {
-        pi.failedFlag = true;
+        pi.markFailed();
         pi.failureCause = 'link';
-        setStatus(pi, 'failed', ctx);
+        pi.setStatus('failed', ctx.now);
         ctx.emit({ kind: 'link_down', group: group.name, ifname: pi.name });
         refreshGroupState(group, ctx);
       }
@@ -295,13 +295,8 @@ export class Engine {
         const first = seen.get(pi.mac);
         const duplicate = first !== undefined && first !== pi;
         if (!first) seen.set(pi.mac, pi);
-        if (duplicate && !pi.duplicateMac) {
-          pi.duplicateMac = true;
-          ctx.emit({ kind: 'duplicate_mac', group: group.name, ifname: pi.name, mac: pi.mac, offlined: true });
-          refreshGroupState(group, ctx);
-        } else if (!duplicate && pi.duplicateMac) {
-          pi.duplicateMac = false;
-          ctx.emit({ kind: 'duplicate_mac', group: group.name, ifname: pi.name, mac: pi.mac, offlined: false });
+        if (pi.setDuplicateMac(duplicate)) {
+          ctx.emit({ kind: 'duplicate_mac', group: group.name, ifname: pi.name, mac: pi.mac, offlined: duplicate });
           refreshGroupState(group, ctx);
         }
       }
@@ -373,14 +368,13 @@ export class Engine {
 
   /** The executor failed; `actualHolders` is where the address is now. */
   moveFailed(now: number, address: string, actualHolders: string[]): void {
-    const ctx = this.at(now);
+    this.at(now);
     const found = this.findAddressWithGroup(address);
     if (!found) return;
     const [group, addr] = found;
     addr.moveInFlight = false;
     addr.holder = actualHolders.find((n) => group.member(n));
     // retried on the next tick, not at once: a persistent error must not spin
-    void ctx;
   }
 
   private findAddress(address: string) {
@@ -402,10 +396,8 @@ export class Engine {
     const others = group.members.filter((m) => m !== pi && (group.failed ? !m.offline : m.usable));
     if (others.length < 1) return { ok: false, error: `cannot offline ${ifname}: no other functioning interfaces in group ${group.name}` };
     const wasActive = !pi.inactive;
-    pi.offline = true;
-    pi.inactive = false;
     for (const inst of pi.instances) stopTimer(inst);
-    setStatus(pi, 'offline', ctx);
+    pi.setStatus('offline', ctx.now);
     if (wasActive) activateAnother(pi);
     ctx.emit({ kind: 'offline', group: group.name, ifname });
     refreshGroupState(group, ctx);
@@ -426,14 +418,27 @@ export class Engine {
     pi.joinedAt = now;
     pi.noTestAddressReported = false;
     if (pi.failedFlag || !pi.linkUp) {
-      pi.offline = false;
-      pi.failedFlag = true;
-      setStatus(pi, 'failed', ctx);
+      pi.markFailed();
+      pi.setStatus('failed', ctx.now);
       refreshGroupState(pi.group, ctx);
     } else {
       transitionToRunning(pi, ctx);
     }
     return { ok: true };
+  }
+
+  /** The model's invariants that do not hold now, one line each (tests check this after every step). */
+  brokenInvariants(): string[] {
+    const broken: string[] = [];
+    for (const g of [...this.groups, this.anonymous]) {
+      const why = g.brokenInvariant();
+      if (why) broken.push(`group ${g.name}: ${why}`);
+    }
+    for (const pi of this.phyints.values()) {
+      const why = pi.brokenInvariant();
+      if (why) broken.push(`${pi.name} (${pi.status}): ${why}`);
+    }
+    return broken;
   }
 
   /** When the engine next needs advance() (ms, on the caller's clock). */

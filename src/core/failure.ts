@@ -4,7 +4,7 @@
 import { MSEC_PERMIN, NUM_PROBE_FAILS, NUM_PROBE_REPAIRS } from './constants.js';
 import type { EngineContext } from './context.js';
 import type { Phyint, ProbeInstance } from './model.js';
-import { activateAnother, refreshGroupState, setStatus, transitionToRunning } from './transitions.js';
+import { activateAnother, refreshGroupState, transitionToRunning } from './transitions.js';
 import { resetRtt, startDiscovery, targetFailed } from './targetUpkeep.js';
 
 type Verdict = { kind: 'ok' } | { kind: 'interface' | 'group'; cause: 'link' | 'probe'; firstFailureAt: number };
@@ -69,15 +69,14 @@ export function checkForFailure(pi: Phyint, inst: ProbeInstance | undefined, ctx
   const group = pi.group;
   if (verdict.kind === 'interface') {
     const wasActive = !pi.inactive;
-    pi.failedFlag = true;
-    pi.inactive = false;
+    pi.markFailed();
     pi.failureCause = verdict.cause;
     if (verdict.cause === 'link') pi.counters.linkFailures++;
     else pi.counters.probeFailures++;
     ctx.emit({ kind: 'interface_failed', group: group.name, ifname: pi.name, cause: verdict.cause, firstFailureAt: verdict.firstFailureAt });
     if (wasActive) activateAnother(pi);
     if (pi.status !== 'offline') {
-      setStatus(pi, 'failed', ctx);
+      pi.setStatus('failed', ctx.now);
       resetRtt(pi);
     }
     refreshGroupState(group, ctx);
@@ -94,15 +93,14 @@ export function checkForFailure(pi: Phyint, inst: ProbeInstance | undefined, ctx
     return;
   }
   for (const m of group.members) {
-    m.failedFlag = true;
-    m.inactive = false;
+    m.markFailed();
     if (m.status === 'offline') continue;
     resetRtt(m);
     if (m.status === 'running') {
       m.failureCause = verdict.cause;
       if (verdict.cause === 'link') m.counters.linkFailures++;
       else m.counters.probeFailures++;
-      setStatus(m, 'failed', ctx);
+      m.setStatus('failed', ctx.now);
     }
   }
   refreshGroupState(group, ctx);
@@ -173,7 +171,7 @@ export function checkForRepair(pi: Phyint, ctx: EngineContext): void {
   pi.failureCause = undefined;
   ctx.emit({ kind: 'interface_repaired', group: pi.group.name, ifname: pi.name });
   if (pi.status === 'offline') {
-    pi.failedFlag = false;
+    pi.clearFailed();
     return;
   }
   transitionToRunning(pi, ctx);

@@ -1,6 +1,33 @@
 // The engine's state: groups, their member interfaces (in.mpathd "phyints")
-// and each interface's per-family probing instance. Plain data plus derived
-// predicates; the decisions live in the other core modules.
+// and each interface's per-family probing instance. The decisions live in the
+// other core modules; the state changes go through the methods here, which
+// keep the invariants below (docs/design.md tells the whole story).
+//
+// A member's state (in.mpathd pi_state):
+//   init       configured, its link not yet seen
+//   running    working: probes answered, or link up without probing
+//   failed     link down, or NUM_PROBE_FAILS probes in a row lost
+//   notargets  probing is on but no target answers yet; functioning unless IFF_FAILED
+//   offline    taken out by the operator (if_mpadm -d)
+// and its flags (in.mpathd interface flags):
+//   IFF_FAILED    failedFlag: detected failed; kept across offline, so that
+//                 online brings the member back failed instead of running
+//   IFF_OFFLINE   offline: the same fact as the offline state, derived from it
+//   IFF_INACTIVE  inactive: functioning but holding no data addresses
+//                 (a standby, or a repaired member waiting for failback)
+//   duplicateMac  kept out of use while its MAC equals another member's
+//
+// Invariants (Engine.brokenInvariants checks them; the simulator after every step):
+//   1. offline  <=> state offline (one fact, not two)
+//   2. state failed  => IFF_FAILED;  state running => not IFF_FAILED
+//   3. IFF_INACTIVE  => neither IFF_FAILED nor offline
+//   4. a group's effective FDT is never below the configured one
+//   5. a group's probe interval is always probeIntervalFor(effective FDT)
+//      (FDT = (NUM_PROBE_FAILS + 2) x interval): Group.setEffectiveFdt is
+//      the only writer of either
+// Derived, never stored: functioning (running, or notargets without
+// IFF_FAILED), usable (functioning, present, online), active (usable, not
+// inactive, no duplicate MAC): only active members hold data addresses.
 
 import type { Cidr, Family } from '../config/types.js';
 import { FAILURE_DETECTION_QP_MS, LINK_UP_PERMIN, probeIntervalFor, TESTADDR_CONF_TIME_MS } from './constants.js';
@@ -18,7 +45,6 @@ export class ProbeInstance {
   nextSendAt = Number.POSITIVE_INFINITY;
   sendBase = 0;
   fdBase = 0;
-  timerStarted = false;
   /** Lost probes are ignored until then (spanning-tree start-up). */
   quietUntil: number;
 
@@ -51,19 +77,16 @@ export class ProbeInstance {
 }
 
 export class Phyint {
-  status: PhyintStatus = 'init';
+  #status: PhyintStatus = 'init';
+  #failed = false;
+  #inactive = false;
+  #duplicateMac = false;
   present = false;
   /** Link state as processed by the engine (in.mpathd LINK_UP). */
   linkUp = false;
   /** Link state as last reported, maybe not processed yet (in.mpathd FLAGS_TO_LINK_STATE). */
   kernelLinkUp = false;
   mac: string | undefined;
-  /** in.mpathd IFF_FAILED / IFF_INACTIVE / IFF_OFFLINE flags. */
-  failedFlag = false;
-  inactive = false;
-  offline = false;
-  /** Offlined because its MAC duplicates another member's (ipmpstat flag h). */
-  duplicateMac = false;
   failureCause: FailureCause | undefined;
   lastChangeAt = 0;
   /** The last LINK_UP_PERMIN link-up times, for anti-flap. */
@@ -83,6 +106,62 @@ export class Phyint {
     now: number,
   ) {
     this.joinedAt = now;
+  }
+
+  /** in.mpathd pi_state. */
+  get status(): PhyintStatus {
+    return this.#status;
+  }
+  /** IFF_FAILED: detected failed (kept while offline, so online knows to come back failed). */
+  get failedFlag(): boolean {
+    return this.#failed;
+  }
+  /** IFF_OFFLINE: the same fact as the offline state (invariant 1). */
+  get offline(): boolean {
+    return this.#status === 'offline';
+  }
+  /** IFF_INACTIVE: working but holding back (a standby, or waiting for failback). */
+  get inactive(): boolean {
+    return this.#inactive;
+  }
+  /** Kept out of use because its MAC duplicates another member's (ipmpstat flag h). */
+  get duplicateMac(): boolean {
+    return this.#duplicateMac;
+  }
+
+  /** Enter a state, remembering when. Going offline ends INACTIVE (invariant 3). */
+  setStatus(status: PhyintStatus, now: number): void {
+    if (status === 'offline') this.#inactive = false;
+    if (this.#status === status) return;
+    this.#status = status;
+    this.lastChangeAt = now;
+  }
+  /** Set IFF_FAILED; a failed interface never waits INACTIVE (invariant 3). */
+  markFailed(): void {
+    this.#failed = true;
+    this.#inactive = false;
+  }
+  /** Clear IFF_FAILED (repaired). */
+  clearFailed(): void {
+    this.#failed = false;
+  }
+  /** INACTIVE only for a member neither failed nor offline (invariant 3): a request otherwise is dropped. */
+  setInactive(inactive: boolean): void {
+    this.#inactive = inactive && !this.#failed && !this.offline;
+  }
+  /** Returns whether the flag changed. */
+  setDuplicateMac(duplicate: boolean): boolean {
+    if (this.#duplicateMac === duplicate) return false;
+    this.#duplicateMac = duplicate;
+    return true;
+  }
+
+  /** The first invariant (see the top of this file) this member breaks, if any. */
+  brokenInvariant(): string | undefined {
+    if (this.#status === 'failed' && !this.#failed) return 'failed without IFF_FAILED';
+    if (this.#status === 'running' && this.#failed) return 'running with IFF_FAILED';
+    if (this.#inactive && (this.#failed || this.offline)) return 'INACTIVE while failed or offline';
+    return undefined;
   }
 
   instance(family: Family): ProbeInstance | undefined {
@@ -112,7 +191,7 @@ export class Phyint {
   }
 
   get interfaceState(): InterfaceState {
-    if (this.status === 'offline' || this.offline) return 'offline';
+    if (this.offline) return 'offline';
     if (this.status === 'running') return 'ok';
     if (this.status === 'failed' || (this.status === 'notargets' && this.failedFlag)) return 'failed';
     return 'unknown';
@@ -139,9 +218,8 @@ export class Group {
   readonly members: Phyint[] = [];
   readonly addresses: DataAddress[] = [];
   state: GroupState = 'failed'; // a named group starts failed (no message), as in illumos
-  /** Probe interval and FDT in effect (may be raised above the configured ones). */
-  probeIntervalMs: number;
-  fdtMs: number;
+  #fdtMs: number;
+  #probeIntervalMs: number;
   lastFdtRaiseAt = Number.NEGATIVE_INFINITY;
   /** Every member lost every target at once (rediscover mode): reported, not failed. */
   targetsUnreachable = false;
@@ -152,18 +230,38 @@ export class Group {
 
   constructor(
     readonly name: string,
-    readonly userFdtMs: number,
+    readonly configuredFdtMs: number,
     readonly staticTargets: readonly string[],
     /** in.mpathd's anonymous group: observe only (see anonymous.ts). */
     readonly anonymous = false,
   ) {
     if (anonymous) this.state = 'ok'; // always ok, as in in.mpathd
-    this.fdtMs = userFdtMs;
-    this.probeIntervalMs = probeIntervalFor(userFdtMs);
+    this.#fdtMs = configuredFdtMs;
+    this.#probeIntervalMs = probeIntervalFor(configuredFdtMs);
   }
 
-  get userProbeIntervalMs(): number {
-    return probeIntervalFor(this.userFdtMs);
+  /** FDT in effect (raised above the configured one while targets answer slowly). */
+  get fdtMs(): number {
+    return this.#fdtMs;
+  }
+  /** Probe interval in effect: always probeIntervalFor(fdtMs) (invariant 5). */
+  get probeIntervalMs(): number {
+    return this.#probeIntervalMs;
+  }
+  /** The only writer of the pair: the interval follows the FDT. */
+  setEffectiveFdt(fdtMs: number): void {
+    this.#fdtMs = fdtMs;
+    this.#probeIntervalMs = probeIntervalFor(fdtMs);
+  }
+
+  get configuredProbeIntervalMs(): number {
+    return probeIntervalFor(this.configuredFdtMs);
+  }
+  /** The first invariant (see the top of this file) this group breaks, if any. */
+  brokenInvariant(): string | undefined {
+    if (this.#probeIntervalMs !== probeIntervalFor(this.#fdtMs)) return 'probe interval apart from the FDT';
+    if (this.#fdtMs < this.configuredFdtMs) return 'FDT below the configured one';
+    return undefined;
   }
   get failed(): boolean {
     return this.state === 'failed';

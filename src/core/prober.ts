@@ -15,7 +15,6 @@ export function startTimer(inst: ProbeInstance, ctx: EngineContext): void {
   inst.sendBase = ctx.now + offset;
   inst.fdBase = inst.sendBase;
   inst.nextSendAt = inst.sendBase;
-  inst.timerStarted = true;
 }
 
 export function stopTimer(inst: ProbeInstance): void {
@@ -45,7 +44,7 @@ export function runPhyintTimers(pi: Phyint, ctx: EngineContext): void {
 function fire(inst: ProbeInstance, ctx: EngineContext): void {
   const pi = inst.phyint;
   const group = pi.group;
-  const upi = group.userProbeIntervalMs;
+  const upi = group.configuredProbeIntervalMs;
   const probeInterval = group.probeIntervalMs;
   const now = ctx.now;
 
@@ -167,10 +166,9 @@ function adaptFdt(inst: ProbeInstance, target: Target, ctx: EngineContext): void
       targetSlow(inst, target, ctx);
       return;
     }
-    group.probeIntervalMs = Math.ceil(target.rtt.crtt * NEXT_FDT_MULTIPLE);
-    group.fdtMs = group.probeIntervalMs * (NUM_PROBE_FAILS + 2);
+    group.setEffectiveFdt(Math.ceil(target.rtt.crtt * NEXT_FDT_MULTIPLE) * (NUM_PROBE_FAILS + 2));
     group.lastFdtRaiseAt = ctx.now;
-    ctx.emit({ kind: 'fdt_raised', group: group.name, ifname: inst.phyint.name, family: inst.family, fdtMs: group.fdtMs, requestedMs: group.userFdtMs });
+    ctx.emit({ kind: 'fdt_raised', group: group.name, ifname: inst.phyint.name, family: inst.family, fdtMs: group.fdtMs, configuredFdtMs: group.configuredFdtMs });
     return;
   }
   maybeLowerFdt(inst, target, ctx);
@@ -179,15 +177,13 @@ function adaptFdt(inst: ProbeInstance, target: Target, ctx: EngineContext): void
 function maybeLowerFdt(inst: ProbeInstance, target: Target, ctx: EngineContext): void {
   const group = inst.phyint.group;
   if (!(target.rtt.crtt < group.probeIntervalMs / LOWER_FDT_TRIGGER)) return;
-  if (!(group.userFdtMs < group.fdtMs) || !(group.lastFdtRaiseAt + MIN_SETTLING_TIME_MS < ctx.now)) return;
+  if (!(group.configuredFdtMs < group.fdtMs) || !(group.lastFdtRaiseAt + MIN_SETTLING_TIME_MS < ctx.now)) return;
   if (!groupRttImproved(group)) return;
-  group.fdtMs = Math.max(Math.floor(group.fdtMs / NEXT_FDT_MULTIPLE), group.userFdtMs);
-  group.probeIntervalMs = Math.floor(group.fdtMs / (NUM_PROBE_FAILS + 2));
-  if (group.fdtMs === group.userFdtMs) {
-    group.probeIntervalMs = group.userProbeIntervalMs;
+  group.setEffectiveFdt(Math.max(Math.floor(group.fdtMs / NEXT_FDT_MULTIPLE), group.configuredFdtMs));
+  if (group.fdtMs === group.configuredFdtMs) {
     for (const m of group.members) for (const i of m.instances) i.fdBase = i.sendBase;
   }
-  ctx.emit({ kind: 'fdt_lowered', group: group.name, ifname: inst.phyint.name, family: inst.family, fdtMs: group.fdtMs, requestedMs: group.userFdtMs });
+  ctx.emit({ kind: 'fdt_lowered', group: group.name, ifname: inst.phyint.name, family: inst.family, fdtMs: group.fdtMs, configuredFdtMs: group.configuredFdtMs });
 }
 
 /** Every probing, non-failed instance has all active targets' CRTT at most a quarter of the probe interval. */

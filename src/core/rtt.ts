@@ -18,9 +18,6 @@ export class RttEstimator {
   crtt = 0;
   private deferred: number[] = [];
 
-  get hasSamples(): boolean {
-    return this.sa >= 0;
-  }
   /** Smoothed RTT (ipmpstat RTTAVG). */
   get average(): number {
     return this.sa < 0 ? 0 : this.sa / 8;

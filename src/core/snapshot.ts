@@ -84,7 +84,7 @@ export function buildSnapshot(groups: readonly Group[], at: number): EngineSnaps
       anonymous: g.anonymous,
       state: g.state,
       fdtMs: g.fdtMs,
-      configuredFdtMs: g.userFdtMs,
+      configuredFdtMs: g.configuredFdtMs,
       probeIntervalMs: g.probeIntervalMs,
       targetsUnreachable: g.targetsUnreachable,
       interfaces: g.members.map((m) => ({

@@ -9,7 +9,6 @@ import type { EngineContext } from './context.js';
 import type { Phyint, ProbeInstance } from './model.js';
 import { routerCandidates, type RouteInfo } from './routeTargets.js';
 import type { Candidate, Target } from './targets.js';
-import { setStatus } from './transitions.js';
 
 export function resetRtt(pi: Phyint): void {
   for (const inst of pi.instances) for (const t of inst.targets.all) t.rtt.reset();
@@ -32,7 +31,7 @@ export function addTarget(inst: ProbeInstance, candidate: Candidate, ctx: Engine
   if (!added) return undefined;
   emitAdded(inst, added, ctx);
   const pi = inst.phyint;
-  if (pi.status === 'notargets') setStatus(pi, pi.failedFlag ? 'failed' : 'running', ctx);
+  if (pi.status === 'notargets') pi.setStatus(pi.failedFlag ? 'failed' : 'running', ctx.now);
   return added;
 }
 
@@ -50,7 +49,7 @@ function afterTargetLoss(inst: ProbeInstance, ctx: EngineContext): void {
   const pi = inst.phyint;
   const otherCanProbe = pi.instances.some((i) => i !== inst && i.probeCapable);
   if (!otherCanProbe && pi.linkUp && !pi.offline && (pi.status === 'running' || pi.status === 'failed')) {
-    setStatus(pi, 'notargets', ctx);
+    pi.setStatus('notargets', ctx.now);
   }
 }
 
@@ -117,7 +116,7 @@ export function multicastReply(inst: ProbeInstance, source: string, ctx: EngineC
     if (peer && known && (known.status === 'dead' || known.status === 'slow')) {
       peer.targets.setStatus(known, 'active', ctx.now);
       ctx.emit({ kind: 'target_status', group: m.group.name, ifname: m.name, family: peer.family, target: source, status: 'active', why: 'recovered' });
-      if (m.status === 'notargets') setStatus(m, m.failedFlag ? 'failed' : 'running', ctx);
+      if (m.status === 'notargets') m.setStatus(m.failedFlag ? 'failed' : 'running', ctx.now);
     }
   }
   for (const m of inst.phyint.group.members) {

@@ -3,15 +3,9 @@
 // phyint_standby_refresh_inactive and the group state refresh.
 
 import type { EngineContext } from './context.js';
-import type { Group, Phyint, PhyintStatus } from './model.js';
+import type { Group, Phyint } from './model.js';
 import { placeAddresses } from './placement.js';
 import type { GroupState } from './types.js';
-
-export function setStatus(pi: Phyint, status: PhyintStatus, ctx: EngineContext): void {
-  if (pi.status === status) return;
-  pi.status = status;
-  pi.lastChangeAt = ctx.now;
-}
 
 /** Clear INACTIVE on a functioning inactive member, preferring a standby. */
 export function activateAnother(pi: Phyint): void {
@@ -21,7 +15,7 @@ export function activateAnother(pi: Phyint): void {
     chosen = other;
     if (other.standby) break;
   }
-  if (chosen) chosen.inactive = false;
+  if (chosen) chosen.setInactive(false);
 }
 
 /**
@@ -47,37 +41,23 @@ export function transitionToRunning(pi: Phyint, ctx: EngineContext): void {
       if (m.standby) activeStandby = m;
     }
   }
-  if (onlining) pi.offline = false;
-  else pi.failedFlag = false;
+  if (!onlining) pi.clearFailed();
+  pi.setStatus('running', ctx.now); // leaves offline first: INACTIVE may be set only on an online member
 
   if (group.anonymous) {
-    pi.inactive = false; // nothing to hold, nothing to stand by for
+    pi.setInactive(false); // nothing to hold, nothing to stand by for
   } else if (pi.standby) {
-    pi.inactive = nactive >= nnonstandby;
+    pi.setInactive(nactive >= nnonstandby);
   } else if (onlining || ctx.settings.failback) {
-    if (nactive >= nnonstandby && activeStandby) activeStandby.inactive = true;
-    pi.inactive = false;
+    if (nactive >= nnonstandby && activeStandby) activeStandby.setInactive(true);
+    pi.setInactive(false);
     if (!initial) group.failbackTo.set(pi.name, onlining ? 'admin' : 'failback');
   } else if (!initial && !group.failed) {
-    pi.inactive = true;
+    pi.setInactive(true);
   } else {
-    pi.inactive = false;
+    pi.setInactive(false);
   }
-  setStatus(pi, 'running', ctx);
   refreshGroupState(group, ctx);
-}
-
-/** Keep the group at capacity when a standby appears or changes. */
-export function standbyRefreshInactive(pi: Phyint): void {
-  if (!pi.functioning) return;
-  let nactive = 0;
-  let nnonstandby = 0;
-  for (const m of pi.group.members) {
-    if (!m.standby) nnonstandby++;
-    if (m.functioning && !m.inactive) nactive++;
-  }
-  if (nactive === 0 || nactive < nnonstandby) pi.inactive = false;
-  else if (nactive > nnonstandby) pi.inactive = true;
 }
 
 export function computeGroupState(group: Group): GroupState {
@@ -124,7 +104,7 @@ function flushHostTargets(group: Group, ctx: EngineContext): void {
       }
       if (inst.targets.activeCount > 0) continue;
       inst.ring.clear();
-      if (m.status === 'running' || m.status === 'failed') setStatus(m, 'notargets', ctx);
+      if (m.status === 'running' || m.status === 'failed') m.setStatus('notargets', ctx.now);
     }
   }
 }

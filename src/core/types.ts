@@ -49,9 +49,9 @@ export type EngineEvent =
   | { kind: 'link_down' | 'link_up'; group: string; ifname: string }
   | { kind: 'interface_vanished' | 'interface_appeared'; group: string; ifname: string }
   | { kind: 'repair_deferred_flapping'; group: string; ifname: string }
-  | { kind: 'fdt_raised' | 'fdt_lowered'; group: string; ifname: string; family: Family; fdtMs: number; requestedMs: number }
+  | { kind: 'fdt_raised' | 'fdt_lowered'; group: string; ifname: string; family: Family; fdtMs: number; configuredFdtMs: number }
   | { kind: 'probes_missed'; group: string; ifname: string; family: Family; count: number }
-  | { kind: 'probing_disabled'; group: string; ifname: string; reason: 'no_test_address' | 'no_targets' }
+  | { kind: 'probing_disabled'; group: string; ifname: string; reason: 'no_test_address' }
   | { kind: 'target_added' | 'target_removed'; group: string; ifname: string; family: Family; target: string; source: TargetSource }
   | { kind: 'target_status'; group: string; ifname: string; family: Family; target: string; status: TargetStatus; why: 'no_answer' | 'slow' | 'recovered' }
   | { kind: 'targets_unreachable' | 'targets_reachable'; group: string }

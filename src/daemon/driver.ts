@@ -13,7 +13,54 @@ export interface OutputSinks {
   lateness?(ms: number): void;
 }
 
-const ACTIONS = new Set<EngineOutput['kind']>(['send_probe', 'move_address', 'remove_address']);
+/**
+ * Which outputs are actions (the shell must carry them out) and which are events
+ * (reported only). Every output kind must be listed: a new kind fails to compile
+ * until someone decides, instead of silently becoming an event.
+ */
+const ROLE = {
+  send_probe: 'action',
+  move_address: 'action',
+  remove_address: 'action',
+  interface_failed: 'event',
+  interface_repaired: 'event',
+  group_failed: 'event',
+  group_usable: 'event',
+  group_state: 'event',
+  link_down: 'event',
+  link_up: 'event',
+  interface_vanished: 'event',
+  interface_appeared: 'event',
+  repair_deferred_flapping: 'event',
+  fdt_raised: 'event',
+  fdt_lowered: 'event',
+  probes_missed: 'event',
+  probing_disabled: 'event',
+  target_added: 'event',
+  target_removed: 'event',
+  target_status: 'event',
+  targets_unreachable: 'event',
+  targets_reachable: 'event',
+  duplicate_mac: 'event',
+  offline: 'event',
+  online: 'event',
+  probe_acked: 'event',
+  probe_lost: 'event',
+  reply_ignored: 'event',
+} as const satisfies Record<EngineOutput['kind'], 'action' | 'event'>;
+
+// The table must agree with the unions too: an action kind listed as an event (or the
+// reverse) makes one of these types `never`-mismatched and fails to compile.
+type KindsWithRole<R> = { [K in keyof typeof ROLE]: (typeof ROLE)[K] extends R ? K : never }[keyof typeof ROLE];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const actionKindsAgree: Same<KindsWithRole<'action'>, EngineAction['kind']> = true;
+const eventKindsAgree: Same<KindsWithRole<'event'>, EngineEvent['kind']> = true;
+void actionKindsAgree;
+void eventKindsAgree;
+
+function isAction(o: EngineOutput): o is EngineAction {
+  return ROLE[o.kind] === 'action';
+}
 
 export class EngineDriver {
   private timer: NodeJS.Timeout | undefined;
@@ -33,10 +80,6 @@ export class EngineDriver {
     this.flush();
   }
 
-  start(): void {
-    this.flush();
-  }
-
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
@@ -46,8 +89,8 @@ export class EngineDriver {
     const probes: EngineAction[] = [];
     for (const o of this.engine.takeOutputs()) {
       if (o.kind === 'send_probe') probes.push(o);
-      else if (ACTIONS.has(o.kind)) this.sinks.action(o as EngineAction);
-      else this.sinks.event(o as EngineEvent);
+      else if (isAction(o)) this.sinks.action(o);
+      else this.sinks.event(o);
     }
     this.reschedule();
     // Probes go last: a probe's RTT clock starts at sendto(), and any work left between

@@ -30,7 +30,7 @@ export function logEvent(log: Logger, e: EngineEvent): void {
     case 'repair_deferred_flapping':
       return log.warn({ event: e.kind, group: e.group, interface: e.ifname }, `The link has come up on ${e.ifname} more than 2 times in the last minute; disabling repair until it stabilizes`);
     case 'fdt_raised':
-      return log.info({ event: e.kind, group: e.group, interface: e.ifname, fdt_ms: e.fdtMs }, `Cannot meet requested failure detection time of ${e.requestedMs} ms on (inet${e.family === 6 ? '6' : ''} ${e.ifname}) new failure detection time for group "${e.group}" is ${e.fdtMs} ms`);
+      return log.info({ event: e.kind, group: e.group, interface: e.ifname, fdt_ms: e.fdtMs }, `Cannot meet requested failure detection time of ${e.configuredFdtMs} ms on (inet${e.family === 6 ? '6' : ''} ${e.ifname}) new failure detection time for group "${e.group}" is ${e.fdtMs} ms`);
     case 'fdt_lowered':
       return log.info({ event: e.kind, group: e.group, interface: e.ifname, fdt_ms: e.fdtMs }, `Improved failure detection time ${e.fdtMs} ms on (inet${e.family === 6 ? '6' : ''} ${e.ifname}) for group "${e.group}"`);
     case 'probes_missed':

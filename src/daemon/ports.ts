@@ -57,7 +57,6 @@ export interface KernelOps {
   addAddress(device: string, cidr: Cidr, opts: { nodad?: boolean; noprefixroute?: boolean; label?: string }): Promise<void>;
   deleteAddress(device: string, cidr: Cidr): Promise<void>;
   replaceRoute(route: KernelRoute): Promise<void>;
-  deleteRoute(route: KernelRoute): Promise<void>;
 }
 
 export interface Announcer {

@@ -2,6 +2,9 @@
 // /etc/default/mpathd and a static-routes start script. Pure: text in, a
 // description and warnings (with file and line) out.
 
+import { DEFAULT_FDT_MS } from '../config/defaults.js';
+import { MIN_FDT_MS } from '../core/constants.js';
+
 export interface Warning {
   file: string;
   line: number;
@@ -103,8 +106,8 @@ export function parseMpathdDefaults(file: string, text: string, warnings: Warnin
     const value = l.slice(eq + 1).trim();
     if (key === 'FAILURE_DETECTION_TIME') {
       const ms = Number.parseInt(value, value.startsWith('0x') ? 16 : 10);
-      if (!Number.isFinite(ms) || ms <= 0) warnings.push({ file, line: i + 1, message: `FAILURE_DETECTION_TIME=${value} is invalid; the default 10000 ms is used` });
-      else out.fdtMs = Math.max(ms, 100);
+      if (!Number.isFinite(ms) || ms <= 0) warnings.push({ file, line: i + 1, message: `FAILURE_DETECTION_TIME=${value} is invalid; the default ${DEFAULT_FDT_MS} ms is used` });
+      else out.fdtMs = Math.max(ms, MIN_FDT_MS);
     } else if (key === 'FAILBACK' || key === 'TRACK_INTERFACES_ONLY_WITH_GROUPS') {
       const v = value.toLowerCase();
       if (v !== 'yes' && v !== 'no') warnings.push({ file, line: i + 1, message: `${key}=${value} must be yes or no; the default is used` });

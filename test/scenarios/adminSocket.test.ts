@@ -1,4 +1,4 @@
-// Issue 13 §3, the admin socket, with the real `ipmpd run` in a lab host: a
+// The admin socket, with the real `ipmpd run` in a lab host: a
 // path it cannot use (under /proc, where Node's recursive mkdir used to spin
 // forever) and a running ipmpd's socket both end the start with exit code 1
 // and the reason, before the host is touched; a stale socket is replaced.

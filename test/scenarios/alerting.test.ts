@@ -1,9 +1,9 @@
-// Issue 6's proof: ipmpd + a real Prometheus loaded with the shipped rules +
+// The shipped alerts page as intended: ipmpd + a real Prometheus loaded with the shipped rules +
 // a real Alertmanager with the shipped example configuration (timings
 // shortened) paging a webhook. Both NICs cut: IPMPGroupFailed arrives with the
 // right labels and is the only page (its inhibit rule silences the failed
 // interfaces), then its resolution after repair. One NIC
-// silently cut, then the other (issue 13): the group fails and pages. Every
+// silently cut, then the other: the group fails and pages. Every
 // panel and annotation query of every shipped dashboard runs against that Prometheus.
 
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// announce.refresh_interval (issue 19, from part 2): a neighbour holding a
+// announce.refresh_interval: a neighbour holding a
 // stale entry for a data address is put right within one interval, without a
 // failover; off by default, when the stale entry stays.
 

@@ -1,4 +1,4 @@
-// Issue 19 part 4: track_interfaces_only_with_groups, in.mpathd's anonymous
+// track_interfaces_only_with_groups, in.mpathd's anonymous
 // group. eth1 of the seed-A lab is left out of the group with an address of
 // its own: with `false` it is probed from that address and a silent cut fails
 // it in the metrics while nothing moves; with `true` it is not looked at.

@@ -1,4 +1,4 @@
-// Issue 14 on the real kernel, at test scale (the bench has the large tables):
+// A busy host on the real kernel, at test scale (the bench has the large tables):
 // routes follow a data address by owner (a routing daemon's routes stay, the
 // administrator's move with their origin, metric and MTU), a group with 128
 // data addresses fails over and back with every address on exactly one NIC,

@@ -1,5 +1,5 @@
-// A randomized, seeded fault campaign against the real ipmpd in a seed-A lab
-// (issue 8). Each step injects one fault or heals one: link flaps, silent cuts,
+// A randomized, seeded fault campaign against the real ipmpd in a seed-A lab.
+// Each step injects one fault or heals one: link flaps, silent cuts,
 // loss bursts, the probe target going deaf, NIC removal and re-creation, a NIC
 // renamed away from its member name and back (down, rename, up: it has left the
 // group meanwhile), and kill -9 of ipmpd right after a failover starts, then a restart.

@@ -1,4 +1,4 @@
-// Issue 17: the container's capabilities must survive no-new-privileges
+// The container's capabilities must survive no-new-privileges
 // (Docker's --security-opt no-new-privileges, Kubernetes'
 // allowPrivilegeEscalation: false). Shown with setpriv, no container engine:
 // file capabilities on a node binary give nothing to a non-root user under

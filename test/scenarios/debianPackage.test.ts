@@ -1,4 +1,4 @@
-// Issue 17: `npm run package` builds a Debian package that lintian finds no
+// `npm run package` builds a Debian package that lintian finds no
 // error in, that installs on this machine, whose /usr/bin/ipmpd runs (version,
 // check-config on the shipped conffile, a real `ipmpd run` in a lab
 // namespace), and whose purge leaves nothing behind.

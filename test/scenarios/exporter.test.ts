@@ -1,4 +1,4 @@
-// Issue 5 on the real kernel: a real Prometheus scrapes ipmpd across a
+// The exporter on the real kernel: a real Prometheus scrapes ipmpd across a
 // failover; promtool lints a live scrape; `ipmpd stat` and offline/online go
 // through the admin socket; the HTTP port refuses anything that writes.
 

@@ -1,4 +1,4 @@
-// Issue 17: a real Prometheus scrapes ipmpd as it scrapes node_exporter with
+// A real Prometheus scrapes ipmpd as it scrapes node_exporter with
 // a web config file: over TLS, with a client certificate (mutual TLS) and
 // basic auth. A wrong password and plain HTTP get no metrics, and a client
 // without a certificate is refused.

@@ -1,5 +1,8 @@
-// Issue 3's scenarios on the real kernel: ipmpd runs in the IPMP host's
-// namespace of a seed-A lab; faults are injected at the switch. Time bounds
+// Failover on the real kernel: link and silent failures move the address and
+// the client is answered again, repair fails back (or not, with FAILBACK off),
+// a group failure moves nothing, a restart moves nothing, a re-plugged NIC
+// rejoins. ipmpd runs in the IPMP host's namespace of a seed-A lab; faults are
+// injected at the switch. Time bounds
 // are loose (a few × FDT); the tight figures are measured by bench/failover.
 
 import assert from 'node:assert/strict';

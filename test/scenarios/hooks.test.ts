@@ -1,4 +1,4 @@
-// Issue 19 part 1 on the real kernel: hooks and a webhook hear of a carrier
+// Hooks on the real kernel: hooks and a webhook hear of a carrier
 // cut (interface_failed, group_state, address_moved, in that order, with the
 // right fields), a hook sleeping past its timeout is killed and counted, a
 // failing one is counted, and the failover takes as long as without hooks.

@@ -1,4 +1,4 @@
-// Hostile input on the real kernel (issue 8): forged echo replies must not keep
+// Hostile input on the real kernel: forged echo replies must not keep
 // a dead NIC alive, a flood of unrelated ICMP must not disturb probing, and the
 // HTTP port must stay correct under a burst of concurrent scrapes and refuse
 // malformed requests. Seed-A lab, FDT 1 s, targets found from the default route.

@@ -1,7 +1,7 @@
-// Issue 7's reload and shutdown: a valid new config is applied without moving
+// Reload and shutdown: a valid new config is applied without moving
 // addresses that need not move; an invalid one is refused and the old one
 // keeps running; SIGTERM leaves the addresses where they are.
-// Issue 13: a reload is all or nothing (one the host refuses leaves failover
+// A reload is all or nothing (one the host refuses leaves failover
 // armed and no trace of the attempt), and a reload of the same file changes
 // nothing a user can see.
 

@@ -1,4 +1,4 @@
-// Issue 17: ipmpstat needs no privilege, so neither does `ipmpd stat`. A
+// ipmpstat needs no privilege, so neither does `ipmpd stat`. A
 // read-only status socket beside the 0600 admin socket answers status and the
 // probe stream to anyone; state changes stay root's, refused with a message
 // that says so.

@@ -1,4 +1,4 @@
-// Issue 17: `ipmpd run` under systemd's Type=notify with WatchdogSec=. The test
+// `ipmpd run` under systemd's Type=notify with WatchdogSec=. The test
 // plays systemd: a unix datagram socket of its own (python3, as Node has none)
 // named in NOTIFY_SOCKET, with WATCHDOG_USEC set. READY=1 must come once, only
 // after every member's first verdict; WATCHDOG=1 at half the watchdog time;

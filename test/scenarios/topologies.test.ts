@@ -1,5 +1,7 @@
-// Issue 4: the six probe-target topologies of the Sun IPMP document, and the
-// section 1.1 defect (the only target, the default router, dies).
+// Probe targets are chosen as the Sun IPMP document's six topologies expect,
+// and when the only target (the default router) dies, the group is reported
+// as targets unreachable instead of failed (section 1.1), unless configured
+// to fail as in.mpathd does.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

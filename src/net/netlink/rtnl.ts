@@ -332,15 +332,6 @@ export class Rtnl implements KernelView, KernelOps {
     }
   }
 
-  async deleteRoute(r: KernelRoute): Promise<void> {
-    try {
-      await this.writes.delRoute(this.routeData(r), this.routeAttrs(r));
-    } catch (err) {
-      if (/ESRCH/.test((err as Error).message)) return;
-      throw new Error(`deleting route ${describe(r)}: ${(err as Error).message}`);
-    }
-  }
-
   /** The route as it was read: a moved route keeps its origin and ToS. */
   private routeData(r: KernelRoute) {
     const extras = r.extras as RouteExtras | undefined;

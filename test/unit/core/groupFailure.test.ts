@@ -1,4 +1,4 @@
-// Group failure versus "every target lost" (issue 13 §1): NICs that die one after
+// Group failure versus "every target lost": NICs that die one after
 // the other fail the group and page; only a loss of every target by every healthy
 // member within one detection window is taken for the targets' failure
 // (`on_all_targets_lost: rediscover`).

@@ -135,6 +135,8 @@ export class Sim {
   }
 
   drain(): void {
+    const broken = this.engine.brokenInvariants();
+    if (broken.length > 0) throw new Error(`invariants broken at t=${this.now}: ${broken.join('; ')}`);
     for (const output of this.engine.takeOutputs()) {
       this.log.push({ at: this.now, output });
       this.apply(output);

@@ -57,7 +57,7 @@ test('the daemon: anonymous NICs probe from their own address with their own soc
   let kernelChanged = () => {};
   const added: string[] = [];
   const adapters: Adapters = {
-    kernel: { addAddress: async (device, c) => void added.push(`${c.address} on ${device}`), deleteAddress: async () => {}, replaceRoute: async () => {}, deleteRoute: async () => {} },
+    kernel: { addAddress: async (device, c) => void added.push(`${c.address} on ${device}`), deleteAddress: async () => {}, replaceRoute: async () => {} },
     view: view(links, addresses),
     announcer: { announce: async () => ({ sent: 0 }) },
     onKernelChange: (cb) => (kernelChanged = cb),

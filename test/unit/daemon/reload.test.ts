@@ -23,7 +23,7 @@ function fakeAdapters(prepare: (config: DaemonConfig) => Promise<HostPreparation
     { device: 'eth0', cidr: cidr('198.18.11.5/24'), secondary: true, noprefixroute: false },
   ];
   const adapters: Adapters = {
-    kernel: { addAddress: async () => {}, deleteAddress: async () => {}, replaceRoute: async () => {}, deleteRoute: async () => {} },
+    kernel: { addAddress: async () => {}, deleteAddress: async () => {}, replaceRoute: async () => {} },
     view: {
       links: () => ['eth0', 'eth1'].map((name, index) => ({ name, index: index + 2, adminUp: true, carrier: true, mac: `02:00:00:00:00:0${index}` })),
       addresses: () => addresses,

@@ -1,4 +1,5 @@
-// Issue 19 part 1: hook commands and webhooks, off the failover path.
+// Hook commands and webhooks: told of the events they asked for, with the
+// right fields, bounded in time, and never on the failover path.
 
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
