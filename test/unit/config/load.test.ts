@@ -53,7 +53,7 @@ test('defaults are in.mpathd\'s', () => {
   assert.equal(c.failback, true);
   assert.equal(c.trackInterfacesOnlyWithGroups, true);
   assert.equal(c.onAllTargetsLost, 'rediscover');
-  assert.deepEqual(c.announce, { count: 5, intervalMs: 0, secondBurstAfterMs: 5000, refreshIntervalMs: 0 });
+  assert.deepEqual(c.announce, { count: 5, intervalMs: 0, secondBurstAfterMs: 5000, refreshIntervalMs: 0, untilTrafficMs: 60000 });
   assert.deepEqual(c.groups, []);
 });
 
