@@ -29,6 +29,8 @@ export interface ConvergenceDeps {
   untilTrafficMs: () => number;
   /** The address is settled on `device` (no move under way, the kernel has it there). */
   stillHeld: (address: string, device: string) => boolean;
+  /** The first re-announcement this long after the move, then twice as long each time (default 1 s). */
+  firstReannounceMs?: number;
 }
 
 interface Watch {
@@ -104,7 +106,7 @@ export class ConvergenceWatch {
 
   /** The next re-announcement, if it still falls within announce.until_traffic. */
   private schedule(w: Watch): void {
-    const due = w.movedAt + FIRST_REANNOUNCE_MS * 2 ** w.rounds;
+    const due = w.movedAt + (this.deps.firstReannounceMs ?? FIRST_REANNOUNCE_MS) * 2 ** w.rounds;
     if (due - w.movedAt > this.deps.untilTrafficMs()) {
       if (w.rounds > 0) {
         this.deps.log.warn(

@@ -36,11 +36,11 @@ export class ConvergenceMetrics {
     new Gauge({
       name: 'ipmp_address_inbound_silent_seconds',
       help: 'Time since a data address moved while no packet addressed to it has reached its new NIC; 0 once one has.',
-      labelNames: ['group', 'address'],
+      labelNames: ['group', 'ip_address'],
       registers,
       collect() {
         this.reset();
-        for (const s of silent()) this.set({ group: s.group, address: s.address }, s.seconds);
+        for (const s of silent()) this.set({ group: s.group, ip_address: s.address }, s.seconds);
       },
     });
   }

@@ -12,7 +12,7 @@ import { parseSamples, total } from './metricsText.js';
 
 const DATA = '198.18.11.5';
 const GROUP = { group: 'unrealgrp1' };
-const SILENT = { group: 'unrealgrp1', address: DATA };
+const SILENT = { group: 'unrealgrp1', ip_address: DATA };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const movedTo = (to: string, since: number) => (l: LogLine) => l.event === 'address_moved' && l.to === to && l.at >= since;
 /** The client drops every ARP packet that speaks for the data address: gratuitous ARP and replies alike. */
