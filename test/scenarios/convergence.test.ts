@@ -11,6 +11,7 @@ import { IpmpdProcess, twoNicYaml, type LogLine } from './ipmpd.js';
 import { parseSamples, total } from './metricsText.js';
 
 const DATA = '198.18.11.5';
+const DATA6 = '2001:db8:11::5';
 const GROUP = { group: 'unrealgrp1' };
 const SILENT = { group: 'unrealgrp1', ip_address: DATA };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -19,9 +20,9 @@ const movedTo = (to: string, since: number) => (l: LogLine) => l.event === 'addr
 const DROP_ARP = `table arp ipmpd_stale\ndelete table arp ipmpd_stale\ntable arp ipmpd_stale {\n  chain input { type filter hook input priority 0; arp saddr ip ${DATA} drop; }\n}\n`;
 const LIFT_ARP = 'table arp ipmpd_stale\ndelete table arp ipmpd_stale\n';
 
-async function withIpmpd(fn: (lab: Lab, ipmpd: IpmpdProcess) => Promise<void>): Promise<void> {
+async function withIpmpd(fn: (lab: Lab, ipmpd: IpmpdProcess) => Promise<void>, data6?: string): Promise<void> {
   const lab = await Lab.create(twoNicGroup());
-  const ipmpd = IpmpdProcess.start(lab, 'ipmp', twoNicYaml({ fdt: '1s', failback: false }));
+  const ipmpd = IpmpdProcess.start(lab, 'ipmp', twoNicYaml({ fdt: '1s', failback: false, ...(data6 ? { data6 } : {}) }));
   try {
     await ipmpd.waitFor('the first placement', movedTo('eth0', 0), 15_000);
     await fn(lab, ipmpd);
@@ -71,6 +72,28 @@ test("a client pinging the address: convergence is recorded within a few ms of t
       await pinger.stop();
     }
   });
+});
+
+test('IPv6: the first echo request to the moved address converges it', async () => {
+  await withIpmpd(async (lab, ipmpd) => {
+    const pinger = startPinger(lab, 'client', DATA6, 200);
+    try {
+      await pinger.waitForReply(Date.now(), 5000);
+      const t0 = Date.now();
+      await lab.cutCarrier('ipmp', 'eth0');
+      await ipmpd.waitFor('the move to eth1', movedTo('eth1', t0), 5000);
+      const converged = await ipmpd.waitFor('IPv6 convergence', (l) => l.event === 'address_converged' && l.ip_address === DATA6, 5000);
+      const reply = await pinger.waitForReply(t0, 5000);
+      assert.ok(Math.abs(reply - Date.parse(converged.time as string)) <= 5, `converged ${reply - Date.parse(converged.time as string)} ms before the client's reply`);
+      assert.equal(converged.interface, 'eth1');
+      // nobody sends to the IPv4 address: it stays silent
+      const samples = parseSamples((await ipmpd.http('/metrics')).body);
+      assert.ok(total(samples, 'ipmp_address_inbound_silent_seconds', SILENT) > 0);
+      assert.equal(total(samples, 'ipmp_address_inbound_silent_seconds', { group: 'unrealgrp1', ip_address: DATA6 }), 0);
+    } finally {
+      await pinger.stop();
+    }
+  }, `${DATA6}/64`);
 });
 
 test('a client that keeps its stale neighbour entry: silent and re-announced until the rule is lifted, then converged', async () => {
