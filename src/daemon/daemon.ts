@@ -26,7 +26,7 @@ import { HookDispatcher } from '../hooks/dispatcher.js';
 import { AnnounceRefresher, heldAddresses } from './announceRefresh.js';
 import { addressMoved, fromEngineEvent } from '../hooks/event.js';
 import { ConvergenceWatch } from './convergence.js';
-import { ConvergenceMetrics } from '../metrics/convergenceMetrics.js';
+import type { ConvergenceMetrics } from '../metrics/convergenceMetrics.js';
 
 /** A probe as the daemon asks the adapter to send it. */
 export interface ProbeSend {
@@ -114,7 +114,8 @@ export class Daemon {
     this.config = config;
     this.engine = new Engine({ config, now: monotonicMs() });
     this.exporter = new Exporter(() => this.engine.snapshot(), monotonicToUnixSeconds, options.build);
-    this.convergenceMetrics = new ConvergenceMetrics(this.exporter.registry, () => this.convergence?.silent() ?? []);
+    this.convergenceMetrics = this.exporter.convergence;
+    this.convergenceMetrics.silentFrom(() => this.convergence?.silent() ?? []);
     this.declareGroups(config);
     this.executor = new FailoverExecutor(adapters.kernel, adapters.view, adapters.announcer, () => this.config, this.exporter.events, log, {
       settled: (address, ok, holders) =>

@@ -18,7 +18,10 @@ export class ConvergenceMetrics {
   private readonly convergence: Histogram<'group'>;
   private readonly reannouncements: Counter<'group' | 'device'>;
 
-  constructor(registry: Registry, silent: () => SilentAddress[]) {
+  private silent: () => SilentAddress[] = () => [];
+
+  constructor(registry: Registry) {
+    const silent = () => this.silent();
     const registers = [registry];
     this.convergence = new Histogram({
       name: 'ipmp_failover_convergence_seconds',
@@ -43,6 +46,11 @@ export class ConvergenceMetrics {
         for (const s of silent()) this.set({ group: s.group, ip_address: s.address }, s.seconds);
       },
     });
+  }
+
+  /** Where ipmp_address_inbound_silent_seconds is read at scrape time. */
+  silentFrom(read: () => SilentAddress[]): void {
+    this.silent = read;
   }
 
   private readonly declared = new Set<string>();

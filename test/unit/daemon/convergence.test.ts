@@ -20,7 +20,8 @@ function setup(opts: { untilTrafficMs: number; held?: () => boolean }) {
   const opened: Array<{ device: string; address: string; arrive: (ms: number) => void; closed: boolean }> = [];
   const announced: Array<{ device: string; address: string; count: number }> = [];
   let watch: ConvergenceWatch | undefined;
-  const metrics = new ConvergenceMetrics(registry, () => watch?.silent() ?? []);
+  const metrics = new ConvergenceMetrics(registry);
+  metrics.silentFrom(() => watch?.silent() ?? []);
   metrics.declareGroup('g', ['eth0', 'eth1']);
   watch = new ConvergenceWatch({
     arrivals: {
