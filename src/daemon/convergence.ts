@@ -74,6 +74,11 @@ export class ConvergenceWatch {
     return [...this.watches.values()].map((w) => ({ group: w.group, address: w.cidr.address, seconds: w.convergedAt === undefined ? (now - w.movedAt) / 1000 : 0 }));
   }
 
+  /** After a reload: addresses no longer configured in their group are not watched (nor reported) any more. */
+  retain(configured: ReadonlySet<string>): void {
+    for (const [address, w] of [...this.watches]) if (!configured.has(`${w.group} ${address}`)) this.forget(address);
+  }
+
   stop(): void {
     for (const address of [...this.watches.keys()]) this.forget(address);
   }

@@ -215,6 +215,7 @@ export class Daemon {
     for (const name of this.answered) if (!this.engine.carriedInterfaces.has(name)) this.answered.delete(name);
     for (const added of host.added) log.info({ event: 'test_address_added', address: added }, `added missing test address ${added}`);
     this.declareGroups(config);
+    this.convergence?.retain(new Set(config.groups.flatMap((g) => g.dataAddresses.map((d) => `${g.name} ${d.address.address}`))));
     this.hooks.declare();
     this.refresher.set(config.announce.refreshIntervalMs);
     this.startEngine();

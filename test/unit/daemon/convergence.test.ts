@@ -108,3 +108,13 @@ test('a second move replaces the watch: the old one is closed and its late packe
   assert.equal(watch.silent()[0]!.seconds, 0);
   watch.stop();
 });
+
+test('a reload that drops an address (or moves it to another group) ends its watch and its series', () => {
+  const { watch, opened } = setup({ untilTrafficMs: 0 });
+  watch.moved(move('link', 'eth1'));
+  watch.retain(new Set(['g 198.18.11.5']));
+  assert.equal(watch.silent().length, 1);
+  watch.retain(new Set(['other 198.18.11.5']));
+  assert.deepEqual(watch.silent(), []);
+  assert.ok(opened[0]!.closed);
+});
