@@ -46,7 +46,7 @@ export async function convergenceBench(args: string[]): Promise<string> {
           const c = await ipmpd.waitFor('convergence', () => ipmpd.events('address_converged').length > seen, 10_000).then(() => ipmpd.events('address_converged')[seen]!);
           const movedAt = Date.parse(ipmpd.events('address_moved').at(-1)!.time as string);
           const reply = await pinger.waitForReply(movedAt, 5000);
-          rows.push({ kind, convergenceMs: c.convergence_ms as number, afterMoveMs: c.after_move_ms as number, fromReplyMs: Date.parse(c.time as string) - reply });
+          rows.push({ kind, convergenceMs: c.convergence_ms as number, afterMoveMs: c.after_move_ms as number, fromReplyMs: Date.parse(c.arrived_at as string) - reply });
           await new Promise((r) => setTimeout(r, 300));
         }
       }

@@ -5,7 +5,9 @@
  * the NIC received for itself (PACKET_HOST: a frame flooded by a switch to the
  * old holder's MAC does not count, the kernel drops it) whose IP destination is
  * the address; nothing else wakes the process. Each arrival is reported with
- * the CLOCK_MONOTONIC time it was read, in milliseconds (process.hrtime's clock).
+ * the kernel's receive stamp of the first packet queued (SO_TIMESTAMPNS, before
+ * any event-loop delay), converted to CLOCK_MONOTONIC milliseconds
+ * (process.hrtime's clock).
  *
  * open(ifindex, address: Buffer(4|16), onArrival(ms), onError(errno)) -> handle
  * close(handle)
@@ -58,6 +60,38 @@ static double monotonic_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* A CLOCK_REALTIME stamp on the monotonic clock, both clocks read back to back. */
+static double stamp_to_monotonic_ms(const struct timespec *stamp) {
+  struct timespec real, mono;
+  clock_gettime(CLOCK_REALTIME, &real);
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  long long age_ns = (long long)(real.tv_sec - stamp->tv_sec) * 1000000000LL + (real.tv_nsec - stamp->tv_nsec);
+  long long mono_ns = (long long)mono.tv_sec * 1000000000LL + mono.tv_nsec;
+  return (double)(mono_ns - age_ns) / 1e6;
+}
+
+/* Reads one queued packet; *at gets its arrival (the read time if the kernel gave no stamp). */
+static ssize_t read_one(int fd, double *at) {
+  unsigned char byte;
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(struct timespec))];
+  } control;
+  struct iovec iov = {&byte, sizeof byte};
+  struct msghdr msg = {NULL, 0, &iov, 1, control.buf, sizeof control.buf, 0};
+  ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_TRUNC);
+  if (n < 0) return n;
+  *at = monotonic_ms();
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS && c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+      struct timespec stamp;
+      memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
+      *at = stamp_to_monotonic_ms(&stamp);
+    }
+  }
+  return n;
+}
+
 static void on_readable(uv_poll_t *handle, int status, int events) {
   (void)events;
   watch *w = handle->data;
@@ -65,11 +99,10 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(w->env, &scope) != napi_ok) return;
   if (status < 0) uv_poll_start(&w->poll, UV_READABLE, on_readable); /* EPOLLERR stops the poll: re-arm */
-  double at = monotonic_ms();
+  double at = 0, later = 0;
   int arrived = 0, err = 0;
-  unsigned char byte;
-  for (int i = 0; i < 64; i++) { /* drain what queued: one report per wake-up is enough */
-    ssize_t n = recv(w->fd, &byte, sizeof byte, MSG_DONTWAIT | MSG_TRUNC);
+  for (int i = 0; i < 64; i++) { /* drain what queued: one report per wake-up (the first packet's time) is enough */
+    ssize_t n = read_one(w->fd, arrived ? &later : &at);
     if (n >= 0) {
       arrived = 1;
       continue;
@@ -145,6 +178,8 @@ static napi_value open_watch(napi_env env, napi_callback_info info) {
   struct sock_fprog prog = {(unsigned short)build_filter(code, addr, len), code};
   int rcvbuf = 4096; /* a flood after the first packet need not be kept */
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on); /* without it, the read time stands in */
   if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0) {
     int err = errno;
     close(fd);

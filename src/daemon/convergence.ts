@@ -12,7 +12,7 @@ import type { Cidr } from '../config/types.js';
 import type { EngineAction } from '../core/types.js';
 import type { ConvergenceMetrics, SilentAddress } from '../metrics/convergenceMetrics.js';
 import { FAILOVER_REASONS, type EventMetrics } from '../metrics/eventMetrics.js';
-import { monotonicMs } from './clock.js';
+import { monotonicMs, monotonicToUnixSeconds } from './clock.js';
 import type { Announcer, ArrivalWatcher } from './ports.js';
 
 type Move = Extract<EngineAction, { kind: 'move_address' }>;
@@ -104,7 +104,7 @@ export class ConvergenceWatch {
     const seconds = (at - w.decidedAt) / 1000;
     this.deps.metrics.converged(w.group, seconds);
     this.deps.log.info(
-      { event: 'address_converged', group: w.group, ip_address: w.cidr.address, interface: w.device, convergence_ms: round(at - w.decidedAt), after_move_ms: round(at - w.movedAt), reannouncements: w.rounds },
+      { event: 'address_converged', group: w.group, ip_address: w.cidr.address, interface: w.device, arrived_at: new Date(monotonicToUnixSeconds(at) * 1000).toISOString(), convergence_ms: round(at - w.decidedAt), after_move_ms: round(at - w.movedAt), reannouncements: w.rounds },
       `first packet for ${w.cidr.address} arrived on ${w.device} ${round(at - w.decidedAt)} ms after the decision`,
     );
   }

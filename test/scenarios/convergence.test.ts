@@ -56,8 +56,9 @@ test("a client pinging the address: convergence is recorded within a few ms of t
       const converged = await ipmpd.waitFor('convergence', (l) => l.event === 'address_converged', 5000);
       const movedAt = Date.parse(move.time as string);
       const reply = await pinger.waitForReply(movedAt, 5000);
+      // the kernel stamps the arrival: the record is as early as the packet, whatever the event loop was doing.
       // the first reply after the move answers the client's next request, which is the packet that converged the failover
-      const convergedAt = Date.parse(converged.time as string);
+      const convergedAt = Date.parse(converged.arrived_at as string);
       assert.ok(Math.abs(reply - convergedAt) <= 5, `converged at ${convergedAt}, the client's reply came at ${reply} (${reply - convergedAt} ms apart)`);
       assert.ok(convergedAt >= movedAt, 'convergence after the move');
       assert.equal(converged.interface, 'eth1');
@@ -81,10 +82,11 @@ test('IPv6: the first echo request to the moved address converges it', async () 
       await pinger.waitForReply(Date.now(), 5000);
       const t0 = Date.now();
       await lab.cutCarrier('ipmp', 'eth0');
-      await ipmpd.waitFor('the move to eth1', movedTo('eth1', t0), 5000);
+      const move = await ipmpd.waitFor('the move to eth1', (l) => movedTo('eth1', t0)(l) && l.ip_address === DATA6, 5000);
       const converged = await ipmpd.waitFor('IPv6 convergence', (l) => l.event === 'address_converged' && l.ip_address === DATA6, 5000);
-      const reply = await pinger.waitForReply(t0, 5000);
-      assert.ok(Math.abs(reply - Date.parse(converged.time as string)) <= 5, `converged ${reply - Date.parse(converged.time as string)} ms before the client's reply`);
+      const reply = await pinger.waitForReply(Date.parse(move.time as string), 5000);
+      const arrived = Date.parse(converged.arrived_at as string);
+      assert.ok(Math.abs(reply - arrived) <= 5, `converged ${reply - arrived} ms before the client's reply`);
       assert.equal(converged.interface, 'eth1');
       // nobody sends to the IPv4 address: it stays silent
       const samples = parseSamples((await ipmpd.http('/metrics')).body);
@@ -121,7 +123,7 @@ test('a client that keeps its stale neighbour entry: silent and re-announced unt
       const lifted = Date.now();
       await lab.exec('client', ['nft', '-f', '-'], { input: LIFT_ARP });
       const converged = await ipmpd.waitFor('convergence once the rule is lifted', (l) => l.event === 'address_converged', 15_000);
-      assert.ok((Date.parse(converged.time as string)) >= lifted);
+      assert.ok(Date.parse(converged.arrived_at as string) >= lifted);
       assert.ok((converged.reannouncements as number) >= 3);
       const done = await metrics(ipmpd);
       assert.equal(done.converged, 1);
