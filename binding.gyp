@@ -19,6 +19,11 @@
       "target_name": "rxstamp",
       "sources": ["native/rxstamp.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
+    },
+    {
+      "target_name": "arrival",
+      "sources": ["native/arrival.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]
 }

@@ -1,6 +1,7 @@
 // npm run bench -- <name> [options]: each benchmark builds its own lab and prints a table.
 
 import { campaignBench } from './campaign.js';
+import { convergenceBench } from './convergence.js';
 import { detectionSimBench } from './detectionSim.js';
 import { failoverBench } from './failover.js';
 import { probeCostBench, rttAccuracyBench } from './peers.js';
@@ -10,7 +11,7 @@ import { scaleBench } from './scale.js';
 import { scrapeBench } from './scrape.js';
 import { soakBench } from './soak.js';
 
-const benches: Record<string, (args: string[]) => Promise<string>> = { failover: failoverBench, 'detection-sim': detectionSimBench, 'probe-cost': probeCostBench, 'rtt-accuracy': rttAccuracyBench, scale: scaleBench, profile: profileBench, campaign: campaignBench, soak: soakBench, scrape: scrapeBench, routes: routesBench };
+const benches: Record<string, (args: string[]) => Promise<string>> = { failover: failoverBench, 'detection-sim': detectionSimBench, 'probe-cost': probeCostBench, 'rtt-accuracy': rttAccuracyBench, scale: scaleBench, profile: profileBench, campaign: campaignBench, soak: soakBench, scrape: scrapeBench, routes: routesBench, convergence: convergenceBench };
 
 const [name, ...args] = process.argv.slice(2);
 const bench = name ? benches[name] : undefined;

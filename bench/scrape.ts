@@ -18,7 +18,7 @@ function config(nics: number): DaemonConfig {
     dataAddresses: [{ address: cidr(`198.19.0.${g + 1}/16`), preferredInterface: `n${2 * g}` }],
     probeTargets: [1, 2, 3, 4, 5].map((t) => `198.18.200.${t}`),
   }));
-  return { failureDetectionTimeMs: 1000, failback: true, trackInterfacesOnlyWithGroups: true, onAllTargetsLost: 'rediscover', announce: { count: 1, intervalMs: 0, secondBurstAfterMs: 0, refreshIntervalMs: 0 }, fixSysctls: false, followRouteProtocols: [...DEFAULT_FOLLOW_PROTOCOLS], adminSocket: '/nonexistent', hooks: [], webhooks: [], groups };
+  return { failureDetectionTimeMs: 1000, failback: true, trackInterfacesOnlyWithGroups: true, onAllTargetsLost: 'rediscover', announce: { count: 1, intervalMs: 0, secondBurstAfterMs: 0, refreshIntervalMs: 0, untilTrafficMs: 0 }, fixSysctls: false, followRouteProtocols: [...DEFAULT_FOLLOW_PROTOCOLS], adminSocket: '/nonexistent', hooks: [], webhooks: [], groups };
 }
 
 export async function scrapeBench(args: string[]): Promise<string> {

@@ -31,6 +31,8 @@ export const mixinConfig = {
   flapping: { window: '15m', failures: 3 },
   highLoss: { ratio: 0.1, for: '10m' },
   highLatency: { p90Seconds: 0.1, for: '10m' },
+  /** A moved address that no packet has reached for this long (ipmpd re-announces it for announce.until_traffic, 60s by default). */
+  inboundSilent: { seconds: 300 },
 };
 
 export type MixinConfig = typeof mixinConfig;

@@ -29,6 +29,9 @@
       "p90Seconds": 0.1,
       "for": "10m",
     },
+    "inboundSilent": {
+      "seconds": 300,
+    },
   },
 
   prometheusAlerts+:: {
@@ -103,6 +106,20 @@
               "summary": "A floating data address is on no interface.",
               "description": "Data address {{ $labels.ip_address }} of group {{ $labels.group }} on {{ $labels.instance }} has been held by no interface for " + $._config.addressUnheldWindow + ".",
               "runbook_url": $._config.runbookBase + "#ipmpaddressunheld",
+              "dashboard_url": $._config.grafanaUrl + "/d/" + $._config.hostBoardUid + "?var-job={{ $labels.job | urlquery }}&var-instance={{ $labels.instance | urlquery }}&var-group={{ $labels.group | urlquery }}",
+            },
+          },
+          {
+            "alert": "IPMPAddressInboundSilent",
+            "expr": "ipmp_address_inbound_silent_seconds{" + $._config.selector + "} > " + ('%g' % $._config.inboundSilent.seconds),
+            "for": "0s",
+            "labels": {
+              "severity": "warning",
+            },
+            "annotations": {
+              "summary": "No traffic has reached a data address since it moved.",
+              "description": "Data address {{ $labels.ip_address }} of group {{ $labels.group }} on {{ $labels.instance }} moved {{ $value | humanizeDuration }} ago and no packet for it has reached its new interface: a switch or neighbour may still send its traffic to the old one.",
+              "runbook_url": $._config.runbookBase + "#ipmpaddressinboundsilent",
               "dashboard_url": $._config.grafanaUrl + "/d/" + $._config.hostBoardUid + "?var-job={{ $labels.job | urlquery }}&var-instance={{ $labels.instance | urlquery }}&var-group={{ $labels.group | urlquery }}",
             },
           },
@@ -289,6 +306,20 @@
               "summary": "A floating data address is on no interface.",
               "description": "Data address {{ $labels.ip_address }} of group {{ $labels.group }} on {{ $labels.instance }} has been held by no interface for " + $._config.addressUnheldWindow + ".",
               "runbook_url": $._config.runbookBase + "#ipmpaddressunheld",
+              "dashboard_url": $._config.grafanaUrl + "/d/" + $._config.hostBoardUid + "?var-job={{ $labels.job | urlquery }}&var-instance={{ $labels.instance | urlquery }}&var-group={{ $labels.group | urlquery }}",
+            },
+          },
+          {
+            "alert": "IPMPAddressInboundSilent",
+            "expr": "ipmp_address_inbound_silent_seconds{" + $._config.selector + "} > " + ('%g' % $._config.inboundSilent.seconds),
+            "for": "0s",
+            "labels": {
+              "severity": "warning",
+            },
+            "annotations": {
+              "summary": "No traffic has reached a data address since it moved.",
+              "description": "Data address {{ $labels.ip_address }} of group {{ $labels.group }} on {{ $labels.instance }} moved {{ $value | humanizeDuration }} ago and no packet for it has reached its new interface: a switch or neighbour may still send its traffic to the old one.",
+              "runbook_url": $._config.runbookBase + "#ipmpaddressinboundsilent",
               "dashboard_url": $._config.grafanaUrl + "/d/" + $._config.hostBoardUid + "?var-job={{ $labels.job | urlquery }}&var-instance={{ $labels.instance | urlquery }}&var-group={{ $labels.group | urlquery }}",
             },
           },

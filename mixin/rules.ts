@@ -85,6 +85,13 @@ export function definitions(c: MixinConfig) {
       description: 'Data address {{ $labels.ip_address }} of group {{ $labels.group }} on {{ $labels.instance }} has been held by no interface for ' + c.addressUnheldWindow + '.',
     },
     {
+      alert: 'IPMPAddressInboundSilent', severity: 'warning', for: '0s', board: G,
+      // the gauge counts from the move while no packet for the address reached its new NIC, and is 0 once one did
+      expr: `ipmp_address_inbound_silent_seconds{${c.selector}} > ${c.inboundSilent.seconds}`,
+      summary: 'No traffic has reached a data address since it moved.',
+      description: 'Data address {{ $labels.ip_address }} of group {{ $labels.group }} on {{ $labels.instance }} moved {{ $value | humanizeDuration }} ago and no packet for it has reached its new interface: a switch or neighbour may still send its traffic to the old one.',
+    },
+    {
       alert: 'IPMPAddressDuplicateHolder', severity: 'critical', for: '0s', board: [],
       // interfaces that held it at every sample of the window: a failover's brief overlap is not counted
       expr: `sum by (${keep('ip_address')}) (${heldFor('ipmp_address_holder', '', c.duplicateHolderWindow)}) > 1`,

@@ -152,6 +152,7 @@ function build(raw: RawConfig, report: (path: Path, message: string) => void): D
       intervalMs: durationAt(raw.announce?.interval, ['announce', 'interval'], 0, report),
       secondBurstAfterMs: durationAt(raw.announce?.second_burst_after, ['announce', 'second_burst_after'], 5000, report),
       refreshIntervalMs: refreshInterval(raw, report),
+      untilTrafficMs: durationAt(raw.announce?.until_traffic, ['announce', 'until_traffic'], 60_000, report),
     },
     fixSysctls: raw.fix_sysctls ?? false,
     followRouteProtocols: followProtocols(raw.follow_route_protocols, report),
@@ -237,7 +238,7 @@ function offsetOf(doc: Document, path: Path, key: boolean): number {
   return 0;
 }
 
-const KNOWN = ['failure_detection_time', 'failback', 'track_interfaces_only_with_groups', 'on_all_targets_lost', 'announce', 'fix_sysctls', 'follow_route_protocols', 'admin_socket', 'groups', 'name', 'interfaces', 'test_address', 'standby', 'data_addresses', 'address', 'preferred_interface', 'probe_targets', 'count', 'interval', 'second_burst_after', 'refresh_interval', 'hooks', 'webhooks', 'command', 'events', 'timeout', 'url', 'retries'];
+const KNOWN = ['failure_detection_time', 'failback', 'track_interfaces_only_with_groups', 'on_all_targets_lost', 'announce', 'fix_sysctls', 'follow_route_protocols', 'admin_socket', 'groups', 'name', 'interfaces', 'test_address', 'standby', 'data_addresses', 'address', 'preferred_interface', 'probe_targets', 'count', 'interval', 'second_burst_after', 'refresh_interval', 'until_traffic', 'hooks', 'webhooks', 'command', 'events', 'timeout', 'url', 'retries'];
 
 function suggest(key: string): string {
   const close = KNOWN.find((k) => k.replace(/_/g, '') === key.toLowerCase().replace(/[_-]/g, ''));

@@ -12,7 +12,7 @@ export function configToYaml(c: DaemonConfig): string {
     failback: c.failback,
     track_interfaces_only_with_groups: c.trackInterfacesOnlyWithGroups,
     on_all_targets_lost: c.onAllTargetsLost,
-    announce: { count: c.announce.count, interval: formatDuration(c.announce.intervalMs), second_burst_after: formatDuration(c.announce.secondBurstAfterMs), refresh_interval: formatDuration(c.announce.refreshIntervalMs) },
+    announce: { count: c.announce.count, interval: formatDuration(c.announce.intervalMs), second_burst_after: formatDuration(c.announce.secondBurstAfterMs), refresh_interval: formatDuration(c.announce.refreshIntervalMs), until_traffic: formatDuration(c.announce.untilTrafficMs) },
     fix_sysctls: c.fixSysctls,
     follow_route_protocols: c.followRouteProtocols,
     admin_socket: c.adminSocket,

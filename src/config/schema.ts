@@ -64,6 +64,7 @@ export const RawConfig = z
         interval: duration.optional(),
         second_burst_after: duration.optional(),
         refresh_interval: duration.optional(),
+        until_traffic: duration.optional(),
       })
       .strict()
       .optional(),

@@ -39,6 +39,8 @@ export interface AnnounceConfig {
   secondBurstAfterMs: number; // 0 = no second burst
   /** Re-announce every held address this often, one packet each (keepalived's garp_master_refresh); 0 = off. */
   refreshIntervalMs: number;
+  /** After a failover, re-announce with a backoff while no packet has reached the address on its new NIC, for at most this long; 0 = off. */
+  untilTrafficMs: number;
 }
 
 /**

@@ -17,7 +17,7 @@ import { logEvent } from './eventLog.js';
 import { FailoverExecutor } from './executor.js';
 import { addressHolders, linkReports, localAddresses, routeInfos } from './hostView.js';
 import { anonymousMembers, socketsFor } from './anonymousGroup.js';
-import type { Announcer, KernelOps, KernelView } from './ports.js';
+import type { Announcer, ArrivalWatcher, KernelOps, KernelView } from './ports.js';
 import { everyGroupHasVerdict } from './readiness.js';
 import type { IgnoredReason } from '../metrics/eventMetrics.js';
 import { ProbeLog } from './probeLog.js';
@@ -25,6 +25,8 @@ import { SendErrorThrottle } from './sendErrorLog.js';
 import { HookDispatcher } from '../hooks/dispatcher.js';
 import { AnnounceRefresher, heldAddresses } from './announceRefresh.js';
 import { addressMoved, fromEngineEvent } from '../hooks/event.js';
+import { ConvergenceWatch } from './convergence.js';
+import type { ConvergenceMetrics } from '../metrics/convergenceMetrics.js';
 
 /** A probe as the daemon asks the adapter to send it. */
 export interface ProbeSend {
@@ -41,6 +43,8 @@ export interface Adapters {
   kernel: KernelOps;
   view: KernelView;
   announcer: Announcer;
+  /** Watches a moved address's new NIC for its first inbound packet (absent: convergence is not watched). */
+  arrivals?: ArrivalWatcher;
   /** Called whenever links, addresses or routes changed (coalesced by the adapter). */
   onKernelChange(cb: () => void): void;
   probes: {
@@ -94,6 +98,8 @@ export class Daemon {
   private readonly executor: FailoverExecutor;
   private readonly hooks: HookDispatcher;
   private readonly refresher: AnnounceRefresher;
+  private readonly convergence: ConvergenceWatch | undefined;
+  private readonly convergenceMetrics: ConvergenceMetrics;
   private anonymousSockets = '[]';
   private config: DaemonConfig;
   private readonly answered = new Set<string>();
@@ -108,18 +114,34 @@ export class Daemon {
     this.config = config;
     this.engine = new Engine({ config, now: monotonicMs() });
     this.exporter = new Exporter(() => this.engine.snapshot(), monotonicToUnixSeconds, options.build);
-    for (const g of config.groups) this.exporter.events.declareGroup(g.name, g.interfaces.map((i) => i.name));
+    this.convergenceMetrics = this.exporter.convergence;
+    this.convergenceMetrics.silentFrom(() => this.convergence?.silent() ?? []);
+    this.declareGroups(config);
     this.executor = new FailoverExecutor(adapters.kernel, adapters.view, adapters.announcer, () => this.config, this.exporter.events, log, {
       settled: (address, ok, holders) =>
         this.driver.input((now) => {
           if (ok) this.engine.moveCompleted(now, address);
           else this.engine.moveFailed(now, address, holders);
         }),
-      moved: (m) => this.hooks.publish(addressMoved(m, new Date().toISOString())),
+      moved: (m) => {
+        this.convergence?.moved(m);
+        this.hooks.publish(addressMoved(m, new Date().toISOString()));
+      },
     });
+    const held = (address: string, device: string) => heldAddresses(this.engine.snapshot(), adapters.view).some((h) => h.cidr.address === address && h.device === device);
+    this.convergence = adapters.arrivals
+      ? new ConvergenceWatch({ arrivals: adapters.arrivals, announcer: adapters.announcer, events: this.exporter.events, metrics: this.convergenceMetrics, log, untilTrafficMs: () => this.config.announce.untilTrafficMs, stillHeld: held })
+      : undefined;
     this.hooks = new HookDispatcher({ settings: () => this.config, registry: this.exporter.registry, log, quiet: () => this.executor.idle() });
     this.refresher = new AnnounceRefresher({ announcer: adapters.announcer, metrics: this.exporter.events, log, held: () => heldAddresses(this.engine.snapshot(), adapters.view), quiet: () => this.executor.idle() });
     this.driver = this.newDriver();
+  }
+
+  private declareGroups(config: DaemonConfig): void {
+    for (const g of config.groups) {
+      this.exporter.events.declareGroup(g.name, g.interfaces.map((i) => i.name));
+      this.convergenceMetrics.declareGroup(g.name, g.interfaces.map((i) => i.name));
+    }
   }
 
   private newDriver(): EngineDriver {
@@ -192,7 +214,8 @@ export class Daemon {
     host.commit();
     for (const name of this.answered) if (!this.engine.carriedInterfaces.has(name)) this.answered.delete(name);
     for (const added of host.added) log.info({ event: 'test_address_added', address: added }, `added missing test address ${added}`);
-    for (const g of config.groups) this.exporter.events.declareGroup(g.name, g.interfaces.map((i) => i.name));
+    this.declareGroups(config);
+    this.convergence?.retain(new Set(config.groups.flatMap((g) => g.dataAddresses.map((d) => `${g.name} ${d.address.address}`))));
     this.hooks.declare();
     this.refresher.set(config.announce.refreshIntervalMs);
     this.startEngine();
@@ -318,6 +341,7 @@ export class Daemon {
     this.executor.stop();
     this.refresher.set(0);
     await this.executor.idle();
+    this.convergence?.stop();
     await this.hooks.stop();
     await this.http?.close();
     await new Promise<void>((r) => (this.admin ? this.admin.close(() => r()) : r()));

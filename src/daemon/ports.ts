@@ -63,3 +63,11 @@ export interface Announcer {
   /** Tell neighbours that `cidr` now lives behind `device`; resolves with the packets actually sent. */
   announce(device: string, cidr: Cidr, count: number, intervalMs: number): Promise<{ sent: number }>;
 }
+
+export interface ArrivalWatcher {
+  /**
+   * Calls onArrival (monotonic ms) for each inbound packet addressed to `address`
+   * that `device` received for itself, until closed. Throws when it cannot watch.
+   */
+  watch(device: string, address: string, onArrival: (monotonicMs: number) => void, onError: (err: string) => void): { close(): void };
+}

@@ -3,6 +3,7 @@
 
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { EngineSnapshot } from '../core/snapshot.js';
+import { ConvergenceMetrics } from './convergenceMetrics.js';
 import { EventMetrics } from './eventMetrics.js';
 import { registerStateMetrics, StateFamilies, type ToUnixSeconds } from './stateMetrics.js';
 
@@ -14,6 +15,7 @@ export interface BuildInfo {
 export class Exporter {
   readonly registry = new Registry();
   readonly events: EventMetrics;
+  readonly convergence: ConvergenceMetrics;
   /** the engine-state families, rendered from one snapshot per scrape */
   private readonly state = new StateFamilies();
   private queue: Promise<unknown> = Promise.resolve();
@@ -35,6 +37,7 @@ export class Exporter {
       1,
     );
     this.events = new EventMetrics(this.registry);
+    this.convergence = new ConvergenceMetrics(this.registry);
     registerStateMetrics(this.state, toUnixSeconds);
   }
 

@@ -4,6 +4,7 @@
 import type { Cidr, DaemonConfig, Family } from '../config/types.js';
 import type { Adapters } from '../daemon/daemon.js';
 import { LinuxAnnouncer } from './announce/announcer.js';
+import { LinuxArrivalWatcher } from './inbound/arrivalWatch.js';
 import { IcmpProber } from './icmp/prober.js';
 import { Rtnl, type RtnlWarn } from './netlink/rtnl.js';
 
@@ -61,6 +62,7 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
     kernel: rtnl,
     view: rtnl,
     announcer: new LinuxAnnouncer(rtnl),
+    arrivals: new LinuxArrivalWatcher(rtnl),
     onKernelChange: (cb) => rtnl.onChange(cb),
     probes: {
       send: (p) => prober.send(p),

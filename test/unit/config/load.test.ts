@@ -53,8 +53,16 @@ test('defaults are in.mpathd\'s', () => {
   assert.equal(c.failback, true);
   assert.equal(c.trackInterfacesOnlyWithGroups, true);
   assert.equal(c.onAllTargetsLost, 'rediscover');
-  assert.deepEqual(c.announce, { count: 5, intervalMs: 0, secondBurstAfterMs: 5000, refreshIntervalMs: 0 });
+  assert.deepEqual(c.announce, { count: 5, intervalMs: 0, secondBurstAfterMs: 5000, refreshIntervalMs: 0, untilTrafficMs: 60000 });
   assert.deepEqual(c.groups, []);
+});
+
+test('announce.until_traffic: a duration, 0s turns re-announcing a silent address off, printed back', () => {
+  assert.equal(parseConfigText('announce:\n  until_traffic: 2m\n', 'a.yaml').announce.untilTrafficMs, 120_000);
+  const off = parseConfigText('announce:\n  until_traffic: 0s\n', 'a.yaml');
+  assert.equal(off.announce.untilTrafficMs, 0);
+  assert.match(configToYaml(off), /until_traffic: 0s/);
+  assert.throws(() => parseConfigText('announce:\n  until_traffic: soon\n', 'a.yaml'), ConfigError);
 });
 
 test('round trip: the printed effective config parses to the same config', () => {

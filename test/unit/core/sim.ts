@@ -26,7 +26,7 @@ export function twoNicConfig(overrides: Partial<DaemonConfig> = {}, group: Parti
     failback: true,
     trackInterfacesOnlyWithGroups: true,
     onAllTargetsLost: 'rediscover',
-    announce: { count: 5, intervalMs: 0, secondBurstAfterMs: 5000, refreshIntervalMs: 0 },
+    announce: { count: 5, intervalMs: 0, secondBurstAfterMs: 5000, refreshIntervalMs: 0, untilTrafficMs: 60000 },
     fixSysctls: false,
     followRouteProtocols: [...DEFAULT_FOLLOW_PROTOCOLS],
     adminSocket: '/run/ipmpd/admin.sock',
