@@ -27,7 +27,12 @@ export async function convergenceBench(args: string[]): Promise<string> {
   const trials = option(args, '--trials', 12);
   const intervalMs = option(args, '--interval-ms', 10);
   const lab = await Lab.create(twoNicGroup());
-  const ipmpd = IpmpdProcess.start(lab, 'ipmp', twoNicYaml({ fdt: '1s', extra: 'announce:\n  second_burst_after: 0s\n' }), { logLevel: 'info' });
+  const ipmpd = IpmpdProcess.start(
+    lab,
+    'ipmp',
+    twoNicYaml({ fdt: '1s', extra: 'announce:\n  second_burst_after: 0s\n' }),
+    { logLevel: 'info' },
+  );
   const rows: Array<{ kind: string; convergenceMs: number; afterMoveMs: number; fromReplyMs: number }> = [];
   try {
     await ipmpd.waitFor('the first placement', (l) => l.event === 'address_moved' && l.to === 'eth0', 15_000);
@@ -42,11 +47,22 @@ export async function convergenceBench(args: string[]): Promise<string> {
           const since = Date.now();
           const seen = ipmpd.events('address_converged').length;
           await act();
-          await ipmpd.waitFor(`the move to ${to}`, (l: LogLine) => l.event === 'address_moved' && l.to === to && l.at >= since, 30_000);
-          const c = await ipmpd.waitFor('convergence', () => ipmpd.events('address_converged').length > seen, 10_000).then(() => ipmpd.events('address_converged')[seen]!);
+          await ipmpd.waitFor(
+            `the move to ${to}`,
+            (l: LogLine) => l.event === 'address_moved' && l.to === to && l.at >= since,
+            30_000,
+          );
+          const c = await ipmpd
+            .waitFor('convergence', () => ipmpd.events('address_converged').length > seen, 10_000)
+            .then(() => ipmpd.events('address_converged')[seen]!);
           const movedAt = Date.parse(ipmpd.events('address_moved').at(-1)!.time as string);
           const reply = await pinger.waitForReply(movedAt, 5000);
-          rows.push({ kind, convergenceMs: c.convergence_ms as number, afterMoveMs: c.after_move_ms as number, fromReplyMs: Date.parse(c.arrived_at as string) - reply });
+          rows.push({
+            kind,
+            convergenceMs: c.convergence_ms as number,
+            afterMoveMs: c.after_move_ms as number,
+            fromReplyMs: Date.parse(c.arrived_at as string) - reply,
+          });
           await new Promise((r) => setTimeout(r, 300));
         }
       }
@@ -63,9 +79,21 @@ export async function convergenceBench(args: string[]): Promise<string> {
   };
   const all = rows;
   return `${table([
-    line('link: decision -> first packet (ms)', all.filter((r) => r.kind === 'link').map((r) => r.convergenceMs)),
-    line('failback: decision -> first packet (ms)', all.filter((r) => r.kind === 'failback').map((r) => r.convergenceMs)),
-    line('all: move done -> first packet (ms)', all.map((r) => r.afterMoveMs)),
-    line("all: ipmpd's record - client's reply (ms)", all.map((r) => r.fromReplyMs)),
+    line(
+      'link: decision -> first packet (ms)',
+      all.filter((r) => r.kind === 'link').map((r) => r.convergenceMs),
+    ),
+    line(
+      'failback: decision -> first packet (ms)',
+      all.filter((r) => r.kind === 'failback').map((r) => r.convergenceMs),
+    ),
+    line(
+      'all: move done -> first packet (ms)',
+      all.map((r) => r.afterMoveMs),
+    ),
+    line(
+      "all: ipmpd's record - client's reply (ms)",
+      all.map((r) => r.fromReplyMs),
+    ),
   ])}\n(client pings every ${intervalMs} ms; ${trials} link cuts and ${trials} failbacks)\n`;
 }

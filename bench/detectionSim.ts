@@ -27,6 +27,10 @@ export async function detectionSimBench(args: string[]): Promise<string> {
     if (!repaired) throw new Error(`seed ${seed}: never repaired`);
     repair.push(repaired.at - t1);
   }
-  const row = (what: string, v: number[]) => ({ what, seeds: v.length, ...Object.fromEntries(Object.entries(summary(v)).filter(([k]) => k !== 'n')) });
+  const row = (what: string, v: number[]) => ({
+    what,
+    seeds: v.length,
+    ...Object.fromEntries(Object.entries(summary(v)).filter(([k]) => k !== 'n')),
+  });
   return `${table([row('detection (ms)', detection), row('repair (ms)', repair)])}\n`;
 }

@@ -48,18 +48,30 @@ async function trial(lab: Lab, ipmpd: IpmpdProcess, kind: 'link' | 'silent', con
   // the cut took effect between t0 and now (spawning `ip` takes a few ms); detection
   // counts from the command's return, so it reads short by under that, never long
   const cutDone = Date.now();
-  const failure = await ipmpd.waitFor(`${nic} failure`, (l) => l.event === 'interface_failed' && l.interface === nic && l.at >= t0, 30_000);
+  const failure = await ipmpd.waitFor(
+    `${nic} failure`,
+    (l) => l.event === 'interface_failed' && l.interface === nic && l.at >= t0,
+    30_000,
+  );
   await pinger.waitForReply(failure.at, 10_000);
   await new Promise((r) => setTimeout(r, 100));
   const result = await pinger.stop();
   // repair, and wait until the address is home again before the next trial
   if (kind === 'link') await lab.restoreCarrier('ipmp', nic);
   else await lab.reattach('ipmp', nic);
-  await ipmpd.waitFor(`${nic} repair`, (l) => l.event === 'interface_repaired' && l.interface === nic && l.at >= failure.at, 60_000);
+  await ipmpd.waitFor(
+    `${nic} repair`,
+    (l) => l.event === 'interface_repaired' && l.interface === nic && l.at >= failure.at,
+    60_000,
+  );
   await new Promise((r) => setTimeout(r, 300));
   // ipmpd's own timestamp of the log line (pino's `time`), not when we read the pipe
   const declaredAt = typeof failure.time === 'string' ? Date.parse(failure.time) : failure.at;
-  return { detectionMs: Math.max(0, declaredAt - cutDone), outageMs: result.longestGapMs, effectiveFdtMs: effectiveFdtAt(ipmpd, configuredFdtMs, failure.at) };
+  return {
+    detectionMs: Math.max(0, declaredAt - cutDone),
+    outageMs: result.longestGapMs,
+    effectiveFdtMs: effectiveFdtAt(ipmpd, configuredFdtMs, failure.at),
+  };
 }
 
 export async function failoverBench(args: string[]): Promise<string> {
@@ -67,7 +79,8 @@ export async function failoverBench(args: string[]): Promise<string> {
   const trials = Number(option('--trials', '20')) || 20;
   const fdts = option('--fdt', '1s').split(',');
   const cuts = option('--cuts', 'link,silent').split(',') as Array<'link' | 'silent'>;
-  for (const c of cuts) if (c !== 'link' && c !== 'silent') throw new Error(`--cuts: "${c}" is neither link nor silent`);
+  for (const c of cuts)
+    if (c !== 'link' && c !== 'silent') throw new Error(`--cuts: "${c}" is neither link nor silent`);
   const rows: Array<Record<string, string | number>> = [];
   for (const fdt of fdts) {
     const lab = await Lab.create(twoNicGroup());
@@ -86,7 +99,21 @@ export async function failoverBench(args: string[]): Promise<string> {
         const o = summary(results.map((r) => r.outageMs));
         const e = summary(results.map((r) => r.effectiveFdtMs));
         const within = results.filter((r) => r.detectionMs <= r.effectiveFdtMs).length;
-        rows.push({ cut: kind, FDT: fdt, 'effective FDT max': e.max, trials: results.length, 'within eff. FDT': `${within}/${results.length}`, 'detect min': d.min, 'detect p50': d.p50, 'detect p99': d.p99, 'detect max': d.max, 'outage min': o.min, 'outage p50': o.p50, 'outage p99': o.p99, 'outage max': o.max });
+        rows.push({
+          cut: kind,
+          FDT: fdt,
+          'effective FDT max': e.max,
+          trials: results.length,
+          'within eff. FDT': `${within}/${results.length}`,
+          'detect min': d.min,
+          'detect p50': d.p50,
+          'detect p99': d.p99,
+          'detect max': d.max,
+          'outage min': o.min,
+          'outage p50': o.p50,
+          'outage p99': o.p99,
+          'outage max': o.max,
+        });
         process.stderr.write(`${kind} FDT ${fdt}: done\n`);
       }
     } finally {

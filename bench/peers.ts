@@ -98,10 +98,29 @@ async function measureFping(lab: Lab, rate: number, windowS: number): Promise<Co
 
 async function measureBlackbox(lab: Lab, rate: number, windowS: number, warmupS: number, dir: string): Promise<Cost> {
   const config = join(dir, 'blackbox.yml');
-  writeFileSync(config, 'modules:\n  icmp:\n    prober: icmp\n    timeout: 2s\n    icmp:\n      preferred_ip_protocol: ip4\n      ip_protocol_fallback: false\n');
-  const exporter = lab.spawn('ipmp', ['prometheus-blackbox-exporter', `--config.file=${config}`, `--web.listen-address=127.0.0.1:${BLACKBOX_PORT}`, '--log.level=warn']);
+  writeFileSync(
+    config,
+    'modules:\n  icmp:\n    prober: icmp\n    timeout: 2s\n    icmp:\n      preferred_ip_protocol: ip4\n      ip_protocol_fallback: false\n',
+  );
+  const exporter = lab.spawn('ipmp', [
+    'prometheus-blackbox-exporter',
+    `--config.file=${config}`,
+    `--web.listen-address=127.0.0.1:${BLACKBOX_PORT}`,
+    '--log.level=warn',
+  ]);
   try {
-    await lab.exec('ipmp', ['curl', '-s', '--retry', '30', '--retry-connrefused', '--retry-delay', '0', '-o', '/dev/null', `http://127.0.0.1:${BLACKBOX_PORT}/-/healthy`]);
+    await lab.exec('ipmp', [
+      'curl',
+      '-s',
+      '--retry',
+      '30',
+      '--retry-connrefused',
+      '--retry-delay',
+      '0',
+      '-o',
+      '/dev/null',
+      `http://127.0.0.1:${BLACKBOX_PORT}/-/healthy`,
+    ]);
     const scraper = lab.spawn('ipmp', ['node', SCRAPER, `http://127.0.0.1:${BLACKBOX_PORT}`, String(rate), ...TARGETS]);
     try {
       await sleep(warmupS * 1000); // the same warm-up as ipmpd's: connections open, Go runtime settled
@@ -148,7 +167,9 @@ export async function probeCostBench(args: string[]): Promise<string> {
       per1000.blackbox.push(cost(blackbox));
       ratios.fping.push(cost(ipmpd) / cost(fping));
       ratios.blackbox.push(cost(ipmpd) / cost(blackbox));
-      process.stderr.write(`round ${r + 1}: ${rate.toFixed(0)} probes/s; CPU s per 1000 probes: ipmpd ${cost(ipmpd).toFixed(4)} (${ipmpd.probes}), fping ${cost(fping).toFixed(4)} (${fping.probes}), blackbox ${cost(blackbox).toFixed(4)} (${blackbox.probes})\n`);
+      process.stderr.write(
+        `round ${r + 1}: ${rate.toFixed(0)} probes/s; CPU s per 1000 probes: ipmpd ${cost(ipmpd).toFixed(4)} (${ipmpd.probes}), fping ${cost(fping).toFixed(4)} (${fping.probes}), blackbox ${cost(blackbox).toFixed(4)} (${blackbox.probes})\n`,
+      );
     }
   } finally {
     await lab.destroy();
@@ -174,16 +195,36 @@ export async function rttAccuracyBench(args: string[]): Promise<string> {
     await sleep(3000);
     const from = Date.now();
     // iputils ping on the same path (eth0 to the target) at the same time
-    const ping = await lab.exec('ipmp', ['ping', '-n', '-I', 'eth0', '-i', '0.05', '-w', String(windowS), target], { timeoutMs: (windowS + 10) * 1000 });
+    const ping = await lab.exec('ipmp', ['ping', '-n', '-I', 'eth0', '-i', '0.05', '-w', String(windowS), target], {
+      timeoutMs: (windowS + 10) * 1000,
+    });
     const to = Date.now();
     const pingMs = [...ping.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
-    const ipmpdMs = ipmpd.lines.filter((l) => l.event === 'probe_acked' && l.ifname === 'eth0' && l.target === target && l.at >= from && l.at <= to).map((l) => l.rttMs as number);
+    const ipmpdMs = ipmpd.lines
+      .filter(
+        (l) => l.event === 'probe_acked' && l.ifname === 'eth0' && l.target === target && l.at >= from && l.at <= to,
+      )
+      .map((l) => l.rttMs as number);
     const p = summary(pingMs);
     const i = summary(ipmpdMs);
     const us = (ms: number) => Math.round(ms * 1000);
     const rows = [
-      { tool: 'iputils ping', samples: p.n, 'min µs': us(p.min), 'p50 µs': us(p.p50), 'p99 µs': us(p.p99), 'max µs': us(p.max) },
-      { tool: 'ipmpd', samples: i.n, 'min µs': us(i.min), 'p50 µs': us(i.p50), 'p99 µs': us(i.p99), 'max µs': us(i.max) },
+      {
+        tool: 'iputils ping',
+        samples: p.n,
+        'min µs': us(p.min),
+        'p50 µs': us(p.p50),
+        'p99 µs': us(p.p99),
+        'max µs': us(p.max),
+      },
+      {
+        tool: 'ipmpd',
+        samples: i.n,
+        'min µs': us(i.min),
+        'p50 µs': us(i.p50),
+        'p99 µs': us(i.p99),
+        'max µs': us(i.max),
+      },
     ];
     return `${table(rows)}\n\nmedian difference ipmpd − ping: ${us(i.p50 - p.p50)} µs (${windowS} s, eth0 → ${target}, ping every 50 ms, ipmpd FDT 1 s)\n`;
   } finally {

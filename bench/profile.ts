@@ -25,10 +25,29 @@ export async function profileBench(args: string[]): Promise<string> {
   const seconds = args.includes('--seconds') ? Number(args[args.indexOf('--seconds') + 1]) : 30;
   const dir = mkdtempSync(join(tmpdir(), 'ipmpd-profile-'));
   const config = join(dir, 'ipmpd.yaml');
-  writeFileSync(config, `admin_socket: ${join(dir, 'admin.sock')}\nfailure_detection_time: ${fdt}\nfix_sysctls: true\ngroups:\n  - name: bench\n    interfaces:\n      - name: eth0\n        test_address: 198.18.11.6/24\n      - name: eth1\n        test_address: 198.18.11.7/24\n    data_addresses: [198.18.11.5/24]\n    probe_targets: [198.18.11.21, 198.18.11.22, 198.18.11.1]\n`);
+  writeFileSync(
+    config,
+    `admin_socket: ${join(dir, 'admin.sock')}\nfailure_detection_time: ${fdt}\nfix_sysctls: true\ngroups:\n  - name: bench\n    interfaces:\n      - name: eth0\n        test_address: 198.18.11.6/24\n      - name: eth1\n        test_address: 198.18.11.7/24\n    data_addresses: [198.18.11.5/24]\n    probe_targets: [198.18.11.21, 198.18.11.22, 198.18.11.1]\n`,
+  );
   const lab = await Lab.create(twoNicGroup());
   try {
-    const child = lab.spawn('ipmp', ['node', '--cpu-prof', `--cpu-prof-dir=${dir}`, MAIN, 'run', '--config.file', config, '--log.level', 'info', '--web.listen-address', '127.0.0.1:9740'], { stdio: 'ignore' });
+    const child = lab.spawn(
+      'ipmp',
+      [
+        'node',
+        '--cpu-prof',
+        `--cpu-prof-dir=${dir}`,
+        MAIN,
+        'run',
+        '--config.file',
+        config,
+        '--log.level',
+        'info',
+        '--web.listen-address',
+        '127.0.0.1:9740',
+      ],
+      { stdio: 'ignore' },
+    );
     await sleep(seconds * 1000);
     await lab.stopProcess(child, 'SIGTERM', 5000);
   } finally {

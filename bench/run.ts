@@ -11,7 +11,19 @@ import { scaleBench } from './scale.js';
 import { scrapeBench } from './scrape.js';
 import { soakBench } from './soak.js';
 
-const benches: Record<string, (args: string[]) => Promise<string>> = { failover: failoverBench, 'detection-sim': detectionSimBench, 'probe-cost': probeCostBench, 'rtt-accuracy': rttAccuracyBench, scale: scaleBench, profile: profileBench, campaign: campaignBench, soak: soakBench, scrape: scrapeBench, routes: routesBench, convergence: convergenceBench };
+const benches: Record<string, (args: string[]) => Promise<string>> = {
+  failover: failoverBench,
+  'detection-sim': detectionSimBench,
+  'probe-cost': probeCostBench,
+  'rtt-accuracy': rttAccuracyBench,
+  scale: scaleBench,
+  profile: profileBench,
+  campaign: campaignBench,
+  soak: soakBench,
+  scrape: scrapeBench,
+  routes: routesBench,
+  convergence: convergenceBench,
+};
 
 const [name, ...args] = process.argv.slice(2);
 const bench = name ? benches[name] : undefined;

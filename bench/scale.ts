@@ -24,13 +24,18 @@ function scaleLab(nics: number): LabSpec {
     switches: [{ name: 'lan' }],
     hosts: [
       { name: 'ipmp', nics: Array.from({ length: nics }, (_, i) => ({ name: `eth${i}`, switch: 'lan' })) },
-      ...TARGETS.map((t, i) => ({ name: `t${i + 1}`, nics: [{ name: 'eth0', switch: 'lan', addresses: [`${t}/22`] }] })),
+      ...TARGETS.map((t, i) => ({
+        name: `t${i + 1}`,
+        nics: [{ name: 'eth0', switch: 'lan', addresses: [`${t}/22`] }],
+      })),
     ],
   };
 }
 
 function scaleYaml(nics: number, fdt: string): string {
-  const groups = Array.from({ length: nics / 2 }, (_, g) => `  - name: g${g}
+  const groups = Array.from(
+    { length: nics / 2 },
+    (_, g) => `  - name: g${g}
     interfaces:
       - name: eth${2 * g}
         test_address: ${testAddress(2 * g)}
@@ -39,13 +44,17 @@ function scaleYaml(nics: number, fdt: string): string {
     data_addresses:
       - address: ${dataAddress(g)}
         preferred_interface: eth${2 * g}
-    probe_targets: [${TARGETS.join(', ')}]`);
+    probe_targets: [${TARGETS.join(', ')}]`,
+  );
   return `failure_detection_time: ${fdt}\nfix_sysctls: true\ngroups:\n${groups.join('\n')}\n`;
 }
 
 /** Quantile upper bound from a Prometheus histogram's cumulative buckets. */
 function histogramQuantile(body: string, name: string, q: number): { count: number; upperBound: number } {
-  const buckets = [...body.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))].map((m) => ({ le: Number(m[1]), n: Number(m[2]) }));
+  const buckets = [...body.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))].map((m) => ({
+    le: Number(m[1]),
+    n: Number(m[2]),
+  }));
   const count = buckets.at(-1)?.n ?? 0;
   return { count, upperBound: buckets.find((b) => b.n >= q * count)?.le ?? NaN };
 }
@@ -55,7 +64,8 @@ export async function scaleBench(args: string[]): Promise<string> {
   const windowS = Number(option(args, '--window', '60'));
   const scrapes = Number(option(args, '--scrapes', '200'));
   const fdt = option(args, '--fdt', '1s');
-  if (!(nics >= 2 && nics % 2 === 0 && nics <= 200)) throw new Error(`--nics must be an even number 2..200, got ${nics}`);
+  if (!(nics >= 2 && nics % 2 === 0 && nics <= 200))
+    throw new Error(`--nics must be an even number 2..200, got ${nics}`);
   const lab = await Lab.create(scaleLab(nics));
   process.stderr.write(`lab of ${nics} NICs built in ${Math.round(lab.createdInMs)} ms\n`);
   const ipmpd = IpmpdProcess.start(lab, 'ipmp', scaleYaml(nics, fdt), { logLevel: 'info' });
@@ -74,12 +84,29 @@ export async function scaleBench(args: string[]): Promise<string> {
     // scrapes, one after another on one keep-alive connection, timed by curl
     const url = `http://127.0.0.1:${ipmpd.port}/metrics`;
     // (-o applies to one URL only: each needs its own)
-    const curl = await lab.exec('ipmp', ['curl', '-s', '-w', '%{time_total}\\n', ...Array.from({ length: scrapes }, () => ['-o', '/dev/null', url]).flat()], { timeoutMs: 120_000 });
-    const scrapeMs = curl.stdout.trim().split('\n').map((s) => Number(s) * 1000);
+    const curl = await lab.exec(
+      'ipmp',
+      [
+        'curl',
+        '-s',
+        '-w',
+        '%{time_total}\\n',
+        ...Array.from({ length: scrapes }, () => ['-o', '/dev/null', url]).flat(),
+      ],
+      { timeoutMs: 120_000 },
+    );
+    const scrapeMs = curl.stdout
+      .trim()
+      .split('\n')
+      .map((s) => Number(s) * 1000);
     const after = await ipmpd.http('/metrics');
     const series = after.body.split('\n').filter((l) => l && !l.startsWith('#')).length;
-    const sent = (body: string) => [...body.matchAll(/^ipmp_probe_requests_total\{[^}]*\} (\S+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
-    const timeouts = [...after.body.matchAll(/^ipmp_probe_timeouts_total\{[^}]*\} (\S+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    const sent = (body: string) =>
+      [...body.matchAll(/^ipmp_probe_requests_total\{[^}]*\} (\S+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    const timeouts = [...after.body.matchAll(/^ipmp_probe_timeouts_total\{[^}]*\} (\S+)$/gm)].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
     const failures = ipmpd.events('interface_failed').length;
     const late50 = histogramQuantile(after.body, 'ipmp_scheduler_lateness_seconds', 0.5);
     const late99 = histogramQuantile(after.body, 'ipmp_scheduler_lateness_seconds', 0.99);
@@ -90,9 +117,21 @@ export async function scaleBench(args: string[]): Promise<string> {
       { what: `probes sent in ${windowS} s window`, value: `${sent(after.body) - sent(before.body)}`, target: '' },
       { what: 'CPU (share of one core)', value: `${(cpuShare * 100).toFixed(2)} %`, target: '< 10 %' },
       { what: 'RSS', value: `${(rss / 2 ** 20).toFixed(1)} MiB`, target: '< 120 MB' },
-      { what: `/metrics scrape (${after.body.length} bytes, ${series} series) p50 / p99 / max`, value: `${s.p50.toFixed(2)} / ${s.p99.toFixed(2)} / ${s.max.toFixed(2)} ms`, target: 'p99 < 20 ms' },
-      { what: 'scheduler lateness p50 / p99 (histogram bucket bound)', value: `≤ ${late50.upperBound * 1000} ms / ≤ ${late99.upperBound * 1000} ms (${late50.count} wake-ups)`, target: '' },
-      { what: 'probe timeouts / interface failures (no fault injected)', value: `${timeouts} / ${failures}`, target: '0 / 0' },
+      {
+        what: `/metrics scrape (${after.body.length} bytes, ${series} series) p50 / p99 / max`,
+        value: `${s.p50.toFixed(2)} / ${s.p99.toFixed(2)} / ${s.max.toFixed(2)} ms`,
+        target: 'p99 < 20 ms',
+      },
+      {
+        what: 'scheduler lateness p50 / p99 (histogram bucket bound)',
+        value: `≤ ${late50.upperBound * 1000} ms / ≤ ${late99.upperBound * 1000} ms (${late50.count} wake-ups)`,
+        target: '',
+      },
+      {
+        what: 'probe timeouts / interface failures (no fault injected)',
+        value: `${timeouts} / ${failures}`,
+        target: '0 / 0',
+      },
     ];
     return `${table(rows)}\n`;
   } finally {

@@ -14,21 +14,42 @@ import { summary, table } from './stats.js';
 function config(nics: number): DaemonConfig {
   const groups: GroupConfig[] = Array.from({ length: nics / 2 }, (_, g) => ({
     name: `g${g}`,
-    interfaces: [0, 1].map((k) => ({ name: `n${2 * g + k}`, testAddresses: [cidr(`198.18.${16 + ((2 * g + k) >> 8)}.${(2 * g + k) & 255}/16`)], standby: false })),
+    interfaces: [0, 1].map((k) => ({
+      name: `n${2 * g + k}`,
+      testAddresses: [cidr(`198.18.${16 + ((2 * g + k) >> 8)}.${(2 * g + k) & 255}/16`)],
+      standby: false,
+    })),
     dataAddresses: [{ address: cidr(`198.19.0.${g + 1}/16`), preferredInterface: `n${2 * g}` }],
     probeTargets: [1, 2, 3, 4, 5].map((t) => `198.18.200.${t}`),
   }));
-  return { failureDetectionTimeMs: 1000, failback: true, trackInterfacesOnlyWithGroups: true, onAllTargetsLost: 'rediscover', announce: { count: 1, intervalMs: 0, secondBurstAfterMs: 0, refreshIntervalMs: 0, untilTrafficMs: 0 }, fixSysctls: false, followRouteProtocols: [...DEFAULT_FOLLOW_PROTOCOLS], adminSocket: '/nonexistent', hooks: [], webhooks: [], groups };
+  return {
+    failureDetectionTimeMs: 1000,
+    failback: true,
+    trackInterfacesOnlyWithGroups: true,
+    onAllTargetsLost: 'rediscover',
+    announce: { count: 1, intervalMs: 0, secondBurstAfterMs: 0, refreshIntervalMs: 0, untilTrafficMs: 0 },
+    fixSysctls: false,
+    followRouteProtocols: [...DEFAULT_FOLLOW_PROTOCOLS],
+    adminSocket: '/nonexistent',
+    hooks: [],
+    webhooks: [],
+    groups,
+  };
 }
 
 export async function scrapeBench(args: string[]): Promise<string> {
-  const option = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
+  const option = (name: string, fallback: number) =>
+    args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback;
   const nics = option('--nics', 64);
   const scrapes = option('--scrapes', 200);
   const sim = new Sim(config(nics), { seed: 1 });
   let spread = 0;
   sim.rtt = () => 0.1 + ((spread++ * 7) % 50); // 0.1 .. 50 ms: many buckets in use
-  const exporter = new Exporter(() => sim.engine.snapshot(), (ms) => ms / 1000, { version: 'bench', revision: 'bench' });
+  const exporter = new Exporter(
+    () => sim.engine.snapshot(),
+    (ms) => ms / 1000,
+    { version: 'bench', revision: 'bench' },
+  );
   sim.runFor(60_000);
   for (const { output } of sim.log) exporter.events.onEngineOutput(output);
   let body = '';

@@ -43,21 +43,42 @@ export async function soakBench(args: string[]): Promise<string> {
   try {
     await ipmpd.waitFor('placement', (l) => l.event === 'address_moved', 15_000);
     await lab.exec('ipmp', ['ip', 'route', 'add', 'default', 'via', '198.18.11.1']);
-    await ipmpd.waitFor('answers on both NICs', () => new Set(ipmpd.events('probe_acked').map((l) => l.ifname)).size === 2, 30_000);
-    const lossy = [['ipmp', 'eth0'], ['ipmp', 'eth1'], ...(ports === 'all' ? [['router', 'eth0'], ['t1', 'eth0'], ['t2', 'eth0'], ['client', 'eth0']] : [])] as const;
+    await ipmpd.waitFor(
+      'answers on both NICs',
+      () => new Set(ipmpd.events('probe_acked').map((l) => l.ifname)).size === 2,
+      30_000,
+    );
+    const lossy = [
+      ['ipmp', 'eth0'],
+      ['ipmp', 'eth1'],
+      ...(ports === 'all'
+        ? [
+            ['router', 'eth0'],
+            ['t1', 'eth0'],
+            ['t2', 'eth0'],
+            ['client', 'eth0'],
+          ]
+        : []),
+    ] as const;
     for (const [host, nic] of lossy) await lab.setLoss(host, nic, percent);
     const m0 = parseSamples((await ipmpd.http('/metrics')).body);
     const t0 = Date.now();
     const firstLine = ipmpd.lines.length;
     for (let left = minutes; left > 0; left--) {
       await sleep(60_000);
-      process.stderr.write(`soak: ${minutes - left + 1}/${minutes} min, ${ipmpd.events('interface_failed').length} failures\n`);
+      process.stderr.write(
+        `soak: ${minutes - left + 1}/${minutes} min, ${ipmpd.events('interface_failed').length} failures\n`,
+      );
     }
     const m1 = parseSamples((await ipmpd.http('/metrics')).body);
     const during = ipmpd.lines.slice(firstLine);
     const rows = ['eth0', 'eth1'].map((nic) => {
-      const sent = total(m1, 'ipmp_probe_requests_total', { device: nic }) - total(m0, 'ipmp_probe_requests_total', { device: nic });
-      const lost = total(m1, 'ipmp_probe_timeouts_total', { device: nic }) - total(m0, 'ipmp_probe_timeouts_total', { device: nic });
+      const sent =
+        total(m1, 'ipmp_probe_requests_total', { device: nic }) -
+        total(m0, 'ipmp_probe_requests_total', { device: nic });
+      const lost =
+        total(m1, 'ipmp_probe_timeouts_total', { device: nic }) -
+        total(m0, 'ipmp_probe_timeouts_total', { device: nic });
       return {
         NIC: nic,
         'probes sent': String(sent),

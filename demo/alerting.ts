@@ -64,7 +64,9 @@ export class DemoAlerting {
       join(dir, 'prometheus.yml'),
       `global:\n  scrape_interval: 5s\n  evaluation_interval: 15s\nrule_files: ['${RULES}']\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:${ALERTMANAGER_PORT}']\nscrape_configs:\n  - job_name: ipmpd\n    static_configs:\n      - targets: ['127.0.0.1:${ipmpdPort}']\n`,
     );
-    const hook = lab.spawn(HOST, [process.execPath, WEBHOOK, String(WEBHOOK_PORT)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const hook = lab.spawn(HOST, [process.execPath, WEBHOOK, String(WEBHOOK_PORT)], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let buf = '';
     hook.stdout!.setEncoding('utf8');
     hook.stdout!.on('data', (c: string) => {
@@ -75,15 +77,39 @@ export class DemoAlerting {
         buf = buf.slice(nl + 1);
       }
     });
-    lab.spawn(HOST, [bin.alertmanager, `--config.file=${AM_CONFIG}`, `--storage.path=${join(dir, 'alertmanager')}`, `--web.listen-address=127.0.0.1:${ALERTMANAGER_PORT}`, '--cluster.listen-address='], { stdio: 'ignore' });
-    lab.spawn(HOST, [bin.prometheus, `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prometheus')}`, `--web.listen-address=127.0.0.1:${PROMETHEUS_PORT}`], { stdio: 'ignore' });
+    lab.spawn(
+      HOST,
+      [
+        bin.alertmanager,
+        `--config.file=${AM_CONFIG}`,
+        `--storage.path=${join(dir, 'alertmanager')}`,
+        `--web.listen-address=127.0.0.1:${ALERTMANAGER_PORT}`,
+        '--cluster.listen-address=',
+      ],
+      { stdio: 'ignore' },
+    );
+    lab.spawn(
+      HOST,
+      [
+        bin.prometheus,
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'prometheus')}`,
+        `--web.listen-address=127.0.0.1:${PROMETHEUS_PORT}`,
+      ],
+      { stdio: 'ignore' },
+    );
     return self;
   }
 
   private record(line: string): void {
     try {
-      const { path, body } = JSON.parse(line) as { path: string; body: { alerts: Array<{ status: string; labels: Record<string, string> }> } };
-      const what = body.alerts.map((a) => `${a.labels.alertname} ${a.labels.device ?? a.labels.group ?? ''} ${a.status}`.replace(/\s+/g, ' ')).join(', ');
+      const { path, body } = JSON.parse(line) as {
+        path: string;
+        body: { alerts: Array<{ status: string; labels: Record<string, string> }> };
+      };
+      const what = body.alerts
+        .map((a) => `${a.labels.alertname} ${a.labels.device ?? a.labels.group ?? ''} ${a.status}`.replace(/\s+/g, ' '))
+        .join(', ');
       this.pages.unshift(`${new Date().toLocaleTimeString()} → ${path.replace(/^\//, '')}: ${what}`);
       this.pages.length = Math.min(this.pages.length, 3);
     } catch {
@@ -93,19 +119,34 @@ export class DemoAlerting {
 
   /** The live view's alerting section. */
   async view(): Promise<string> {
-    const r = await this.lab.exec(HOST, ['curl', '-s', '--max-time', '2', `http://127.0.0.1:${ALERTMANAGER_PORT}/api/v2/alerts`], { allowFail: true, timeoutMs: 5000 });
+    const r = await this.lab.exec(
+      HOST,
+      ['curl', '-s', '--max-time', '2', `http://127.0.0.1:${ALERTMANAGER_PORT}/api/v2/alerts`],
+      { allowFail: true, timeoutMs: 5000 },
+    );
     if (r.code !== 0 || !r.stdout.startsWith('[')) return 'alerts: Alertmanager is starting...\n';
-    const alerts = (JSON.parse(r.stdout) as AmAlert[]).sort((a, b) => a.labels.alertname!.localeCompare(b.labels.alertname!) || (a.labels.device ?? '').localeCompare(b.labels.device ?? ''));
+    const alerts = (JSON.parse(r.stdout) as AmAlert[]).sort(
+      (a, b) =>
+        a.labels.alertname!.localeCompare(b.labels.alertname!) ||
+        (a.labels.device ?? '').localeCompare(b.labels.device ?? ''),
+    );
     const rows = alerts.map((a) => ({
       ALERT: a.labels.alertname ?? '',
       SEVERITY: a.labels.severity ?? '',
       GROUP: a.labels.group ?? '',
       DEVICE: a.labels.device ?? '',
-      STATE: a.status.state === 'suppressed' && a.status.inhibitedBy.length ? 'inhibited' : a.status.state === 'active' ? 'firing' : a.status.state,
+      STATE:
+        a.status.state === 'suppressed' && a.status.inhibitedBy.length
+          ? 'inhibited'
+          : a.status.state === 'active'
+            ? 'firing'
+            : a.status.state,
       SINCE: new Date(a.startsAt).toLocaleTimeString(),
     }));
     return [
-      rows.length ? renderTable(['ALERT', 'SEVERITY', 'GROUP', 'DEVICE', 'STATE', 'SINCE'], rows) : 'no alerts firing (a state must hold for its whole window: 1 min for a failed group)\n',
+      rows.length
+        ? renderTable(['ALERT', 'SEVERITY', 'GROUP', 'DEVICE', 'STATE', 'SINCE'], rows)
+        : 'no alerts firing (a state must hold for its whole window: 1 min for a failed group)\n',
       `pages and tickets: ${this.pages.length ? '' : 'none yet'}`,
       ...this.pages.map((p) => `  ${p}`),
       '',

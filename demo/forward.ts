@@ -10,7 +10,9 @@ const RELAY = fileURLToPath(new URL('./relay.js', import.meta.url));
 
 export function forwardPort(netns: string, port: number, localPort: number): Promise<Server> {
   const server = createServer((client) => {
-    const relay = spawn('ip', ['netns', 'exec', netns, process.execPath, RELAY, String(port)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const relay = spawn('ip', ['netns', 'exec', netns, process.execPath, RELAY, String(port)], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
     client.pipe(relay.stdin);
     relay.stdout.pipe(client);
     const end = () => {

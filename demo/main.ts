@@ -25,7 +25,9 @@ async function main(): Promise<void> {
   if (process.platform !== 'linux') throw new Error('the demo builds Linux network namespaces: it needs Linux');
   if (process.getuid?.() !== 0) throw new Error('the demo builds network namespaces: run it as root (sudo npm start)');
 
-  process.stdout.write('building the lab (switch, router, two targets, a client, the IPMP host with eth0 and eth1)...\n');
+  process.stdout.write(
+    'building the lab (switch, router, two targets, a client, the IPMP host with eth0 and eth1)...\n',
+  );
   const lab = await Lab.create(twoNicGroup());
   const ipmpd = IpmpdProcess.start(lab, 'ipmp', twoNicYaml({ fdt: '2s', data6: TWO_NIC_GROUP_DATA6 }));
   await ipmpd.waitFor('ipmpd to place the data address', (l) => l.event === 'address_moved', 20_000);
@@ -36,7 +38,10 @@ async function main(): Promise<void> {
   const alerting = bin ? DemoAlerting.start(lab, bin, ipmpd.port) : undefined;
   const uiNotes: string[] = [];
   if (alerting) {
-    for (const [name, inner, local] of [['Prometheus', PROMETHEUS_PORT, PROMETHEUS_LOCAL_PORT], ['Alertmanager', ALERTMANAGER_PORT, ALERTMANAGER_LOCAL_PORT]] as const) {
+    for (const [name, inner, local] of [
+      ['Prometheus', PROMETHEUS_PORT, PROMETHEUS_LOCAL_PORT],
+      ['Alertmanager', ALERTMANAGER_PORT, ALERTMANAGER_LOCAL_PORT],
+    ] as const) {
       try {
         forwards.push(await forwardPort(lab.ns('ipmp'), inner, local));
         uiNotes.push(`${name} http://127.0.0.1:${local}`);
@@ -51,7 +56,11 @@ async function main(): Promise<void> {
   const schedule: Array<[string, () => Promise<void>, number]> = [
     ['cut the carrier of eth0 (link failure)', () => lab.cutCarrier('ipmp', 'eth0'), STEP_MS],
     ['restore the carrier of eth0 (repair, failback)', () => lab.restoreCarrier('ipmp', 'eth0'), STEP_MS],
-    ['detach eth0 from the switch (silent failure: link up, traffic dead)', () => lab.silentCut('ipmp', 'eth0'), STEP_MS],
+    [
+      'detach eth0 from the switch (silent failure: link up, traffic dead)',
+      () => lab.silentCut('ipmp', 'eth0'),
+      STEP_MS,
+    ],
     ['reattach eth0 (repair after ten answered probes, failback)', () => lab.reattach('ipmp', 'eth0'), STEP_MS],
     [
       `cut the carrier of eth0 and eth1 (the group fails, for ${GROUP_FAILURE_MS / 1000} s: the page)`,
@@ -138,11 +147,12 @@ async function main(): Promise<void> {
       const alerts = alerting
         ? `alerting: ${uiNotes.join('   ')} (rules: alerts/ipmpd-rules.yml, routing: alerts/alertmanager.example.yml)\n${await alerting.view()}`
         : 'alerting: install Prometheus and Alertmanager (apt-get install prometheus prometheus-alertmanager) to see the alerts fire and page here\n';
-      const screen = render(r.result as EngineSnapshot, [
-        `ipmpd demo: metrics at http://127.0.0.1:${PORT}/metrics   status at http://127.0.0.1:${PORT}/api/v1/status`,
-        `the client 198.18.11.50 talks to the floating address 198.18.11.5; a fault every ${STEP_MS / 1000} s, the whole group now and then   keys: n = next fault now, q = quit`,
-        `last injected: ${last}`,
-      ]) + `\n${alerts}`;
+      const screen =
+        render(r.result as EngineSnapshot, [
+          `ipmpd demo: metrics at http://127.0.0.1:${PORT}/metrics   status at http://127.0.0.1:${PORT}/api/v1/status`,
+          `the client 198.18.11.50 talks to the floating address 198.18.11.5; a fault every ${STEP_MS / 1000} s, the whole group now and then   keys: n = next fault now, q = quit`,
+          `last injected: ${last}`,
+        ]) + `\n${alerts}`;
       process.stdout.write(process.stdout.isTTY ? `\x1b[2J\x1b[H${screen}` : `${screen}\n`);
     } catch {
       // the daemon is restarting or stopping; try again next second

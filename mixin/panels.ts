@@ -42,7 +42,13 @@ export function panel(p: PanelSpec, id: number, x: number, y: number): Record<st
       overrides: [],
     },
     options: p.type === 'heatmap' ? { calculate: false, yAxis: { unit: p.unit } } : {},
-    targets: p.targets.map((t, i) => ({ refId: String.fromCharCode(65 + i), datasource: DS, expr: t.expr, legendFormat: t.legendFormat ?? '', ...(t.format ? { format: t.format } : {}) })),
+    targets: p.targets.map((t, i) => ({
+      refId: String.fromCharCode(65 + i),
+      datasource: DS,
+      expr: t.expr,
+      legendFormat: t.legendFormat ?? '',
+      ...(t.format ? { format: t.format } : {}),
+    })),
   };
 }
 
@@ -84,7 +90,16 @@ export function queryVariable(name: string, label: string, query: string): Recor
 
 /** A link in the board's header to another board, carrying the variables and the time range. */
 export function boardLink(title: string, uid: string): Record<string, unknown> {
-  return { title, type: 'link', url: `/d/${uid}`, icon: 'dashboard', includeVars: true, keepTime: true, targetBlank: false, tooltip: `ipmpd / ${title}` };
+  return {
+    title,
+    type: 'link',
+    url: `/d/${uid}`,
+    icon: 'dashboard',
+    includeVars: true,
+    keepTime: true,
+    targetBlank: false,
+    tooltip: `ipmpd / ${title}`,
+  };
 }
 
 export const TAGS = ['ipmpd', 'ipmp'];
@@ -110,7 +125,10 @@ export function dashboard(
     refresh: '30s',
     timezone: '',
     templating: {
-      list: [{ name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', current: {}, refresh: 1 }, ...variables],
+      list: [
+        { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', current: {}, refresh: 1 },
+        ...variables,
+      ],
     },
     annotations: { list: extra.annotations ?? [] },
     panels: layout(panels),

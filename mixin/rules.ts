@@ -44,102 +44,172 @@ export function definitions(c: MixinConfig) {
   const heldFor = (metric: string, matchers: string, window: string) => heldAt(1, metric, matchers, window);
 
   const recordingRules = [
-    { record: 'group_device_target:ipmp_probe_loss:ratio_rate5m', expr: `rate(ipmp_probe_timeouts_total{${c.selector}}[5m]) / rate(ipmp_probe_requests_total{${c.selector}}[5m])` },
+    {
+      record: 'group_device_target:ipmp_probe_loss:ratio_rate5m',
+      expr: `rate(ipmp_probe_timeouts_total{${c.selector}}[5m]) / rate(ipmp_probe_requests_total{${c.selector}}[5m])`,
+    },
     ...(['50', '90', '99'] as const).map((q) => ({
       record: `group_device:ipmp_probe_rtt_seconds:p${q}_rate5m`,
       expr: `histogram_quantile(0.${q}, sum by (${keep('job, instance, group, device, le')}) (rate(ipmp_probe_rtt_seconds_bucket{${c.selector}}[5m])))`,
     })),
-    { record: 'group:ipmp_failovers:increase1h', expr: `sum by (${by}) (increase(ipmp_failovers_total{${c.selector}}[1h]))` },
+    {
+      record: 'group:ipmp_failovers:increase1h',
+      expr: `sum by (${by}) (increase(ipmp_failovers_total{${c.selector}}[1h]))`,
+    },
   ];
 
   const alerts: Alert[] = [
     {
-      alert: 'IPMPGroupFailed', severity: 'critical', for: '0s', board: G,
+      alert: 'IPMPGroupFailed',
+      severity: 'critical',
+      for: '0s',
+      board: G,
       expr: heldFor('ipmp_group_state', 'state="failed"', c.groupFailedWindow),
       summary: 'An IPMP group has no usable interface.',
-      description: 'Group {{ $labels.group }} on {{ $labels.instance }} has no usable interface: its data addresses are unreachable.',
+      description:
+        'Group {{ $labels.group }} on {{ $labels.instance }} has no usable interface: its data addresses are unreachable.',
     },
     {
-      alert: 'IPMPGroupDegraded', severity: 'warning', for: '0s', board: G,
+      alert: 'IPMPGroupDegraded',
+      severity: 'warning',
+      for: '0s',
+      board: G,
       expr: heldFor('ipmp_group_state', 'state="degraded"', c.groupDegradedWindow),
       summary: 'An IPMP group runs without redundancy.',
-      description: 'Group {{ $labels.group }} on {{ $labels.instance }} has been degraded for ' + c.groupDegradedWindow + ': some members are failed or offline.',
+      description:
+        'Group {{ $labels.group }} on {{ $labels.instance }} has been degraded for ' +
+        c.groupDegradedWindow +
+        ': some members are failed or offline.',
     },
     {
-      alert: 'IPMPInterfaceFailed', severity: 'warning', for: '0s', board: D,
+      alert: 'IPMPInterfaceFailed',
+      severity: 'warning',
+      for: '0s',
+      board: D,
       expr: heldFor('ipmp_interface_state', 'state="failed"', c.interfaceFailedWindow),
       summary: 'An IPMP interface has failed.',
-      description: 'Interface {{ $labels.device }} of group {{ $labels.group }} on {{ $labels.instance }} has been failed for ' + c.interfaceFailedWindow + ' (carrier lost or probes unanswered).',
+      description:
+        'Interface {{ $labels.device }} of group {{ $labels.group }} on {{ $labels.instance }} has been failed for ' +
+        c.interfaceFailedWindow +
+        ' (carrier lost or probes unanswered).',
     },
     {
-      alert: 'IPMPInterfaceFlapping', severity: 'warning', for: '0m', board: D,
+      alert: 'IPMPInterfaceFlapping',
+      severity: 'warning',
+      for: '0m',
+      board: D,
       expr: `sum by (${keep('job, instance, group, device')}) (increase(ipmp_interface_failures_total{${c.selector}}[${c.flapping.window}])) >= ${c.flapping.failures}`,
       summary: 'An IPMP interface keeps failing and recovering.',
-      description: 'Interface {{ $labels.device }} of group {{ $labels.group }} on {{ $labels.instance }} failed {{ $value | humanize }} times in ' + c.flapping.window + '.',
+      description:
+        'Interface {{ $labels.device }} of group {{ $labels.group }} on {{ $labels.instance }} failed {{ $value | humanize }} times in ' +
+        c.flapping.window +
+        '.',
     },
     {
-      alert: 'IPMPAddressUnheld', severity: 'critical', for: '0s', board: G,
+      alert: 'IPMPAddressUnheld',
+      severity: 'critical',
+      for: '0s',
+      board: G,
       // no interface held it at any sample of the window
       expr: `sum by (${keep('job, instance, group, ip_address')}) (max_over_time(ipmp_address_holder{${c.selector}}[${c.addressUnheldWindow}])) == 0 and sum by (${keep('job, instance, group, ip_address')}) (ipmp_address_holder{${c.selector}} offset ${c.addressUnheldWindow}) == 0`,
       summary: 'A floating data address is on no interface.',
-      description: 'Data address {{ $labels.ip_address }} of group {{ $labels.group }} on {{ $labels.instance }} has been held by no interface for ' + c.addressUnheldWindow + '.',
+      description:
+        'Data address {{ $labels.ip_address }} of group {{ $labels.group }} on {{ $labels.instance }} has been held by no interface for ' +
+        c.addressUnheldWindow +
+        '.',
     },
     {
-      alert: 'IPMPAddressInboundSilent', severity: 'warning', for: '0s', board: G,
+      alert: 'IPMPAddressInboundSilent',
+      severity: 'warning',
+      for: '0s',
+      board: G,
       // the gauge counts from the move while no packet for the address reached its new NIC, and is 0 once one did
       expr: `ipmp_address_inbound_silent_seconds{${c.selector}} > ${c.inboundSilent.seconds}`,
       summary: 'No traffic has reached a data address since it moved.',
-      description: 'Data address {{ $labels.ip_address }} of group {{ $labels.group }} on {{ $labels.instance }} moved {{ $value | humanizeDuration }} ago and no packet for it has reached its new interface: a switch or neighbour may still send its traffic to the old one.',
+      description:
+        'Data address {{ $labels.ip_address }} of group {{ $labels.group }} on {{ $labels.instance }} moved {{ $value | humanizeDuration }} ago and no packet for it has reached its new interface: a switch or neighbour may still send its traffic to the old one.',
     },
     {
-      alert: 'IPMPAddressDuplicateHolder', severity: 'critical', for: '0s', board: [],
+      alert: 'IPMPAddressDuplicateHolder',
+      severity: 'critical',
+      for: '0s',
+      board: [],
       // interfaces that held it at every sample of the window: a failover's brief overlap is not counted
       expr: `sum by (${keep('ip_address')}) (${heldFor('ipmp_address_holder', '', c.duplicateHolderWindow)}) > 1`,
       summary: 'A floating data address is held twice.',
-      description: 'Data address {{ $labels.ip_address }} is held by {{ $value }} interfaces (across hosts or on one host): split brain or a stale copy.',
+      description:
+        'Data address {{ $labels.ip_address }} is held by {{ $value }} interfaces (across hosts or on one host): split brain or a stale copy.',
     },
     {
-      alert: 'IPMPFailoverErrors', severity: 'critical', for: '0m', board: G,
+      alert: 'IPMPFailoverErrors',
+      severity: 'critical',
+      for: '0m',
+      board: G,
       expr: `sum by (${keep('job, instance, group, stage')}) (increase(ipmp_failover_errors_total{${c.selector}}[10m])) > 0`,
       summary: 'ipmpd failed to move a data address.',
-      description: 'Group {{ $labels.group }} on {{ $labels.instance }}: failover stage {{ $labels.stage }} failed {{ $value | humanize }} times in 10m.',
+      description:
+        'Group {{ $labels.group }} on {{ $labels.instance }}: failover stage {{ $labels.stage }} failed {{ $value | humanize }} times in 10m.',
     },
     {
-      alert: 'IPMPProbeDetectionDisabled', severity: 'warning', for: '0s', board: D,
+      alert: 'IPMPProbeDetectionDisabled',
+      severity: 'warning',
+      for: '0s',
+      board: D,
       expr: heldFor('ipmp_interface_probe_state', 'state=~"disabled|unknown"', c.detectionDisabledWindow),
       summary: 'An IPMP interface is not probed.',
-      description: 'Interface {{ $labels.device }} of group {{ $labels.group }} on {{ $labels.instance }} has probe state {{ $labels.state }} (no test address, or no targets): only carrier loss will be detected.',
+      description:
+        'Interface {{ $labels.device }} of group {{ $labels.group }} on {{ $labels.instance }} has probe state {{ $labels.state }} (no test address, or no targets): only carrier loss will be detected.',
     },
     {
-      alert: 'IPMPTargetsUnreachable', severity: 'warning', for: '0s', board: G,
+      alert: 'IPMPTargetsUnreachable',
+      severity: 'warning',
+      for: '0s',
+      board: G,
       expr: heldFor('ipmp_group_targets_unreachable', '', c.targetsUnreachableWindow),
       summary: 'Every probe target of an IPMP group stopped answering.',
-      description: 'Every target of group {{ $labels.group }} on {{ $labels.instance }} stopped answering on every interface at once; ipmpd is looking for new targets.',
+      description:
+        'Every target of group {{ $labels.group }} on {{ $labels.instance }} stopped answering on every interface at once; ipmpd is looking for new targets.',
     },
     {
-      alert: 'IPMPHighProbeLoss', severity: 'warning', for: c.highLoss.for, board: D,
+      alert: 'IPMPHighProbeLoss',
+      severity: 'warning',
+      for: c.highLoss.for,
+      board: D,
       expr: `group_device_target:ipmp_probe_loss:ratio_rate5m > ${c.highLoss.ratio}`,
       summary: 'IPMP probes are being lost.',
-      description: 'Probes from {{ $labels.device }} (group {{ $labels.group }}) on {{ $labels.instance }} to {{ $labels.target }} lose {{ $value | humanizePercentage }}.',
+      description:
+        'Probes from {{ $labels.device }} (group {{ $labels.group }}) on {{ $labels.instance }} to {{ $labels.target }} lose {{ $value | humanizePercentage }}.',
     },
     {
-      alert: 'IPMPHighProbeLatency', severity: 'warning', for: c.highLatency.for, board: D,
+      alert: 'IPMPHighProbeLatency',
+      severity: 'warning',
+      for: c.highLatency.for,
+      board: D,
       expr: `group_device:ipmp_probe_rtt_seconds:p90_rate5m > ${c.highLatency.p90Seconds}`,
       summary: 'IPMP probe round trips are slow.',
-      description: 'p90 probe RTT on {{ $labels.device }} (group {{ $labels.group }}) on {{ $labels.instance }} is {{ $value | humanizeDuration }}.',
+      description:
+        'p90 probe RTT on {{ $labels.device }} (group {{ $labels.group }}) on {{ $labels.instance }} is {{ $value | humanizeDuration }}.',
     },
     {
-      alert: 'IPMPConfigReloadFailed', severity: 'warning', for: '0m', board: ['job', 'instance'],
+      alert: 'IPMPConfigReloadFailed',
+      severity: 'warning',
+      for: '0m',
+      board: ['job', 'instance'],
       expr: `ipmp_config_last_reload_successful{${c.selector}} == 0`,
       summary: 'ipmpd could not load its configuration.',
-      description: 'ipmpd on {{ $labels.instance }} rejected its last configuration and keeps running the previous one.',
+      description:
+        'ipmpd on {{ $labels.instance }} rejected its last configuration and keeps running the previous one.',
     },
     {
-      alert: 'IPMPExporterDown', severity: 'critical', for: '0s', board: ['job', 'instance'],
+      alert: 'IPMPExporterDown',
+      severity: 'critical',
+      for: '0s',
+      board: ['job', 'instance'],
       // every scrape of the window failed
       expr: heldAt(0, 'up', '', c.exporterDownWindow),
       summary: 'ipmpd is not being scraped.',
-      description: 'Prometheus cannot scrape ipmpd on {{ $labels.instance }}: failovers there are neither done nor seen.',
+      description:
+        'Prometheus cannot scrape ipmpd on {{ $labels.instance }}: failovers there are neither done nor seen.',
     },
   ];
   const alertRules = alerts.map((a) => ({
@@ -147,7 +217,12 @@ export function definitions(c: MixinConfig) {
     expr: a.expr,
     for: a.for,
     labels: { severity: a.severity },
-    annotations: { summary: a.summary, description: a.description, runbook_url: runbook(a.alert), dashboard_url: dashboardUrl(a.board) },
+    annotations: {
+      summary: a.summary,
+      description: a.description,
+      runbook_url: runbook(a.alert),
+      dashboard_url: dashboardUrl(a.board),
+    },
   }));
   return { recordingRules, alerts, alertRules };
 }

@@ -53,13 +53,26 @@ export function adminRequest(path: string, request: AdminRequest, timeoutMs = 50
 }
 
 /** Stream lines (after the first acknowledgement, announced by onAccepted) until the caller stops. */
-export function adminStream(path: string, request: AdminRequest, onLine: (value: unknown) => void, onAccepted: () => void = () => {}): { stop: () => void; done: Promise<void> } {
+export function adminStream(
+  path: string,
+  request: AdminRequest,
+  onLine: (value: unknown) => void,
+  onAccepted: () => void = () => {},
+): { stop: () => void; done: Promise<void> } {
   const socket = createConnection(path);
   let buffer = '';
   let acknowledged = false;
   let refused = false; // the daemon answered the request with an error
   const done = new Promise<void>((resolve, reject) => {
-    socket.on('error', (err: NodeJS.ErrnoException) => reject(refused ? err : acknowledged ? new Error(`connection to ipmpd at ${path} lost: ${err.message}`) : unreachable(path, err)));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        refused
+          ? err
+          : acknowledged
+            ? new Error(`connection to ipmpd at ${path} lost: ${err.message}`)
+            : unreachable(path, err),
+      ),
+    );
     socket.on('close', () => resolve());
   });
   socket.setEncoding('utf8');

@@ -56,13 +56,27 @@ export async function bindAdminSocket(path: string): Promise<AdminSocket> {
  * Binds the read-only status socket: it answers with the admin socket's
  * handlers, status and the probe stream only, and closes with it.
  */
-export async function bindStatusSocket(path: string, admin: AdminSocket, options: StatusSocketOptions = {}): Promise<Server> {
-  const server = await bindSocket(path, '--status.socket', { mode: options.mode ?? 0o666, ...(options.gid !== undefined ? { gid: options.gid } : {}) }, (socket) => serve(socket, admin.handlers, path));
+export async function bindStatusSocket(
+  path: string,
+  admin: AdminSocket,
+  options: StatusSocketOptions = {},
+): Promise<Server> {
+  const server = await bindSocket(
+    path,
+    '--status.socket',
+    { mode: options.mode ?? 0o666, ...(options.gid !== undefined ? { gid: options.gid } : {}) },
+    (socket) => serve(socket, admin.handlers, path),
+  );
   admin.server.once('close', () => server.close());
   return server;
 }
 
-async function bindSocket(path: string, setting: string, access: { mode: number; gid?: number }, onConnection: (socket: Socket) => void): Promise<Server> {
+async function bindSocket(
+  path: string,
+  setting: string,
+  access: { mode: number; gid?: number },
+  onConnection: (socket: Socket) => void,
+): Promise<Server> {
   makeSocketDirectory(path, setting);
   await clearStaleSocket(path, setting);
   const server = createServer(onConnection);
@@ -89,7 +103,13 @@ async function bindSocket(path: string, setting: string, access: { mode: number;
     chmodSync(path, access.mode);
   } catch (err) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    throw new AdminSocketError(path, access.gid !== undefined ? `cannot give it group ${access.gid} and mode ${mode}: ${errnoText(err)}` : `cannot make it ${mode}: ${errnoText(err)}`, setting);
+    throw new AdminSocketError(
+      path,
+      access.gid !== undefined
+        ? `cannot give it group ${access.gid} and mode ${mode}: ${errnoText(err)}`
+        : `cannot make it ${mode}: ${errnoText(err)}`,
+      setting,
+    );
   }
   return server;
 }
@@ -134,7 +154,10 @@ function serve(socket: Socket, current: () => AdminHandlers | undefined, readOnl
       }
       const req = parsed.request;
       if (readOnlyPath !== undefined && !READ_ONLY_OPS.has(req.op)) {
-        reply({ ok: false, error: `${req.op} refused: ${readOnlyPath} is the read-only status socket (status and the probe stream only); ${req.op} goes through the admin socket, as root` });
+        reply({
+          ok: false,
+          error: `${req.op} refused: ${readOnlyPath} is the read-only status socket (status and the probe stream only); ${req.op} goes through the admin socket, as root`,
+        });
         continue;
       }
       const handlers = current();

@@ -39,12 +39,13 @@ export function errnoText(err: unknown): string {
  */
 export function makeSocketDirectory(path: string, setting = 'admin_socket'): void {
   const missing: string[] = [];
-  for (let dir = dirname(path); ; ) {
+  for (let dir = dirname(path); ;) {
     let isDirectory: boolean;
     try {
       isDirectory = statSync(dir).isDirectory(); // through symlinks: /var/run -> /run
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new AdminSocketError(path, `cannot use directory ${dir}: ${errnoText(err)}`, setting);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new AdminSocketError(path, `cannot use directory ${dir}: ${errnoText(err)}`, setting);
       missing.push(dir);
       const parent = dirname(dir);
       if (parent === dir) throw new AdminSocketError(path, `cannot use directory ${dir}: ${errnoText(err)}`, setting);
@@ -121,6 +122,7 @@ export async function clearStaleSocket(path: string, setting = 'admin_socket'): 
   try {
     unlinkSync(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new AdminSocketError(path, `cannot remove the stale socket: ${errnoText(err)}`, setting);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new AdminSocketError(path, `cannot remove the stale socket: ${errnoText(err)}`, setting);
   }
 }

@@ -13,14 +13,21 @@ export function packageVersion(): string {
 
 function git(...args: string[]): string | undefined {
   try {
-    return execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || undefined;
+    return (
+      execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim() || undefined
+    );
   } catch {
     return undefined; // not a git checkout (e.g. the container image or the Debian package)
   }
 }
 
 export function buildInfo(): BuildInfo {
-  return { version: packageVersion(), revision: process.env.IPMPD_REVISION ?? git('rev-parse', '--short', 'HEAD') ?? 'unknown' };
+  return {
+    version: packageVersion(),
+    revision: process.env.IPMPD_REVISION ?? git('rev-parse', '--short', 'HEAD') ?? 'unknown',
+  };
 }
 
 /** `ipmpd --version`, laid out as Prometheus and its exporters print it. */
@@ -28,7 +35,11 @@ export function versionText(): string {
   const { version, revision } = buildInfo();
   const branch = process.env.IPMPD_BRANCH ?? git('rev-parse', '--abbrev-ref', 'HEAD') ?? 'unknown';
   // the compiled file's time is when `npm run build` made it
-  const built = process.env.IPMPD_BUILD_DATE ?? statSync(here).mtime.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const built =
+    process.env.IPMPD_BUILD_DATE ??
+    statSync(here)
+      .mtime.toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
   const arch = process.arch === 'x64' ? 'amd64' : process.arch;
   return [
     `ipmpd, version ${version} (branch: ${branch}, revision: ${revision})`,

@@ -19,7 +19,8 @@ export function parseCidr(text: string): { ok: true; cidr: Cidr } | { ok: false;
   const lenText = text.slice(slash + 1);
   const prefixLength = Number(lenText);
   const max = family === 4 ? 32 : 128;
-  if (!/^\d{1,3}$/.test(lenText) || prefixLength > max) return { ok: false, error: `prefix length "${lenText}" must be 0..${max}` };
+  if (!/^\d{1,3}$/.test(lenText) || prefixLength > max)
+    return { ok: false, error: `prefix length "${lenText}" must be 0..${max}` };
   return { ok: true, cidr: { address, prefixLength, family } };
 }
 

@@ -5,13 +5,26 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { ANONYMOUS_GROUP } from '../core/anonymous.js';
 import { MIN_FDT_MS } from '../core/constants.js';
-import { DEFAULT_ADMIN_SOCKET, DEFAULT_FDT_MS, DEFAULT_HOOK_TIMEOUT_MS, DEFAULT_WEBHOOK_RETRIES, DEFAULT_WEBHOOK_TIMEOUT_MS } from './defaults.js';
+import {
+  DEFAULT_ADMIN_SOCKET,
+  DEFAULT_FDT_MS,
+  DEFAULT_HOOK_TIMEOUT_MS,
+  DEFAULT_WEBHOOK_RETRIES,
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
+} from './defaults.js';
 import { canonicalAddress, isLinkLocalV6, parseCidr } from './address.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { canonicalProtocol, DEFAULT_FOLLOW_PROTOCOLS, knownProtocolNames } from './routeProtocols.js';
 import { RawConfig } from './schema.js';
-import { HOOK_EVENTS, type Cidr, type DaemonConfig, type GroupConfig, type HookConfig, type WebhookConfig } from './types.js';
+import {
+  HOOK_EVENTS,
+  type Cidr,
+  type DaemonConfig,
+  type GroupConfig,
+  type HookConfig,
+  type WebhookConfig,
+} from './types.js';
 
 type Path = (string | number)[];
 
@@ -23,7 +36,9 @@ export async function loadConfigFile(file: string): Promise<DaemonConfig> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new ConfigError([{ file, line: 0, column: 0, message: e.code === 'ENOENT' ? 'no such file' : `cannot read: ${e.message}` }]);
+    throw new ConfigError([
+      { file, line: 0, column: 0, message: e.code === 'ENOENT' ? 'no such file' : `cannot read: ${e.message}` },
+    ]);
   }
   return parseConfigText(text, file);
 }
@@ -84,7 +99,11 @@ function firstAliasOffset(doc: Document): number {
 
 function build(raw: RawConfig, report: (path: Path, message: string) => void): DaemonConfig {
   const fdt = durationAt(raw.failure_detection_time, ['failure_detection_time'], DEFAULT_FDT_MS, report);
-  if (fdt < MIN_FDT_MS) report(['failure_detection_time'], `failure_detection_time must be at least ${formatDuration(MIN_FDT_MS)} (in.mpathd's minimum), got ${raw.failure_detection_time}`);
+  if (fdt < MIN_FDT_MS)
+    report(
+      ['failure_detection_time'],
+      `failure_detection_time must be at least ${formatDuration(MIN_FDT_MS)} (in.mpathd's minimum), got ${raw.failure_detection_time}`,
+    );
   const seenAddress = new Map<string, string>();
   const seenInterface = new Map<string, string>();
   const seenGroup = new Set<string>();
@@ -97,22 +116,36 @@ function build(raw: RawConfig, report: (path: Path, message: string) => void): D
   const groups: GroupConfig[] = (raw.groups ?? []).map((g, gi) => {
     const gp: Path = ['groups', gi];
     if (seenGroup.has(g.name)) report([...gp, 'name'], `group "${g.name}" is defined twice`);
-    if (g.name === ANONYMOUS_GROUP) report([...gp, 'name'], `"${ANONYMOUS_GROUP}" is reserved for the NICs in no group (track_interfaces_only_with_groups: false)`);
+    if (g.name === ANONYMOUS_GROUP)
+      report(
+        [...gp, 'name'],
+        `"${ANONYMOUS_GROUP}" is reserved for the NICs in no group (track_interfaces_only_with_groups: false)`,
+      );
     seenGroup.add(g.name);
     const interfaces = g.interfaces.map((i, ii) => {
       const ip: Path = [...gp, 'interfaces', ii];
-      if (!IFNAME.test(i.name) || i.name === '.' || i.name === '..') report([...ip, 'name'], `"${i.name}" is not a valid Linux interface name (1 to 15 characters, no "/", ":" or spaces)`);
+      if (!IFNAME.test(i.name) || i.name === '.' || i.name === '..')
+        report(
+          [...ip, 'name'],
+          `"${i.name}" is not a valid Linux interface name (1 to 15 characters, no "/", ":" or spaces)`,
+        );
       const other = seenInterface.get(i.name);
       if (other) report([...ip, 'name'], `interface ${i.name} is already a member of group ${other}`);
       seenInterface.set(i.name, g.name);
-      const texts = i.test_address === undefined ? [] : Array.isArray(i.test_address) ? i.test_address : [i.test_address];
+      const texts =
+        i.test_address === undefined ? [] : Array.isArray(i.test_address) ? i.test_address : [i.test_address];
       const tests: Cidr[] = [];
       texts.forEach((t, ti) => {
         const tp: Path = Array.isArray(i.test_address) ? [...ip, 'test_address', ti] : [...ip, 'test_address'];
         const c = parseCidr(t);
         if (!c.ok) return report(tp, `test_address: ${c.error}`);
-        if (tests.some((x) => x.family === c.cidr.family)) return report(tp, `interface ${i.name} has more than one IPv${c.cidr.family} test address`);
-        if (c.cidr.family === 6 && !isLinkLocalV6(c.cidr.address)) return report(tp, `IPv6 test address ${c.cidr.address} must be link-local (fe80::/10), as in.mpathd requires`);
+        if (tests.some((x) => x.family === c.cidr.family))
+          return report(tp, `interface ${i.name} has more than one IPv${c.cidr.family} test address`);
+        if (c.cidr.family === 6 && !isLinkLocalV6(c.cidr.address))
+          return report(
+            tp,
+            `IPv6 test address ${c.cidr.address} must be link-local (fe80::/10), as in.mpathd requires`,
+          );
         claim(c.cidr.address, `the test address of ${i.name}`, tp);
         tests.push(c.cidr);
       });
@@ -128,13 +161,17 @@ function build(raw: RawConfig, report: (path: Path, message: string) => void): D
       }
       claim(c.cidr.address, `a data address of group ${g.name}`, typeof d === 'string' ? dp : [...dp, 'address']);
       const preferred = typeof d === 'string' ? undefined : d.preferred_interface;
-      if (preferred !== undefined && !g.interfaces.some((i) => i.name === preferred)) report([...dp, 'preferred_interface'], `preferred_interface ${preferred} is not a member of group ${g.name}`);
+      if (preferred !== undefined && !g.interfaces.some((i) => i.name === preferred))
+        report([...dp, 'preferred_interface'], `preferred_interface ${preferred} is not a member of group ${g.name}`);
       return [{ address: c.cidr, ...(preferred !== undefined ? { preferredInterface: preferred } : {}) }];
     });
     const probeTargets = (g.probe_targets ?? []).flatMap((t, ti) => {
       const a = canonicalAddress(t);
       if (!a) {
-        report([...gp, 'probe_targets', ti], `probe target "${t}" is not an address${t.includes('/') ? ' (give a plain address, without a prefix length)' : ''}`);
+        report(
+          [...gp, 'probe_targets', ti],
+          `probe target "${t}" is not an address${t.includes('/') ? ' (give a plain address, without a prefix length)' : ''}`,
+        );
         return [];
       }
       return [a];
@@ -150,7 +187,12 @@ function build(raw: RawConfig, report: (path: Path, message: string) => void): D
     announce: {
       count: raw.announce?.count ?? 5,
       intervalMs: durationAt(raw.announce?.interval, ['announce', 'interval'], 0, report),
-      secondBurstAfterMs: durationAt(raw.announce?.second_burst_after, ['announce', 'second_burst_after'], 5000, report),
+      secondBurstAfterMs: durationAt(
+        raw.announce?.second_burst_after,
+        ['announce', 'second_burst_after'],
+        5000,
+        report,
+      ),
       refreshIntervalMs: refreshInterval(raw, report),
       untilTrafficMs: durationAt(raw.announce?.until_traffic, ['announce', 'until_traffic'], 60_000, report),
     },
@@ -168,10 +210,13 @@ const MIN_REFRESH_MS = 100;
 
 function refreshInterval(raw: RawConfig, report: (path: Path, message: string) => void): number {
   const ms = durationAt(raw.announce?.refresh_interval, ['announce', 'refresh_interval'], 0, report);
-  if (ms > 0 && ms < MIN_REFRESH_MS) report(['announce', 'refresh_interval'], `announce.refresh_interval must be 0s (off) or at least ${MIN_REFRESH_MS}ms, got ${raw.announce?.refresh_interval}`);
+  if (ms > 0 && ms < MIN_REFRESH_MS)
+    report(
+      ['announce', 'refresh_interval'],
+      `announce.refresh_interval must be 0s (off) or at least ${MIN_REFRESH_MS}ms, got ${raw.announce?.refresh_interval}`,
+    );
   return ms;
 }
-
 
 function hooks(raw: RawConfig, report: (path: Path, message: string) => void): HookConfig[] {
   return (raw.hooks ?? []).map((h, i) => {
@@ -192,23 +237,41 @@ function webhooks(raw: RawConfig, report: (path: Path, message: string) => void)
     } catch {
       url = undefined;
     }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) report(['webhooks', i, 'url'], `webhook url "${w.url}" is not an http:// or https:// URL`);
-    return { url: w.url, events: w.events ?? [...HOOK_EVENTS], timeoutMs, retries: w.retries ?? DEFAULT_WEBHOOK_RETRIES };
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      report(['webhooks', i, 'url'], `webhook url "${w.url}" is not an http:// or https:// URL`);
+    return {
+      url: w.url,
+      events: w.events ?? [...HOOK_EVENTS],
+      timeoutMs,
+      retries: w.retries ?? DEFAULT_WEBHOOK_RETRIES,
+    };
   });
 }
 
-function followProtocols(list: Array<string | number> | undefined, report: (path: Path, message: string) => void): string[] {
+function followProtocols(
+  list: Array<string | number> | undefined,
+  report: (path: Path, message: string) => void,
+): string[] {
   if (list === undefined) return [...DEFAULT_FOLLOW_PROTOCOLS];
   const names: string[] = [];
   list.forEach((v, i) => {
     const name = canonicalProtocol(v);
-    if (name === undefined) report(['follow_route_protocols', i], `follow_route_protocols: "${v}" is not a route origin (a number 0-255 or one of ${knownProtocolNames().join(', ')})`);
+    if (name === undefined)
+      report(
+        ['follow_route_protocols', i],
+        `follow_route_protocols: "${v}" is not a route origin (a number 0-255 or one of ${knownProtocolNames().join(', ')})`,
+      );
     else if (!names.includes(name)) names.push(name);
   });
   return names;
 }
 
-function durationAt(text: string | undefined, path: Path, fallback: number, report: (path: Path, message: string) => void): number {
+function durationAt(
+  text: string | undefined,
+  path: Path,
+  fallback: number,
+  report: (path: Path, message: string) => void,
+): number {
   if (text === undefined) return fallback;
   const ms = parseDuration(text);
   if (ms === undefined) {
@@ -238,7 +301,37 @@ function offsetOf(doc: Document, path: Path, key: boolean): number {
   return 0;
 }
 
-const KNOWN = ['failure_detection_time', 'failback', 'track_interfaces_only_with_groups', 'on_all_targets_lost', 'announce', 'fix_sysctls', 'follow_route_protocols', 'admin_socket', 'groups', 'name', 'interfaces', 'test_address', 'standby', 'data_addresses', 'address', 'preferred_interface', 'probe_targets', 'count', 'interval', 'second_burst_after', 'refresh_interval', 'until_traffic', 'hooks', 'webhooks', 'command', 'events', 'timeout', 'url', 'retries'];
+const KNOWN = [
+  'failure_detection_time',
+  'failback',
+  'track_interfaces_only_with_groups',
+  'on_all_targets_lost',
+  'announce',
+  'fix_sysctls',
+  'follow_route_protocols',
+  'admin_socket',
+  'groups',
+  'name',
+  'interfaces',
+  'test_address',
+  'standby',
+  'data_addresses',
+  'address',
+  'preferred_interface',
+  'probe_targets',
+  'count',
+  'interval',
+  'second_burst_after',
+  'refresh_interval',
+  'until_traffic',
+  'hooks',
+  'webhooks',
+  'command',
+  'events',
+  'timeout',
+  'url',
+  'retries',
+];
 
 function suggest(key: string): string {
   const close = KNOWN.find((k) => k.replace(/_/g, '') === key.toLowerCase().replace(/[_-]/g, ''));

@@ -32,7 +32,15 @@ const NAMES: ReadonlyMap<number, string> = new Map([
 const NUMBERS: ReadonlyMap<string, number> = new Map([...NAMES].map(([n, name]) => [name, n]));
 
 /** Routes of these origins follow a data address by default: nobody else moves them. */
-export const DEFAULT_FOLLOW_PROTOCOLS: readonly string[] = ['unspec', 'redirect', 'kernel', 'boot', 'static', 'ra', 'dhcp'];
+export const DEFAULT_FOLLOW_PROTOCOLS: readonly string[] = [
+  'unspec',
+  'redirect',
+  'kernel',
+  'boot',
+  'static',
+  'ra',
+  'dhcp',
+];
 
 /** The canonical name of an origin given as a name or a number (0-255); undefined if neither. */
 export function canonicalProtocol(value: string | number): string | undefined {

@@ -33,11 +33,15 @@ export const RawGroup = z
   })
   .strict();
 
-const hookEvents = z.array(z.enum(['address_moved', 'interface_failed', 'interface_repaired', 'group_state'])).min(1, 'list at least one event, or leave events out for all four');
+const hookEvents = z
+  .array(z.enum(['address_moved', 'interface_failed', 'interface_repaired', 'group_state']))
+  .min(1, 'list at least one event, or leave events out for all four');
 
 export const RawHook = z
   .object({
-    command: z.array(z.string()).min(1, 'command is the program and its arguments, e.g. ["/usr/local/bin/on-ipmp-event"]'),
+    command: z
+      .array(z.string())
+      .min(1, 'command is the program and its arguments, e.g. ["/usr/local/bin/on-ipmp-event"]'),
     events: hookEvents.optional(),
     timeout: duration.optional(),
   })

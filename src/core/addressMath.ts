@@ -25,7 +25,7 @@ export function addressToBigInt(address: string): bigint {
 
 export function inSubnet(address: string, network: string, prefixLength: number, family: Family): boolean {
   const bits = family === 4 ? 32 : 128;
-  if ((family === 4 ? !isIPv4(address) : !isIPv6(address))) return false;
+  if (family === 4 ? !isIPv4(address) : !isIPv6(address)) return false;
   const shift = BigInt(bits - prefixLength);
   return addressToBigInt(address) >> shift === addressToBigInt(network) >> shift;
 }
@@ -36,12 +36,16 @@ export function isLinkLocalV6(address: string): boolean {
 
 /** Canonical text: IPv4 dotted decimal; IPv6 lower case with the longest zero run compressed (RFC 5952). */
 export function canonicalText(address: string): string {
-  if (isIPv4(address)) return address.split('.').map((p) => String(Number(p))).join('.');
+  if (isIPv4(address))
+    return address
+      .split('.')
+      .map((p) => String(Number(p)))
+      .join('.');
   const n = addressToBigInt(address);
   const groups = Array.from({ length: 8 }, (_, i) => ((n >> BigInt((7 - i) * 16)) & 0xffffn).toString(16));
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== '0') {
       i++;
       continue;

@@ -18,5 +18,9 @@ export interface AnonymousMember {
 
 /** The same member, probing from the same addresses: its state goes on. */
 export function sameAnonymousMember(a: AnonymousMember, b: AnonymousMember): boolean {
-  return a.name === b.name && a.sources.length === b.sources.length && a.sources.every((s) => b.sources.some((t) => sameCidr(s, t)));
+  return (
+    a.name === b.name &&
+    a.sources.length === b.sources.length &&
+    a.sources.every((s) => b.sources.some((t) => sameCidr(s, t)))
+  );
 }

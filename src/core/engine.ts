@@ -75,13 +75,28 @@ export class Engine {
       }
       for (const ic of gc.interfaces) {
         const running = before?.member(ic.name);
-        const pi = running && canCarryInterface(running, gc, ic) ? this.takeOver(running, group, onSlotChange) : this.newPhyint(ic, group, options.now, onSlotChange);
+        const pi =
+          running && canCarryInterface(running, gc, ic)
+            ? this.takeOver(running, group, onSlotChange)
+            : this.newPhyint(ic, group, options.now, onSlotChange);
         group.members.push(pi);
         this.phyints.set(ic.name, pi);
       }
       for (const da of gc.dataAddresses) {
-        const address: DataAddress = { address: da.address, home: da.preferredInterface, pinned: da.preferredInterface !== undefined, holder: undefined, moveInFlight: false };
-        if (before) carryAddress(before.addresses.find((a) => sameCidr(a.address, da.address) && (a.home === da.preferredInterface || !a.pinned)), address);
+        const address: DataAddress = {
+          address: da.address,
+          home: da.preferredInterface,
+          pinned: da.preferredInterface !== undefined,
+          holder: undefined,
+          moveInFlight: false,
+        };
+        if (before)
+          carryAddress(
+            before.addresses.find(
+              (a) => sameCidr(a.address, da.address) && (a.home === da.preferredInterface || !a.pinned),
+            ),
+            address,
+          );
         group.addresses.push(address);
         this.localAddresses.add(da.address.address);
       }
@@ -93,7 +108,9 @@ export class Engine {
       if (this.phyints.has(m.name)) continue; // a configured member is never anonymous
       const running = previous?.anonymous.member(m.name);
       const carry = running && sameAnonymousMember(anonymousOf(running), m);
-      const pi = carry ? this.takeOver(running, this.anonymous, onSlotChange) : this.newPhyint(anonymousConfig(m), this.anonymous, options.now, onSlotChange);
+      const pi = carry
+        ? this.takeOver(running, this.anonymous, onSlotChange)
+        : this.newPhyint(anonymousConfig(m), this.anonymous, options.now, onSlotChange);
       this.anonymous.members.push(pi);
       this.phyints.set(m.name, pi);
     }
@@ -118,7 +135,15 @@ export class Engine {
       if (wanted && sameAnonymousMember(anonymousOf(pi), wanted)) continue;
       for (const inst of pi.instances) {
         stopTimer(inst);
-        for (const t of inst.targets.all) ctx.emit({ kind: 'target_removed', group: group.name, ifname: pi.name, family: inst.family, target: t.address, source: t.source });
+        for (const t of inst.targets.all)
+          ctx.emit({
+            kind: 'target_removed',
+            group: group.name,
+            ifname: pi.name,
+            family: inst.family,
+            target: t.address,
+            source: t.source,
+          });
       }
       group.members.splice(group.members.indexOf(pi), 1);
       this.phyints.delete(pi.name);
@@ -149,12 +174,25 @@ export class Engine {
     for (const [name, pi] of previous.phyints) {
       if (this.phyints.get(name) === pi) continue;
       for (const inst of pi.instances) {
-        for (const t of inst.targets.all) this.ctx.emit({ kind: 'target_removed', group: pi.group.name, ifname: name, family: inst.family, target: t.address, source: t.source });
+        for (const t of inst.targets.all)
+          this.ctx.emit({
+            kind: 'target_removed',
+            group: pi.group.name,
+            ifname: name,
+            family: inst.family,
+            target: t.address,
+            source: t.source,
+          });
       }
     }
   }
 
-  private newPhyint(ic: InterfaceConfig, group: Group, now: number, onSlotChange: ProbeInstance['onSlotChange']): Phyint {
+  private newPhyint(
+    ic: InterfaceConfig,
+    group: Group,
+    now: number,
+    onSlotChange: ProbeInstance['onSlotChange'],
+  ): Phyint {
     const pi = new Phyint(ic.name, group, ic.standby, now);
     for (const family of [4, 6] as Family[]) {
       const test = ic.testAddresses.find((t) => t.family === family);
@@ -176,11 +214,21 @@ export class Engine {
     return pi;
   }
 
-  private onSlotChange(inst: ProbeInstance, slot: { status: string; target?: { address: string; counters: { timeouts: number } } | undefined; seq: number }): void {
+  private onSlotChange(
+    inst: ProbeInstance,
+    slot: { status: string; target?: { address: string; counters: { timeouts: number } } | undefined; seq: number },
+  ): void {
     if (slot.status !== 'lost' || !slot.target) return;
     slot.target.counters.timeouts++;
     const pi = inst.phyint;
-    this.ctx.emit({ kind: 'probe_lost', group: pi.group.name, ifname: pi.name, family: inst.family, target: slot.target.address, seq: slot.seq });
+    this.ctx.emit({
+      kind: 'probe_lost',
+      group: pi.group.name,
+      ifname: pi.name,
+      family: inst.family,
+      target: slot.target.address,
+      seq: slot.seq,
+    });
   }
 
   private at(now: number): EngineContext {
@@ -192,7 +240,15 @@ export class Engine {
    * First look at the host: where the data addresses are (so a restart does
    * not move them), the links, and the routes.
    */
-  start(now: number, host: { links: LinkReport[]; routes: RouteInfo[]; localAddresses?: string[]; addressHolders: ReadonlyMap<string, string[]> }): void {
+  start(
+    now: number,
+    host: {
+      links: LinkReport[];
+      routes: RouteInfo[];
+      localAddresses?: string[];
+      addressHolders: ReadonlyMap<string, string[]>;
+    },
+  ): void {
     const ctx = this.at(now);
     for (const a of host.localAddresses ?? []) this.localAddresses.add(a);
     for (const group of this.groups) {
@@ -201,13 +257,17 @@ export class Engine {
         const on = (host.addressHolders.get(addr.address.address) ?? []).filter((n) => group.member(n));
         addr.holder = on[0];
         if (addr.home === undefined) addr.home = on[0];
-        for (const extra of on.slice(1)) ctx.emit({ kind: 'remove_address', group: group.name, address: addr.address, from: extra });
+        for (const extra of on.slice(1))
+          ctx.emit({ kind: 'remove_address', group: group.name, address: addr.address, from: extra });
       }
     }
     // non-standby members first, so standbys find the group at capacity
-    const ordered = [...host.links].sort((a, b) => Number(this.phyints.get(a.ifname)?.standby ?? 0) - Number(this.phyints.get(b.ifname)?.standby ?? 0));
+    const ordered = [...host.links].sort(
+      (a, b) => Number(this.phyints.get(a.ifname)?.standby ?? 0) - Number(this.phyints.get(b.ifname)?.standby ?? 0),
+    );
     this.reportLinks(now, ordered);
-    for (const pi of this.phyints.values()) if (pi.status === 'init') this.reportLinks(now, [{ ifname: pi.name, present: false, up: false }]);
+    for (const pi of this.phyints.values())
+      if (pi.status === 'init') this.reportLinks(now, [{ ifname: pi.name, present: false, up: false }]);
     this.reportRoutes(now, host.routes);
     for (const group of this.groups) {
       group.placing = true;
@@ -352,9 +412,14 @@ export class Engine {
           addr.holder = undefined;
           continue;
         }
-        const keep = on.find((n) => n === addr.holder && group.member(n)!.active) ?? on.find((n) => group.member(n)!.active) ?? on[0]!;
+        const keep =
+          on.find((n) => n === addr.holder && group.member(n)!.active) ??
+          on.find((n) => group.member(n)!.active) ??
+          on[0]!;
         addr.holder = keep;
-        for (const extra of on) if (extra !== keep) ctx.emit({ kind: 'remove_address', group: group.name, address: addr.address, from: extra });
+        for (const extra of on)
+          if (extra !== keep)
+            ctx.emit({ kind: 'remove_address', group: group.name, address: addr.address, from: extra });
       }
       placeAddresses(group, ctx);
     }
@@ -394,7 +459,8 @@ export class Engine {
     const group = pi.group;
     if (group.anonymous) return { ok: false, error: `${ifname} is not in any group (it is only watched)` };
     const others = group.members.filter((m) => m !== pi && (group.failed ? !m.offline : m.usable));
-    if (others.length < 1) return { ok: false, error: `cannot offline ${ifname}: no other functioning interfaces in group ${group.name}` };
+    if (others.length < 1)
+      return { ok: false, error: `cannot offline ${ifname}: no other functioning interfaces in group ${group.name}` };
     const wasActive = !pi.inactive;
     for (const inst of pi.instances) stopTimer(inst);
     pi.setStatus('offline', ctx.now);
@@ -447,7 +513,9 @@ export class Engine {
     for (const pi of this.phyints.values()) {
       t = Math.min(t, nextDeadline(pi), pi.noTestAddressDueAt());
     }
-    for (const g of this.groups) if (g.addresses.some((a) => !a.moveInFlight && (a.holder === undefined || !g.member(a.holder)?.active))) t = Math.min(t, this.ctx.now + 1000);
+    for (const g of this.groups)
+      if (g.addresses.some((a) => !a.moveInFlight && (a.holder === undefined || !g.member(a.holder)?.active)))
+        t = Math.min(t, this.ctx.now + 1000);
     return t;
   }
 

@@ -10,7 +10,10 @@ import { resetRtt, startDiscovery, targetFailed } from './targetUpkeep.js';
 type Verdict = { kind: 'ok' } | { kind: 'interface' | 'group'; cause: 'link' | 'probe'; firstFailureAt: number };
 
 /** Probe evidence on one instance: ok, a bad target, or NUM_PROBE_FAILS losses on every capable family. */
-function probeFailureState(inst: ProbeInstance, ctx: EngineContext): { failed: false } | { failed: true; firstFailureAt: number } {
+function probeFailureState(
+  inst: ProbeInstance,
+  ctx: EngineContext,
+): { failed: false } | { failed: true; firstFailureAt: number } {
   const newest = inst.ring.newestFirst().next().value;
   const current = newest?.target;
   const info = inst.ring.failInfo(ctx.now, current, (s) => inst.timeoutOf(s));
@@ -46,7 +49,8 @@ function failureState(pi: Phyint, inst: ProbeInstance | undefined, ctx: EngineCo
   for (const other of group.members) {
     if (other === pi) continue;
     if (!pi.linkUp) {
-      if (other.status === 'running' && !group.failed && other.kernelLinkUp) return { kind: 'interface', cause, firstFailureAt };
+      if (other.status === 'running' && !group.failed && other.kernelLinkUp)
+        return { kind: 'interface', cause, firstFailureAt };
       continue;
     }
     if (!other.linkUp) continue;
@@ -54,7 +58,13 @@ function failureState(pi: Phyint, inst: ProbeInstance | undefined, ctx: EngineCo
     if (!other.probeEnabled) return { kind: 'interface', cause, firstFailureAt };
     for (const oi of other.instances) {
       const last = oi.ring.successInfo(ctx.now, undefined, (s) => oi.timeoutOf(s)).lastSuccessAt;
-      if (last !== undefined && last > firstFailureAt && other.status === 'running' && !group.failed && other.kernelLinkUp) {
+      if (
+        last !== undefined &&
+        last > firstFailureAt &&
+        other.status === 'running' &&
+        !group.failed &&
+        other.kernelLinkUp
+      ) {
         return { kind: 'interface', cause, firstFailureAt };
       }
     }
@@ -73,7 +83,13 @@ export function checkForFailure(pi: Phyint, inst: ProbeInstance | undefined, ctx
     pi.failureCause = verdict.cause;
     if (verdict.cause === 'link') pi.counters.linkFailures++;
     else pi.counters.probeFailures++;
-    ctx.emit({ kind: 'interface_failed', group: group.name, ifname: pi.name, cause: verdict.cause, firstFailureAt: verdict.firstFailureAt });
+    ctx.emit({
+      kind: 'interface_failed',
+      group: group.name,
+      ifname: pi.name,
+      cause: verdict.cause,
+      firstFailureAt: verdict.firstFailureAt,
+    });
     if (wasActive) activateAnother(pi);
     if (pi.status !== 'offline') {
       pi.setStatus('failed', ctx.now);
@@ -82,7 +98,11 @@ export function checkForFailure(pi: Phyint, inst: ProbeInstance | undefined, ctx
     refreshGroupState(group, ctx);
     return;
   }
-  if (verdict.cause === 'probe' && ctx.settings.onAllTargetsLost === 'rediscover' && everyTargetLostAtOnce(pi, verdict.firstFailureAt, ctx)) {
+  if (
+    verdict.cause === 'probe' &&
+    ctx.settings.onAllTargetsLost === 'rediscover' &&
+    everyTargetLostAtOnce(pi, verdict.firstFailureAt, ctx)
+  ) {
     // The Sun document's topology 1.1 defect: every member lost every target at
     // once. That is the targets' failure, not the NICs': look for new targets.
     if (!group.targetsUnreachable) {

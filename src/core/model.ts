@@ -175,7 +175,9 @@ export class Phyint {
   }
   /** Time to say once that probing is off for lack of a test address. */
   noTestAddressDueAt(): number {
-    return this.noTestAddressReported || this.hasTestAddress || this.offline ? Number.POSITIVE_INFINITY : this.joinedAt + TESTADDR_CONF_TIME_MS;
+    return this.noTestAddressReported || this.hasTestAddress || this.offline
+      ? Number.POSITIVE_INFINITY
+      : this.joinedAt + TESTADDR_CONF_TIME_MS;
   }
   /** RUNNING, or NOTARGETS without IFF_FAILED (in.mpathd phyint_is_functioning). */
   get functioning(): boolean {

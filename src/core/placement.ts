@@ -22,13 +22,15 @@ export function placeAddresses(group: Group, ctx: EngineContext): void {
 
     if (holder?.active) {
       const returnReason = home ? group.failbackTo.get(home.name) : undefined;
-      if (home && home !== holder && home.active && returnReason) move(group, addr, holder, home, returnReason, load, ctx);
+      if (home && home !== holder && home.active && returnReason)
+        move(group, addr, holder, home, returnReason, load, ctx);
       continue;
     }
     if (active.length === 0) {
       if (!holder) {
         // nothing healthy: still put it somewhere with a link, so it is configured when the link works
-        const fallback = (home?.present && home.linkUp ? home : undefined) ?? group.members.find((m) => m.present && m.linkUp);
+        const fallback =
+          (home?.present && home.linkUp ? home : undefined) ?? group.members.find((m) => m.present && m.linkUp);
         if (fallback) move(group, addr, undefined, fallback, 'placement', load, ctx);
       }
       continue;
@@ -51,12 +53,28 @@ function leastLoaded(candidates: Phyint[], load: Map<string, number>): Phyint {
   return best;
 }
 
-function move(group: Group, addr: DataAddress, from: Phyint | undefined, to: Phyint, reason: MoveReason, load: Map<string, number>, ctx: EngineContext): void {
+function move(
+  group: Group,
+  addr: DataAddress,
+  from: Phyint | undefined,
+  to: Phyint,
+  reason: MoveReason,
+  load: Map<string, number>,
+  ctx: EngineContext,
+): void {
   if (from === to) return;
   if (from) load.set(from.name, (load.get(from.name) ?? 1) - 1);
   load.set(to.name, (load.get(to.name) ?? 0) + 1);
   addr.holder = to.name;
   addr.moveInFlight = true;
   if (addr.home === undefined) addr.home = to.name;
-  ctx.emit({ kind: 'move_address', group: group.name, address: addr.address, from: from?.name, to: to.name, reason, decidedAt: ctx.now });
+  ctx.emit({
+    kind: 'move_address',
+    group: group.name,
+    address: addr.address,
+    from: from?.name,
+    to: to.name,
+    reason,
+    decidedAt: ctx.now,
+  });
 }

@@ -90,7 +90,8 @@ export class ProbeRing<T> {
   ack(slot: ProbeSlot<T>, now: number): void {
     slot.ackedAt = now;
     this.setStatus(slot, 'acked');
-    const rackOutOfWindow = seqDiff(this.rack, this.snxt) >= 0 || seqDiff(this.rack, seqAdd(this.snxt, -PROBE_STATS_COUNT)) < 0;
+    const rackOutOfWindow =
+      seqDiff(this.rack, this.snxt) >= 0 || seqDiff(this.rack, seqAdd(this.snxt, -PROBE_STATS_COUNT)) < 0;
     if (rackOutOfWindow || seqDiff(slot.seq, this.rack) > 0) this.rack = slot.seq;
   }
 

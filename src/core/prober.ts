@@ -1,7 +1,19 @@
 // The probe schedule and what replies do (in.mpathd phyint_inst_timer,
 // start_timer, incoming_echo_reply, incoming_rtt_reply, pi_set_crtt's callers).
 
-import { EXCEPTION_FACTOR, LOWER_FDT_TRIGGER, MAX_PROBE_TARGETS, MAX_RANDOM_FACTOR, MIN_PROBE_TARGETS, MIN_RANDOM_FACTOR, MIN_SETTLING_TIME_MS, MSEC_PERMIN, NEXT_FDT_MULTIPLE, NUM_PROBE_FAILS, PROBE_STATS_COUNT } from './constants.js';
+import {
+  EXCEPTION_FACTOR,
+  LOWER_FDT_TRIGGER,
+  MAX_PROBE_TARGETS,
+  MAX_RANDOM_FACTOR,
+  MIN_PROBE_TARGETS,
+  MIN_RANDOM_FACTOR,
+  MIN_SETTLING_TIME_MS,
+  MSEC_PERMIN,
+  NEXT_FDT_MULTIPLE,
+  NUM_PROBE_FAILS,
+  PROBE_STATS_COUNT,
+} from './constants.js';
 import type { EngineContext } from './context.js';
 import { checkForFailure, checkForRepair } from './failure.js';
 import type { Group, Phyint, ProbeInstance } from './model.js';
@@ -103,7 +115,16 @@ function send(inst: ProbeInstance, target: Target, probeKind: 'uni' | 'rtt', ctx
   const pi = inst.phyint;
   const seq = probeKind === 'uni' ? inst.ring.record(target, ctx.now) : inst.ring.snxt;
   if (probeKind === 'uni') target.counters.requests++;
-  ctx.emit({ kind: 'send_probe', group: pi.group.name, ifname: pi.name, family: inst.family, source: inst.testAddress!.address, target: target.address, seq, probeKind });
+  ctx.emit({
+    kind: 'send_probe',
+    group: pi.group.name,
+    ifname: pi.name,
+    family: inst.family,
+    source: inst.testAddress!.address,
+    target: target.address,
+    seq,
+    probeKind,
+  });
 }
 
 /** A validated echo reply reached us. */
@@ -136,7 +157,8 @@ function handleUniReply(inst: ProbeInstance, reply: ProbeReply, rtt: number, ctx
   const slot = inst.ring.lookup(reply.seq);
   if (!slot || !slot.target) return ctx.emit({ kind: 'reply_ignored', ifname: pi.name, reason: 'stale' });
   const target = slot.target;
-  if (target.address !== reply.source) return ctx.emit({ kind: 'reply_ignored', ifname: pi.name, reason: 'not_a_target' });
+  if (target.address !== reply.source)
+    return ctx.emit({ kind: 'reply_ignored', ifname: pi.name, reason: 'not_a_target' });
   if (slot.status === 'acked') {
     target.counters.duplicates++;
     return ctx.emit({ kind: 'reply_ignored', ifname: pi.name, reason: 'duplicate' });
@@ -155,7 +177,16 @@ function handleUniReply(inst: ProbeInstance, reply: ProbeReply, rtt: number, ctx
     group.targetsUnreachable = false;
     ctx.emit({ kind: 'targets_reachable', group: group.name });
   }
-  ctx.emit({ kind: 'probe_acked', group: group.name, ifname: pi.name, family: inst.family, target: target.address, seq: reply.seq, rttMs: rtt, late });
+  ctx.emit({
+    kind: 'probe_acked',
+    group: group.name,
+    ifname: pi.name,
+    family: inst.family,
+    target: target.address,
+    seq: reply.seq,
+    rttMs: rtt,
+    late,
+  });
 }
 
 /** CRTT above the probe interval: drop an exceptionally slow target, or raise the group's FDT. */
@@ -168,7 +199,14 @@ function adaptFdt(inst: ProbeInstance, target: Target, ctx: EngineContext): void
     }
     group.setEffectiveFdt(Math.ceil(target.rtt.crtt * NEXT_FDT_MULTIPLE) * (NUM_PROBE_FAILS + 2));
     group.lastFdtRaiseAt = ctx.now;
-    ctx.emit({ kind: 'fdt_raised', group: group.name, ifname: inst.phyint.name, family: inst.family, fdtMs: group.fdtMs, configuredFdtMs: group.configuredFdtMs });
+    ctx.emit({
+      kind: 'fdt_raised',
+      group: group.name,
+      ifname: inst.phyint.name,
+      family: inst.family,
+      fdtMs: group.fdtMs,
+      configuredFdtMs: group.configuredFdtMs,
+    });
     return;
   }
   maybeLowerFdt(inst, target, ctx);
@@ -183,7 +221,14 @@ function maybeLowerFdt(inst: ProbeInstance, target: Target, ctx: EngineContext):
   if (group.fdtMs === group.configuredFdtMs) {
     for (const m of group.members) for (const i of m.instances) i.fdBase = i.sendBase;
   }
-  ctx.emit({ kind: 'fdt_lowered', group: group.name, ifname: inst.phyint.name, family: inst.family, fdtMs: group.fdtMs, configuredFdtMs: group.configuredFdtMs });
+  ctx.emit({
+    kind: 'fdt_lowered',
+    group: group.name,
+    ifname: inst.phyint.name,
+    family: inst.family,
+    fdtMs: group.fdtMs,
+    configuredFdtMs: group.configuredFdtMs,
+  });
 }
 
 /** Every probing, non-failed instance has all active targets' CRTT at most a quarter of the probe interval. */
@@ -203,4 +248,3 @@ function isExceptionTarget(inst: ProbeInstance, target: Target, group: Group): b
   if (inst.targets.activeCount < MIN_PROBE_TARGETS + 1) return false;
   return inst.targets.active.every((t) => t === target || t.rtt.crtt <= group.probeIntervalMs / EXCEPTION_FACTOR);
 }
-

@@ -25,7 +25,11 @@ export interface TestAddressView {
   device: string;
 }
 
-export function routerCandidates(routes: readonly RouteInfo[], test: TestAddressView, ownAddresses: ReadonlySet<string>): Candidate[] {
+export function routerCandidates(
+  routes: readonly RouteInfo[],
+  test: TestAddressView,
+  ownAddresses: ReadonlySet<string>,
+): Candidate[] {
   const hostLen = test.family === 4 ? 32 : 128;
   const buckets: Candidate[][] = [[], [], []];
   const seen = new Set<string>();

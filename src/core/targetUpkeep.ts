@@ -15,11 +15,25 @@ export function resetRtt(pi: Phyint): void {
 }
 
 function emitAdded(inst: ProbeInstance, t: Target, ctx: EngineContext): void {
-  ctx.emit({ kind: 'target_added', group: inst.phyint.group.name, ifname: inst.phyint.name, family: inst.family, target: t.address, source: t.source });
+  ctx.emit({
+    kind: 'target_added',
+    group: inst.phyint.group.name,
+    ifname: inst.phyint.name,
+    family: inst.family,
+    target: t.address,
+    source: t.source,
+  });
 }
 function emitRemoved(inst: ProbeInstance, t: Target, ctx: EngineContext): void {
   inst.ring.forgetTarget(t);
-  ctx.emit({ kind: 'target_removed', group: inst.phyint.group.name, ifname: inst.phyint.name, family: inst.family, target: t.address, source: t.source });
+  ctx.emit({
+    kind: 'target_removed',
+    group: inst.phyint.group.name,
+    ifname: inst.phyint.name,
+    family: inst.family,
+    target: t.address,
+    source: t.source,
+  });
 }
 
 /** Add a target; an instance waiting for targets goes back to probing. */
@@ -57,7 +71,15 @@ function afterTargetLoss(inst: ProbeInstance, ctx: EngineContext): void {
 export function targetFailed(inst: ProbeInstance, target: Target, ctx: EngineContext): void {
   if (target.isRouterLike) {
     inst.targets.setStatus(target, 'dead', ctx.now);
-    ctx.emit({ kind: 'target_status', group: inst.phyint.group.name, ifname: inst.phyint.name, family: inst.family, target: target.address, status: 'dead', why: 'no_answer' });
+    ctx.emit({
+      kind: 'target_status',
+      group: inst.phyint.group.name,
+      ifname: inst.phyint.name,
+      family: inst.family,
+      target: target.address,
+      status: 'dead',
+      why: 'no_answer',
+    });
     inst.targets.recover(ctx.now, inst.targets.activeCount === 0); // a spare takes its place at once
   } else {
     deleteTarget(inst, target, ctx);
@@ -69,7 +91,15 @@ export function targetFailed(inst: ProbeInstance, target: Target, ctx: EngineCon
 export function targetSlow(inst: ProbeInstance, target: Target, ctx: EngineContext): void {
   if (target.isRouterLike) {
     inst.targets.setStatus(target, 'slow', ctx.now);
-    ctx.emit({ kind: 'target_status', group: inst.phyint.group.name, ifname: inst.phyint.name, family: inst.family, target: target.address, status: 'slow', why: 'slow' });
+    ctx.emit({
+      kind: 'target_status',
+      group: inst.phyint.group.name,
+      ifname: inst.phyint.name,
+      family: inst.family,
+      target: target.address,
+      status: 'slow',
+      why: 'slow',
+    });
   } else {
     deleteTarget(inst, target, ctx);
     requestMulticast(inst, ctx);
@@ -82,7 +112,15 @@ export function startDiscovery(inst: ProbeInstance, ctx: EngineContext): void {
     if (t.isRouterLike) {
       if (t.status === 'active') {
         inst.targets.setStatus(t, 'dead', ctx.now);
-        ctx.emit({ kind: 'target_status', group: inst.phyint.group.name, ifname: inst.phyint.name, family: inst.family, target: t.address, status: 'dead', why: 'no_answer' });
+        ctx.emit({
+          kind: 'target_status',
+          group: inst.phyint.group.name,
+          ifname: inst.phyint.name,
+          family: inst.family,
+          target: t.address,
+          status: 'dead',
+          why: 'no_answer',
+        });
       }
     } else {
       inst.targets.remove(t);
@@ -97,8 +135,14 @@ export function requestMulticast(inst: ProbeInstance, ctx: EngineContext): void 
   if (!inst.testAddress) return;
   const pi = inst.phyint;
   ctx.emit({
-    kind: 'send_probe', group: pi.group.name, ifname: pi.name, family: inst.family, source: inst.testAddress.address,
-    target: inst.family === 4 ? '224.0.0.1' : 'ff02::1', seq: inst.ring.snxt, probeKind: 'multi',
+    kind: 'send_probe',
+    group: pi.group.name,
+    ifname: pi.name,
+    family: inst.family,
+    source: inst.testAddress.address,
+    target: inst.family === 4 ? '224.0.0.1' : 'ff02::1',
+    seq: inst.ring.snxt,
+    probeKind: 'multi',
   });
 }
 
@@ -115,7 +159,15 @@ export function multicastReply(inst: ProbeInstance, source: string, ctx: EngineC
     const known = peer?.targets.find(source);
     if (peer && known && (known.status === 'dead' || known.status === 'slow')) {
       peer.targets.setStatus(known, 'active', ctx.now);
-      ctx.emit({ kind: 'target_status', group: m.group.name, ifname: m.name, family: peer.family, target: source, status: 'active', why: 'recovered' });
+      ctx.emit({
+        kind: 'target_status',
+        group: m.group.name,
+        ifname: m.name,
+        family: peer.family,
+        target: source,
+        status: 'active',
+        why: 'recovered',
+      });
       if (m.status === 'notargets') m.setStatus(m.failedFlag ? 'failed' : 'running', ctx.now);
     }
   }
@@ -148,7 +200,11 @@ export function applyRoutes(inst: ProbeInstance, routes: readonly RouteInfo[], c
     }
   }
   for (const c of candidates) addTarget(inst, c, ctx);
-  if (candidates.length > 0) inst.targets.arrange(candidates.map((c) => c.address), ctx.now);
+  if (candidates.length > 0)
+    inst.targets.arrange(
+      candidates.map((c) => c.address),
+      ctx.now,
+    );
 }
 
 export function applyStaticTargets(inst: ProbeInstance, addresses: readonly string[], ctx: EngineContext): void {

@@ -100,7 +100,14 @@ function flushHostTargets(group: Group, ctx: EngineContext): void {
       for (const t of hosts) {
         inst.targets.remove(t);
         inst.ring.forgetTarget(t);
-        ctx.emit({ kind: 'target_removed', group: group.name, ifname: m.name, family: inst.family, target: t.address, source: t.source });
+        ctx.emit({
+          kind: 'target_removed',
+          group: group.name,
+          ifname: m.name,
+          family: inst.family,
+          target: t.address,
+          source: t.source,
+        });
       }
       if (inst.targets.activeCount > 0) continue;
       inst.ring.clear();

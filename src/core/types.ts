@@ -36,8 +36,25 @@ export type FailureCause = 'link' | 'probe';
 export type MoveReason = 'link' | 'probe' | 'admin' | 'failback' | 'placement';
 
 export type EngineAction =
-  | { kind: 'send_probe'; group: string; ifname: string; family: Family; source: string; target: string; seq: number; probeKind: ProbeKind }
-  | { kind: 'move_address'; group: string; address: Cidr; from?: string; to: string; reason: MoveReason; decidedAt: number }
+  | {
+      kind: 'send_probe';
+      group: string;
+      ifname: string;
+      family: Family;
+      source: string;
+      target: string;
+      seq: number;
+      probeKind: ProbeKind;
+    }
+  | {
+      kind: 'move_address';
+      group: string;
+      address: Cidr;
+      from?: string;
+      to: string;
+      reason: MoveReason;
+      decidedAt: number;
+    }
   | { kind: 'remove_address'; group: string; address: Cidr; from: string };
 
 export type EngineEvent =
@@ -49,16 +66,51 @@ export type EngineEvent =
   | { kind: 'link_down' | 'link_up'; group: string; ifname: string }
   | { kind: 'interface_vanished' | 'interface_appeared'; group: string; ifname: string }
   | { kind: 'repair_deferred_flapping'; group: string; ifname: string }
-  | { kind: 'fdt_raised' | 'fdt_lowered'; group: string; ifname: string; family: Family; fdtMs: number; configuredFdtMs: number }
+  | {
+      kind: 'fdt_raised' | 'fdt_lowered';
+      group: string;
+      ifname: string;
+      family: Family;
+      fdtMs: number;
+      configuredFdtMs: number;
+    }
   | { kind: 'probes_missed'; group: string; ifname: string; family: Family; count: number }
   | { kind: 'probing_disabled'; group: string; ifname: string; reason: 'no_test_address' }
-  | { kind: 'target_added' | 'target_removed'; group: string; ifname: string; family: Family; target: string; source: TargetSource }
-  | { kind: 'target_status'; group: string; ifname: string; family: Family; target: string; status: TargetStatus; why: 'no_answer' | 'slow' | 'recovered' }
+  | {
+      kind: 'target_added' | 'target_removed';
+      group: string;
+      ifname: string;
+      family: Family;
+      target: string;
+      source: TargetSource;
+    }
+  | {
+      kind: 'target_status';
+      group: string;
+      ifname: string;
+      family: Family;
+      target: string;
+      status: TargetStatus;
+      why: 'no_answer' | 'slow' | 'recovered';
+    }
   | { kind: 'targets_unreachable' | 'targets_reachable'; group: string }
   | { kind: 'duplicate_mac'; group: string; ifname: string; mac: string; offlined: boolean }
   | { kind: 'offline' | 'online'; group: string; ifname: string }
-  | { kind: 'probe_acked'; group: string; ifname: string; family: Family; target: string; seq: number; rttMs: number; late: boolean }
+  | {
+      kind: 'probe_acked';
+      group: string;
+      ifname: string;
+      family: Family;
+      target: string;
+      seq: number;
+      rttMs: number;
+      late: boolean;
+    }
   | { kind: 'probe_lost'; group: string; ifname: string; family: Family; target: string; seq: number }
-  | { kind: 'reply_ignored'; ifname: string; reason: 'stale' | 'not_a_target' | 'duplicate' | 'link_down' | 'unknown_interface' };
+  | {
+      kind: 'reply_ignored';
+      ifname: string;
+      reason: 'stale' | 'not_a_target' | 'duplicate' | 'link_down' | 'unknown_interface';
+    };
 
 export type EngineOutput = EngineAction | EngineEvent;

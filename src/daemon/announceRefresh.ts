@@ -19,7 +19,11 @@ export interface HeldAddress {
 /** Data addresses settled on their holder, as the engine believes and the kernel confirms. */
 export function heldAddresses(s: EngineSnapshot, view: KernelView): HeldAddress[] {
   return s.groups.flatMap((g) =>
-    g.addresses.flatMap((a) => (a.holder !== undefined && a.up && !a.moving && view.holdersOf(a.address.address).includes(a.holder) ? [{ group: g.name, device: a.holder, cidr: a.address }] : [])),
+    g.addresses.flatMap((a) =>
+      a.holder !== undefined && a.up && !a.moving && view.holdersOf(a.address.address).includes(a.holder)
+        ? [{ group: g.name, device: a.holder, cidr: a.address }]
+        : [],
+    ),
   );
 }
 
@@ -53,7 +57,12 @@ export class AnnounceRefresher {
     if (this.busy) return; // the previous refresh is still out: skip, do not pile up
     this.busy = true;
     this.refresh()
-      .catch((err: Error) => this.deps.log.warn({ event: 'announce_refresh_error', err: err.message }, `announcement refresh failed: ${err.message}`))
+      .catch((err: Error) =>
+        this.deps.log.warn(
+          { event: 'announce_refresh_error', err: err.message },
+          `announcement refresh failed: ${err.message}`,
+        ),
+      )
       .finally(() => {
         this.busy = false;
       });
@@ -72,7 +81,16 @@ export class AnnounceRefresher {
           const message = (err as Error).message;
           if (this.reported.has(`${key}: ${message}`)) return;
           this.reported.add(`${key}: ${message}`);
-          this.deps.log.warn({ event: 'announce_refresh_error', group: h.group, interface: h.device, ip_address: h.cidr.address, err: message }, `refreshing the announcement of ${key} failed: ${message}`);
+          this.deps.log.warn(
+            {
+              event: 'announce_refresh_error',
+              group: h.group,
+              interface: h.device,
+              ip_address: h.cidr.address,
+              err: message,
+            },
+            `refreshing the announcement of ${key} failed: ${message}`,
+          );
         }
       }),
     );

@@ -13,7 +13,12 @@ export function anonymousMembers(view: KernelView, config: DaemonConfig): Anonym
   if (config.trackInterfacesOnlyWithGroups) return [];
   const grouped = new Set(config.groups.flatMap((g) => g.interfaces.map((i) => i.name)));
   // a data or test address of a group is not this NIC's own (it may move here, or be going)
-  const managed = new Set(config.groups.flatMap((g) => [...g.dataAddresses.map((d) => d.address.address), ...g.interfaces.flatMap((i) => i.testAddresses.map((t) => t.address))]));
+  const managed = new Set(
+    config.groups.flatMap((g) => [
+      ...g.dataAddresses.map((d) => d.address.address),
+      ...g.interfaces.flatMap((i) => i.testAddresses.map((t) => t.address)),
+    ]),
+  );
   const addresses = view.addresses().filter((a) => !isLoopback(a) && !managed.has(a.cidr.address));
   const members: AnonymousMember[] = [];
   for (const link of view.links()) {

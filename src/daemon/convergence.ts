@@ -57,9 +57,24 @@ export class ConvergenceWatch {
     this.forget(m.address.address);
     if (!(FAILOVER_REASONS as readonly string[]).includes(m.reason)) return; // a first placement is no failover
     const movedAt = monotonicMs();
-    const w: Watch = { group: m.group, device: m.to, cidr: m.address, decidedAt: m.decidedAt, movedAt, close: () => undefined, timer: undefined, rounds: 0, convergedAt: undefined };
+    const w: Watch = {
+      group: m.group,
+      device: m.to,
+      cidr: m.address,
+      decidedAt: m.decidedAt,
+      movedAt,
+      close: () => undefined,
+      timer: undefined,
+      rounds: 0,
+      convergedAt: undefined,
+    };
     try {
-      const handle = this.deps.arrivals.watch(m.to, m.address.address, (at) => this.arrived(w, at), (err) => this.watchFailed(w, err));
+      const handle = this.deps.arrivals.watch(
+        m.to,
+        m.address.address,
+        (at) => this.arrived(w, at),
+        (err) => this.watchFailed(w, err),
+      );
       w.close = () => handle.close();
     } catch (err) {
       this.watchFailed(w, (err as Error).message);
@@ -71,7 +86,11 @@ export class ConvergenceWatch {
 
   /** For ipmp_address_inbound_silent_seconds. */
   silent(now = monotonicMs()): SilentAddress[] {
-    return [...this.watches.values()].map((w) => ({ group: w.group, address: w.cidr.address, seconds: w.convergedAt === undefined ? (now - w.movedAt) / 1000 : 0 }));
+    return [...this.watches.values()].map((w) => ({
+      group: w.group,
+      address: w.cidr.address,
+      seconds: w.convergedAt === undefined ? (now - w.movedAt) / 1000 : 0,
+    }));
   }
 
   /** After a reload: addresses no longer configured in their group are not watched (nor reported) any more. */
@@ -104,7 +123,16 @@ export class ConvergenceWatch {
     const seconds = (at - w.decidedAt) / 1000;
     this.deps.metrics.converged(w.group, seconds);
     this.deps.log.info(
-      { event: 'address_converged', group: w.group, ip_address: w.cidr.address, interface: w.device, arrived_at: new Date(monotonicToUnixSeconds(at) * 1000).toISOString(), convergence_ms: round(at - w.decidedAt), after_move_ms: round(at - w.movedAt), reannouncements: w.rounds },
+      {
+        event: 'address_converged',
+        group: w.group,
+        ip_address: w.cidr.address,
+        interface: w.device,
+        arrived_at: new Date(monotonicToUnixSeconds(at) * 1000).toISOString(),
+        convergence_ms: round(at - w.decidedAt),
+        after_move_ms: round(at - w.movedAt),
+        reannouncements: w.rounds,
+      },
       `first packet for ${w.cidr.address} arrived on ${w.device} ${round(at - w.decidedAt)} ms after the decision`,
     );
   }
@@ -115,7 +143,14 @@ export class ConvergenceWatch {
     if (due - w.movedAt > this.deps.untilTrafficMs()) {
       if (w.rounds > 0) {
         this.deps.log.warn(
-          { event: 'address_still_silent', group: w.group, ip_address: w.cidr.address, interface: w.device, silent_ms: round(monotonicMs() - w.movedAt), reannouncements: w.rounds },
+          {
+            event: 'address_still_silent',
+            group: w.group,
+            ip_address: w.cidr.address,
+            interface: w.device,
+            silent_ms: round(monotonicMs() - w.movedAt),
+            reannouncements: w.rounds,
+          },
           `no packet for ${w.cidr.address} has reached ${w.device} since it moved; re-announcing stopped (announce.until_traffic)`,
         );
       }
@@ -135,7 +170,12 @@ export class ConvergenceWatch {
       this.deps.announcer
         .announce(w.device, w.cidr, 1, 0)
         .then((s) => this.deps.events.announcementsSent(w.group, w.device, w.cidr.family, s.sent))
-        .catch((err: Error) => this.deps.log.warn({ event: 'announce_error', group: w.group, interface: w.device, err: err.message }, `re-announcing ${w.cidr.address} failed: ${err.message}`));
+        .catch((err: Error) =>
+          this.deps.log.warn(
+            { event: 'announce_error', group: w.group, interface: w.device, err: err.message },
+            `re-announcing ${w.cidr.address} failed: ${err.message}`,
+          ),
+        );
     }
     this.schedule(w);
   }
@@ -144,7 +184,10 @@ export class ConvergenceWatch {
     const key = `${w.device}: ${err}`;
     if (this.reported.has(key)) return;
     this.reported.add(key);
-    this.deps.log.warn({ event: 'convergence_watch_error', group: w.group, ip_address: w.cidr.address, interface: w.device, err }, `cannot watch ${w.device} for packets to ${w.cidr.address}: ${err}`);
+    this.deps.log.warn(
+      { event: 'convergence_watch_error', group: w.group, ip_address: w.cidr.address, interface: w.device, err },
+      `cannot watch ${w.device} for packets to ${w.cidr.address}: ${err}`,
+    );
   }
 }
 

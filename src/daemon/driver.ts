@@ -109,12 +109,15 @@ export class EngineDriver {
     // Timers have whole-millisecond resolution: rounding the delay down would wake us
     // just before the deadline, to do nothing but sleep again (a wasted wake-up per probe).
     const delay = Math.ceil(Math.max(0, deadline - monotonicMs()));
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.input((now) => {
-        this.sinks.lateness?.(now - deadline);
-        this.engine.advance(now);
-      });
-    }, Math.min(delay, 2 ** 31 - 1));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.input((now) => {
+          this.sinks.lateness?.(now - deadline);
+          this.engine.advance(now);
+        });
+      },
+      Math.min(delay, 2 ** 31 - 1),
+    );
   }
 }

@@ -72,7 +72,10 @@ export class FailoverExecutor {
       this.batches.delete(action.group);
       return this.runBatch(batch);
     });
-    this.queues.set(action.group, next.catch(() => undefined));
+    this.queues.set(
+      action.group,
+      next.catch(() => undefined),
+    );
   }
 
   /**
@@ -121,17 +124,34 @@ export class FailoverExecutor {
     const log = this.log.child({ group, ip_address: cidr.address, from: from ?? '-', to, reason: m.reason });
     this.cancelSecondBurst(cidr.address);
     try {
-      await this.step('address_add', () => this.kernel.addAddress(to, cidr, { nodad: cidr.family === 6, noprefixroute: cidr.family === 4, label: labelFor(to) }));
+      await this.step('address_add', () =>
+        this.kernel.addAddress(to, cidr, {
+          nodad: cidr.family === 6,
+          noprefixroute: cidr.family === 4,
+          label: labelFor(to),
+        }),
+      );
       // read before anything else changes: the routes that carried the address
       const { first, rest } = this.routesToFollow(cidr, from, to, routesDone);
       const moved = await this.step('route', () => this.replaceRoutes(first));
       if (from && from !== to) await this.step('address_del', () => this.kernel.deleteAddress(from, cidr));
       const { announce } = this.settings();
-      const sent = await this.step(cidr.family === 4 ? 'arp' : 'na', () => this.announcer.announce(to, cidr, announce.count, announce.intervalMs));
+      const sent = await this.step(cidr.family === 4 ? 'arp' : 'na', () =>
+        this.announcer.announce(to, cidr, announce.count, announce.intervalMs),
+      );
       this.metrics.announcementsSent(group, to, cidr.family, sent.sent);
       const seconds = (monotonicMs() - m.decidedAt) / 1000;
       this.metrics.failoverDone(group, m.reason, seconds, monotonicToUnixSeconds(monotonicMs()));
-      log.info({ event: 'address_moved', duration_ms: Math.round(seconds * 1e4) / 10, announcements: sent.sent, routes_moved: count(moved), routes_following: rest.length }, `moved ${cidr.address} ${from ? `from ${from} ` : ''}to ${to}`);
+      log.info(
+        {
+          event: 'address_moved',
+          duration_ms: Math.round(seconds * 1e4) / 10,
+          announcements: sent.sent,
+          routes_moved: count(moved),
+          routes_following: rest.length,
+        },
+        `moved ${cidr.address} ${from ? `from ${from} ` : ''}to ${to}`,
+      );
       this.scheduleSecondBurst(group, to, cidr);
       this.result.moved?.(m);
       this.result.settled(cidr.address, true, this.holders(cidr.address));
@@ -140,7 +160,10 @@ export class FailoverExecutor {
     } catch (err) {
       const stage = err instanceof StageError ? err.stage : 'address_add';
       this.metrics.failoverError(group, stage);
-      log.error({ event: 'failover_error', stage, err: (err as Error).message }, `moving ${cidr.address} to ${to} failed at ${stage}: ${(err as Error).message}`);
+      log.error(
+        { event: 'failover_error', stage, err: (err as Error).message },
+        `moving ${cidr.address} to ${to} failed at ${stage}: ${(err as Error).message}`,
+      );
       this.result.settled(cidr.address, false, this.holders(cidr.address));
       return { tail: Promise.resolve() };
     }
@@ -153,10 +176,16 @@ export class FailoverExecutor {
       const moved = await this.step('route', () => this.replaceRoutes(routes), ROUTES_TIMEOUT_MS);
       this.routesMoved(m.group, moved);
       const seconds = (monotonicMs() - m.decidedAt) / 1000;
-      log.info({ event: 'routes_followed', duration_ms: Math.round(seconds * 1e4) / 10, routes_moved: count(moved) }, `${count(moved)} routes followed ${m.address.address} to ${m.to}`);
+      log.info(
+        { event: 'routes_followed', duration_ms: Math.round(seconds * 1e4) / 10, routes_moved: count(moved) },
+        `${count(moved)} routes followed ${m.address.address} to ${m.to}`,
+      );
     } catch (err) {
       this.metrics.failoverError(m.group, 'route');
-      log.error({ event: 'failover_error', stage: 'route', err: (err as Error).message }, `moving the routes of ${m.address.address} to ${m.to} failed: ${(err as Error).message}`);
+      log.error(
+        { event: 'failover_error', stage: 'route', err: (err as Error).message },
+        `moving the routes of ${m.address.address} to ${m.to} failed: ${(err as Error).message}`,
+      );
     }
   }
 
@@ -167,10 +196,16 @@ export class FailoverExecutor {
   private async remove(r: Removal): Promise<void> {
     try {
       await this.step('address_del', () => this.kernel.deleteAddress(r.from, r.address));
-      this.log.warn({ event: 'address_removed', group: r.group, ip_address: r.address.address, interface: r.from }, `removed second copy of ${r.address.address} from ${r.from}`);
+      this.log.warn(
+        { event: 'address_removed', group: r.group, ip_address: r.address.address, interface: r.from },
+        `removed second copy of ${r.address.address} from ${r.from}`,
+      );
     } catch (err) {
       this.metrics.failoverError(r.group, 'address_del');
-      this.log.error({ event: 'failover_error', stage: 'address_del', err: (err as Error).message }, `removing ${r.address.address} from ${r.from} failed: ${(err as Error).message}`);
+      this.log.error(
+        { event: 'failover_error', stage: 'address_del', err: (err as Error).message },
+        `removing ${r.address.address} from ${r.from} failed: ${(err as Error).message}`,
+      );
     }
   }
 
@@ -180,7 +215,12 @@ export class FailoverExecutor {
    * its origin, metric, table and source; `done` skips routes another address of the
    * same batch already moves (addresses sharing a subnet).
    */
-  private routesToFollow(cidr: Cidr, from: string | undefined, to: string, done: Set<string>): { first: KernelRoute[]; rest: KernelRoute[] } {
+  private routesToFollow(
+    cidr: Cidr,
+    from: string | undefined,
+    to: string,
+    done: Set<string>,
+  ): { first: KernelRoute[]; rest: KernelRoute[] } {
     const subnet = subnetRoute(cidr, to);
     const first: KernelRoute[] = [];
     const rest: KernelRoute[] = [];
@@ -229,7 +269,10 @@ export class FailoverExecutor {
         .then((s) => this.metrics.announcementsSent(group, device, cidr.family, s.sent))
         .catch((err: Error) => {
           this.metrics.failoverError(group, cidr.family === 4 ? 'arp' : 'na');
-          this.log.warn({ event: 'announce_error', group, interface: device, err: err.message }, `second announcement of ${cidr.address} failed`);
+          this.log.warn(
+            { event: 'announce_error', group, interface: device, err: err.message },
+            `second announcement of ${cidr.address} failed`,
+          );
         });
     }, announce.secondBurstAfterMs);
     timer.unref();
@@ -247,7 +290,14 @@ function count(byProtocol: Map<string, number>): number {
   return [...byProtocol.values()].reduce((a, b) => a + b, 0);
 }
 
-function routeKey(r: { family: number; destination?: string; prefixLength: number; table?: number; metric?: number; device?: string }): string {
+function routeKey(r: {
+  family: number;
+  destination?: string;
+  prefixLength: number;
+  table?: number;
+  metric?: number;
+  device?: string;
+}): string {
   return `${r.family} ${r.destination ?? 'default'}/${r.prefixLength} t${r.table ?? 254} m${r.metric ?? 0} ${r.device ?? ''}`;
 }
 

@@ -9,7 +9,9 @@ export function linkReports(view: KernelView, ifnames: readonly string[]): LinkR
   const links = view.links();
   return ifnames.map((name) => {
     const l = links.find((x) => x.name === name);
-    return l ? { ifname: name, present: true, up: l.adminUp && l.carrier, mac: l.mac } : { ifname: name, present: false, up: false };
+    return l
+      ? { ifname: name, present: true, up: l.adminUp && l.carrier, mac: l.mac }
+      : { ifname: name, present: false, up: false };
   });
 }
 

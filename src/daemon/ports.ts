@@ -54,7 +54,11 @@ export interface KernelView {
 }
 
 export interface KernelOps {
-  addAddress(device: string, cidr: Cidr, opts: { nodad?: boolean; noprefixroute?: boolean; label?: string }): Promise<void>;
+  addAddress(
+    device: string,
+    cidr: Cidr,
+    opts: { nodad?: boolean; noprefixroute?: boolean; label?: string },
+  ): Promise<void>;
   deleteAddress(device: string, cidr: Cidr): Promise<void>;
   replaceRoute(route: KernelRoute): Promise<void>;
 }
@@ -69,5 +73,10 @@ export interface ArrivalWatcher {
    * Calls onArrival (monotonic ms) for each inbound packet addressed to `address`
    * that `device` received for itself, until closed. Throws when it cannot watch.
    */
-  watch(device: string, address: string, onArrival: (monotonicMs: number) => void, onError: (err: string) => void): { close(): void };
+  watch(
+    device: string,
+    address: string,
+    onArrival: (monotonicMs: number) => void,
+    onError: (err: string) => void,
+  ): { close(): void };
 }

@@ -6,8 +6,17 @@ import type { EngineSnapshot } from '../core/snapshot.js';
 
 export function everyGroupHasVerdict(s: EngineSnapshot, answered: ReadonlySet<string>): boolean {
   // the anonymous group only watches: its NICs never hold back readiness
-  return s.groups.every((g) =>
-    g.anonymous ||
-    g.interfaces.every((i) => i.link === 'down' || i.state === 'offline' || i.state === 'failed' || i.probeState === 'disabled' || answered.has(i.name) || g.targetsUnreachable),
+  return s.groups.every(
+    (g) =>
+      g.anonymous ||
+      g.interfaces.every(
+        (i) =>
+          i.link === 'down' ||
+          i.state === 'offline' ||
+          i.state === 'failed' ||
+          i.probeState === 'disabled' ||
+          answered.has(i.name) ||
+          g.targetsUnreachable,
+      ),
   );
 }

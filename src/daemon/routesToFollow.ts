@@ -11,7 +11,12 @@ import type { Cidr } from '../config/types.js';
 import { inSubnet, isLinkLocalV6 } from '../core/addressMath.js';
 import type { KernelRoute } from './ports.js';
 
-export function routesToMove(routes: readonly KernelRoute[], data: Cidr, from: string | undefined, followProtocols: readonly string[]): KernelRoute[] {
+export function routesToMove(
+  routes: readonly KernelRoute[],
+  data: Cidr,
+  from: string | undefined,
+  followProtocols: readonly string[],
+): KernelRoute[] {
   return routes.filter((r) => {
     if (r.family !== data.family || (r.table !== undefined && r.table !== 254)) return false;
     if (r.type !== undefined && r.type !== 'unicast') return false;
@@ -28,7 +33,16 @@ export function routesToMove(routes: readonly KernelRoute[], data: Cidr, from: s
 /** The IPv4 data subnet route ipmpd keeps on the holder (test addresses carry no prefix route). */
 export function subnetRoute(data: Cidr, device: string): KernelRoute | undefined {
   if (data.family !== 4 || data.prefixLength >= 32) return undefined;
-  return { family: 4, destination: networkOf(data), prefixLength: data.prefixLength, device, prefsrc: data.address, scope: 'link', protocol: 'static', table: 254 };
+  return {
+    family: 4,
+    destination: networkOf(data),
+    prefixLength: data.prefixLength,
+    device,
+    prefsrc: data.address,
+    scope: 'link',
+    protocol: 'static',
+    table: 254,
+  };
 }
 
 function networkOf(c: Cidr): string {

@@ -51,7 +51,9 @@ export class SystemdNotifier {
     // one warning, not one per ping: a gone socket is a misconfiguration, not news every second
     if (errno !== 0 && !this.warned) {
       this.warned = true;
-      this.warn(`systemd notify on ${this.socketPath} failed: ${getSystemErrorMap().get(-errno)?.[0] ?? `errno ${errno}`} (message ${message.split('\n')[0]})`);
+      this.warn(
+        `systemd notify on ${this.socketPath} failed: ${getSystemErrorMap().get(-errno)?.[0] ?? `errno ${errno}`} (message ${message.split('\n')[0]})`,
+      );
     }
   }
 
@@ -98,6 +100,12 @@ function nativeSend(): NotifySend | undefined {
 export function systemdNotifier(warn: (message: string) => void, env: NotifyEnv = process.env): SystemdNotifier {
   const socketPath = env.NOTIFY_SOCKET || undefined;
   const send = nativeSend();
-  if (socketPath && !send) warn('NOTIFY_SOCKET is set but the sdnotify addon is not built (npm ci builds it): systemd will not hear READY=1');
-  return new SystemdNotifier(send ? socketPath : undefined, watchdogIntervalMs(env, process.pid), send ?? (() => 0), warn);
+  if (socketPath && !send)
+    warn('NOTIFY_SOCKET is set but the sdnotify addon is not built (npm ci builds it): systemd will not hear READY=1');
+  return new SystemdNotifier(
+    send ? socketPath : undefined,
+    watchdogIntervalMs(env, process.pid),
+    send ?? (() => 0),
+    warn,
+  );
 }

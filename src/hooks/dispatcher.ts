@@ -52,11 +52,19 @@ export class HookDispatcher {
     const json = `${JSON.stringify(e)}\n`;
     for (const h of hooks) {
       if (!h.events.includes(e.event)) continue;
-      this.enqueue(`hook ${JSON.stringify(h.command)} ${e.group}`, () => this.runHook(h, e, json), () => this.dropped(hookLabel(h), e, () => this.metrics.hookRun(h, 'dropped')));
+      this.enqueue(
+        `hook ${JSON.stringify(h.command)} ${e.group}`,
+        () => this.runHook(h, e, json),
+        () => this.dropped(hookLabel(h), e, () => this.metrics.hookRun(h, 'dropped')),
+      );
     }
     for (const w of webhooks) {
       if (!w.events.includes(e.event)) continue;
-      this.enqueue(`webhook ${w.url} ${e.group}`, () => this.post(w, e, json), () => this.dropped(webhookLabel(w.url), e, () => this.metrics.webhookPosted(w, 'dropped', 0)));
+      this.enqueue(
+        `webhook ${w.url} ${e.group}`,
+        () => this.post(w, e, json),
+        () => this.dropped(webhookLabel(w.url), e, () => this.metrics.webhookPosted(w, 'dropped', 0)),
+      );
     }
   }
 
@@ -94,7 +102,9 @@ export class HookDispatcher {
       }
     };
     const p = run()
-      .catch((err: Error) => this.options.log.error({ event: 'hook_error', error: err.message }, `hook dispatch failed: ${err.message}`))
+      .catch((err: Error) =>
+        this.options.log.error({ event: 'hook_error', error: err.message }, `hook dispatch failed: ${err.message}`),
+      )
       .finally(() => {
         lane.running = false;
         this.active.delete(p);
@@ -107,24 +117,58 @@ export class HookDispatcher {
   private async runHook(h: HookConfig, e: HookEvent, json: string): Promise<void> {
     const o = await runCommand(h.command, hookEnvironment(e, process.env), json, h.timeoutMs);
     this.metrics.hookRun(h, o.result);
-    const fields = { event: 'hook_run', hook: hookLabel(h), hook_event: e.event, group: e.group, result: o.result, exit_code: o.exitCode, signal: o.signal, duration_ms: Math.round(o.durationMs), stderr: o.stderr };
+    const fields = {
+      event: 'hook_run',
+      hook: hookLabel(h),
+      hook_event: e.event,
+      group: e.group,
+      result: o.result,
+      exit_code: o.exitCode,
+      signal: o.signal,
+      duration_ms: Math.round(o.durationMs),
+      stderr: o.stderr,
+    };
     const what = `hook ${hookLabel(h)} for ${e.event} in ${e.group}`;
     if (o.result === 'ok') this.options.log.info(fields, `${what}: ok`);
-    else if (o.result === 'timeout') this.options.log.warn(fields, `${what}: killed after ${h.timeoutMs} ms${o.stderr.length ? `; stderr: ${o.stderr.join(' | ')}` : ''}`);
-    else this.options.log.warn({ ...fields, ...(o.error ? { error: o.error } : {}) }, `${what} failed: ${o.error ?? (o.signal ? `killed by ${o.signal}` : `exit status ${o.exitCode}`)}${o.stderr.length ? `; stderr: ${o.stderr.join(' | ')}` : ''}`);
+    else if (o.result === 'timeout')
+      this.options.log.warn(
+        fields,
+        `${what}: killed after ${h.timeoutMs} ms${o.stderr.length ? `; stderr: ${o.stderr.join(' | ')}` : ''}`,
+      );
+    else
+      this.options.log.warn(
+        { ...fields, ...(o.error ? { error: o.error } : {}) },
+        `${what} failed: ${o.error ?? (o.signal ? `killed by ${o.signal}` : `exit status ${o.exitCode}`)}${o.stderr.length ? `; stderr: ${o.stderr.join(' | ')}` : ''}`,
+      );
   }
 
   private async post(w: WebhookConfig, e: HookEvent, json: string): Promise<void> {
     const o = await postWebhook(w.url, json, w.timeoutMs, w.retries);
     this.metrics.webhookPosted(w, o.result, o.attempts);
-    const fields = { event: 'webhook_post', webhook: webhookLabel(w.url), hook_event: e.event, group: e.group, result: o.result, attempts: o.attempts, status: o.status, ...(o.error ? { error: o.error } : {}) };
+    const fields = {
+      event: 'webhook_post',
+      webhook: webhookLabel(w.url),
+      hook_event: e.event,
+      group: e.group,
+      result: o.result,
+      attempts: o.attempts,
+      status: o.status,
+      ...(o.error ? { error: o.error } : {}),
+    };
     const what = `webhook ${webhookLabel(w.url)} for ${e.event} in ${e.group}`;
     if (o.result === 'ok') this.options.log.info(fields, `${what}: ok`);
-    else this.options.log.warn(fields, `${what}: ${o.result} after ${o.attempts} attempt(s)${o.status ? ` (HTTP ${o.status})` : o.error ? ` (${o.error})` : ''}`);
+    else
+      this.options.log.warn(
+        fields,
+        `${what}: ${o.result} after ${o.attempts} attempt(s)${o.status ? ` (HTTP ${o.status})` : o.error ? ` (${o.error})` : ''}`,
+      );
   }
 
   private dropped(target: string, e: HookEvent, count: () => void): void {
     count();
-    this.options.log.warn({ event: 'hook_dropped', hook: target, hook_event: e.event, group: e.group }, `${target}: ${e.event} in ${e.group} dropped, ${MAX_QUEUED} events already waiting`);
+    this.options.log.warn(
+      { event: 'hook_dropped', hook: target, hook_event: e.event, group: e.group },
+      `${target}: ${e.event} in ${e.group} dropped, ${MAX_QUEUED} events already waiting`,
+    );
   }
 }

@@ -22,13 +22,31 @@ export interface HookEvent {
 }
 
 /** The engine events hooks hear of (address_moved comes from the executor, after the kernel change). */
-export function fromEngineEvent(e: EngineEvent, timestamp: string, probing: (ifname: string) => boolean): HookEvent | undefined {
+export function fromEngineEvent(
+  e: EngineEvent,
+  timestamp: string,
+  probing: (ifname: string) => boolean,
+): HookEvent | undefined {
   switch (e.kind) {
     case 'interface_failed':
-      return { event: 'interface_failed', group: e.group, interface: e.ifname, reason: e.cause, state: 'failed', timestamp };
+      return {
+        event: 'interface_failed',
+        group: e.group,
+        interface: e.ifname,
+        reason: e.cause,
+        state: 'failed',
+        timestamp,
+      };
     case 'interface_repaired':
       // repaired by answered probes, or (link-only member) by its link
-      return { event: 'interface_repaired', group: e.group, interface: e.ifname, reason: probing(e.ifname) ? 'probe' : 'link', state: 'ok', timestamp };
+      return {
+        event: 'interface_repaired',
+        group: e.group,
+        interface: e.ifname,
+        reason: probing(e.ifname) ? 'probe' : 'link',
+        state: 'ok',
+        timestamp,
+      };
     case 'group_state':
       return { event: 'group_state', group: e.group, state: e.to, timestamp };
     default:
@@ -36,8 +54,20 @@ export function fromEngineEvent(e: EngineEvent, timestamp: string, probing: (ifn
   }
 }
 
-export function addressMoved(m: { group: string; address: { address: string }; from?: string | undefined; to: string; reason: MoveReason }, timestamp: string): HookEvent {
-  return { event: 'address_moved', group: m.group, interface: m.to, address: m.address.address, ...(m.from ? { from: m.from } : {}), to: m.to, reason: m.reason, timestamp };
+export function addressMoved(
+  m: { group: string; address: { address: string }; from?: string | undefined; to: string; reason: MoveReason },
+  timestamp: string,
+): HookEvent {
+  return {
+    event: 'address_moved',
+    group: m.group,
+    interface: m.to,
+    address: m.address.address,
+    ...(m.from ? { from: m.from } : {}),
+    to: m.to,
+    reason: m.reason,
+    timestamp,
+  };
 }
 
 const ENV_NAMES: Array<[keyof HookEvent, string]> = [

@@ -18,9 +18,24 @@ export class HookMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.runs = new Counter({ name: 'ipmp_hook_runs_total', help: 'Hook commands run, by outcome (ok, failed: non-zero exit or could not start, timeout: killed, dropped: too many queued).', labelNames: ['hook', 'result'], registers });
-    this.posts = new Counter({ name: 'ipmp_webhook_posts_total', help: 'Events POSTed to webhooks, by final outcome after retries.', labelNames: ['webhook', 'result'], registers });
-    this.retries = new Counter({ name: 'ipmp_webhook_retries_total', help: 'Webhook attempts after a failed one.', labelNames: ['webhook'], registers });
+    this.runs = new Counter({
+      name: 'ipmp_hook_runs_total',
+      help: 'Hook commands run, by outcome (ok, failed: non-zero exit or could not start, timeout: killed, dropped: too many queued).',
+      labelNames: ['hook', 'result'],
+      registers,
+    });
+    this.posts = new Counter({
+      name: 'ipmp_webhook_posts_total',
+      help: 'Events POSTed to webhooks, by final outcome after retries.',
+      labelNames: ['webhook', 'result'],
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'ipmp_webhook_retries_total',
+      help: 'Webhook attempts after a failed one.',
+      labelNames: ['webhook'],
+      registers,
+    });
   }
 
   /** Every configured hook and webhook shows, at 0, before its first event. */

@@ -19,7 +19,12 @@ export interface RunOutcome {
 const STDERR_BYTES = 4096;
 const STDERR_LINES = 5;
 
-export function runCommand(command: readonly string[], env: NodeJS.ProcessEnv, stdin: string, timeoutMs: number): Promise<RunOutcome> {
+export function runCommand(
+  command: readonly string[],
+  env: NodeJS.ProcessEnv,
+  stdin: string,
+  timeoutMs: number,
+): Promise<RunOutcome> {
   const started = performance.now();
   return new Promise((resolve) => {
     let stderr = '';
@@ -32,7 +37,10 @@ export function runCommand(command: readonly string[], env: NodeJS.ProcessEnv, s
       clearTimeout(timer);
       // a grandchild may hold stderr open: the hook is done when its own process is
       child.stderr?.destroy();
-      const lines = stderr.split('\n').filter((l) => l.trim() !== '').slice(0, STDERR_LINES);
+      const lines = stderr
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .slice(0, STDERR_LINES);
       resolve({ ...o, stderr: lines, durationMs: performance.now() - started });
     };
     const timer = setTimeout(() => {

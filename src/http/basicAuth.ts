@@ -15,12 +15,15 @@ export function basicAuth(users: Record<string, string>): (req: Request, res: Re
   // the same credentials would pay it every time. Cache successes (as the
   // toolkit does), keyed by a digest of user, password and hash.
   const verified = new Set<string>();
-  const refuse = (res: Response) => res.set('WWW-Authenticate', 'Basic realm="ipmpd"').status(401).type('text/plain').send('401 unauthorized\n');
+  const refuse = (res: Response) =>
+    res.set('WWW-Authenticate', 'Basic realm="ipmpd"').status(401).type('text/plain').send('401 unauthorized\n');
   return (req, res, next) => {
     const credentials = parseBasic(req.headers.authorization);
     if (!credentials) return void refuse(res);
     const hash = users[credentials.user];
-    const key = createHash('sha256').update(`${credentials.user}\0${credentials.password}\0${hash ?? ''}`).digest('hex');
+    const key = createHash('sha256')
+      .update(`${credentials.user}\0${credentials.password}\0${hash ?? ''}`)
+      .digest('hex');
     if (hash && verified.has(key)) return next();
     bcrypt.compare(credentials.password, hash ?? DUMMY_HASH).then(
       (ok) => {

@@ -25,9 +25,17 @@ export interface WebOptions {
   disableExporterMetrics: boolean;
 }
 
-export const defaultWebOptions = (listenAddress: string): WebOptions => ({ listenAddresses: [listenAddress], config: EMPTY_WEB_CONFIG, telemetryPath: '/metrics', disableExporterMetrics: false });
+export const defaultWebOptions = (listenAddress: string): WebOptions => ({
+  listenAddresses: [listenAddress],
+  config: EMPTY_WEB_CONFIG,
+  telemetryPath: '/metrics',
+  disableExporterMetrics: false,
+});
 
-export function createApp(deps: HttpDeps, web: Omit<WebOptions, 'listenAddresses'> = defaultWebOptions(':0')): express.Express {
+export function createApp(
+  deps: HttpDeps,
+  web: Omit<WebOptions, 'listenAddresses'> = defaultWebOptions(':0'),
+): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -46,7 +54,13 @@ export function createApp(deps: HttpDeps, web: Omit<WebOptions, 'listenAddresses
   // read-only: anything but GET/HEAD is refused before routing
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
-    res.set('Allow', 'GET, HEAD').status(405).type('text/plain').send('405 method not allowed: this port is read-only; use `ipmpd offline|online` (unix socket) to change state\n');
+    res
+      .set('Allow', 'GET, HEAD')
+      .status(405)
+      .type('text/plain')
+      .send(
+        '405 method not allowed: this port is read-only; use `ipmpd offline|online` (unix socket) to change state\n',
+      );
   });
 
   app.get('/', (_req, res) => {
@@ -87,7 +101,8 @@ export function createApp(deps: HttpDeps, web: Omit<WebOptions, 'listenAddresses
  * its go_* and process_* ones.
  */
 function dropExporterMetrics(registry: Registry): void {
-  for (const { name } of registry.getMetricsAsArray()) if (name.startsWith('process_') || name.startsWith('nodejs_')) registry.removeSingleMetric(name);
+  for (const { name } of registry.getMetricsAsArray())
+    if (name.startsWith('process_') || name.startsWith('nodejs_')) registry.removeSingleMetric(name);
 }
 
 function escapeHtml(s: string): string {

@@ -4,12 +4,19 @@
 
 import type { EngineSnapshot } from '../core/snapshot.js';
 
-export function statusJson(snapshot: EngineSnapshot, recentProbes: readonly unknown[], toUnixSeconds: (monotonicMs: number) => number): unknown {
+export function statusJson(
+  snapshot: EngineSnapshot,
+  recentProbes: readonly unknown[],
+  toUnixSeconds: (monotonicMs: number) => number,
+): unknown {
   const unix = (ms: number) => Math.round(toUnixSeconds(ms) * 1000) / 1000;
   return {
     ...snapshot,
     at: unix(snapshot.at),
-    groups: snapshot.groups.map((g) => ({ ...g, interfaces: g.interfaces.map((i) => ({ ...i, lastChangeAt: unix(i.lastChangeAt) })) })),
+    groups: snapshot.groups.map((g) => ({
+      ...g,
+      interfaces: g.interfaces.map((i) => ({ ...i, lastChangeAt: unix(i.lastChangeAt) })),
+    })),
     recentProbes,
   };
 }

@@ -8,14 +8,26 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 
-export const CLIENT_AUTH_TYPES = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'] as const;
+export const CLIENT_AUTH_TYPES = [
+  'NoClientCert',
+  'RequestClientCert',
+  'RequireAnyClientCert',
+  'VerifyClientCertIfGiven',
+  'RequireAndVerifyClientCert',
+] as const;
 export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
 
 const TLS_VERSIONS = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' } as const;
 type TlsVersionName = keyof typeof TLS_VERSIONS;
 
 /** Headers the exporter-toolkit lets an operator set (it refuses others). */
-const SETTABLE_HEADERS = ['Strict-Transport-Security', 'X-Content-Type-Options', 'X-Frame-Options', 'X-XSS-Protection', 'Content-Security-Policy'];
+const SETTABLE_HEADERS = [
+  'Strict-Transport-Security',
+  'X-Content-Type-Options',
+  'X-Frame-Options',
+  'X-XSS-Protection',
+  'Content-Security-Policy',
+];
 
 const tlsVersion = z.enum(Object.keys(TLS_VERSIONS) as [TlsVersionName, ...TlsVersionName[]]);
 
@@ -107,11 +119,17 @@ export function parseWebConfig(text: string, file: string): WebConfig {
 
   const t = raw.tls_server_config;
   if (t && (t.cert_file || t.key_file)) {
-    if (!t.cert_file || !t.key_file) throw new WebConfigError(file, 'tls_server_config needs both cert_file and key_file');
+    if (!t.cert_file || !t.key_file)
+      throw new WebConfigError(file, 'tls_server_config needs both cert_file and key_file');
     const clientAuth = t.client_auth_type ?? 'NoClientCert';
     const verifies = clientAuth === 'VerifyClientCertIfGiven' || clientAuth === 'RequireAndVerifyClientCert';
-    if (verifies && !t.client_ca_file) throw new WebConfigError(file, `client_auth_type ${clientAuth} needs client_ca_file`);
-    if (t.client_ca_file && !verifies) throw new WebConfigError(file, `client_ca_file is set but client_auth_type ${clientAuth} does not verify client certificates (use VerifyClientCertIfGiven or RequireAndVerifyClientCert)`);
+    if (verifies && !t.client_ca_file)
+      throw new WebConfigError(file, `client_auth_type ${clientAuth} needs client_ca_file`);
+    if (t.client_ca_file && !verifies)
+      throw new WebConfigError(
+        file,
+        `client_ca_file is set but client_auth_type ${clientAuth} does not verify client certificates (use VerifyClientCertIfGiven or RequireAndVerifyClientCert)`,
+      );
     config.tls = {
       certFile: path(t.cert_file),
       keyFile: path(t.key_file),
@@ -120,20 +138,29 @@ export function parseWebConfig(text: string, file: string): WebConfig {
       minVersion: TLS_VERSIONS[t.min_version ?? 'TLS12'],
       ...(t.max_version ? { maxVersion: TLS_VERSIONS[t.max_version] } : {}),
     };
-    for (const key of ['cipher_suites', 'curve_preferences', 'prefer_server_cipher_suites'] as const) if (t[key] !== undefined) ignored.push(`tls_server_config.${key}`);
+    for (const key of ['cipher_suites', 'curve_preferences', 'prefer_server_cipher_suites'] as const)
+      if (t[key] !== undefined) ignored.push(`tls_server_config.${key}`);
   } else if (t && (t.client_ca_file || t.client_auth_type)) {
     throw new WebConfigError(file, 'tls_server_config needs cert_file and key_file');
   }
 
   for (const [name, value] of Object.entries(raw.http_server_config?.headers ?? {})) {
     const canonical = SETTABLE_HEADERS.find((h) => h.toLowerCase() === name.toLowerCase());
-    if (!canonical) throw new WebConfigError(file, `http_server_config.headers: ${name} cannot be set (allowed: ${SETTABLE_HEADERS.join(', ')})`);
+    if (!canonical)
+      throw new WebConfigError(
+        file,
+        `http_server_config.headers: ${name} cannot be set (allowed: ${SETTABLE_HEADERS.join(', ')})`,
+      );
     config.headers[canonical] = value;
   }
   if (raw.http_server_config?.http2 !== undefined) ignored.push('http_server_config.http2');
 
   for (const [user, hash] of Object.entries(raw.basic_auth_users ?? {})) {
-    if (!/^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/.test(hash)) throw new WebConfigError(file, `basic_auth_users.${user}: not a bcrypt hash (make one with \`htpasswd -nBC 10 "" | tr -d ':\\n'\`)`);
+    if (!/^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/.test(hash))
+      throw new WebConfigError(
+        file,
+        `basic_auth_users.${user}: not a bcrypt hash (make one with \`htpasswd -nBC 10 "" | tr -d ':\\n'\`)`,
+      );
     config.basicAuthUsers[user] = hash;
   }
   return config;

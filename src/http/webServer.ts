@@ -18,7 +18,8 @@ export interface WebServers {
 export function parseListenAddress(text: string): { host?: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*))?:(\d{1,5})$/.exec(text);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) throw new Error(`--web.listen-address: "${text}" is not HOST:PORT (e.g. ":9740" or "127.0.0.1:9740")`);
+  if (!m || !(port >= 0 && port <= 65535))
+    throw new Error(`--web.listen-address: "${text}" is not HOST:PORT (e.g. ":9740" or "127.0.0.1:9740")`);
   const host = m[1] ?? (m[2] || undefined);
   return host ? { host, port } : { port };
 }
@@ -27,12 +28,23 @@ export function parseListenAddress(text: string): { host?: string; port: number 
  * Serve `handler` on every address; if one cannot be bound, the ones already
  * bound are closed and the error names the address.
  */
-export async function serveWeb(handler: RequestListener, addresses: string[], config: WebConfig, warn: (message: string) => void = () => {}): Promise<WebServers> {
+export async function serveWeb(
+  handler: RequestListener,
+  addresses: string[],
+  config: WebConfig,
+  warn: (message: string) => void = () => {},
+): Promise<WebServers> {
   const servers: Array<HttpServer | HttpsServer> = [];
-  const closeAll = () => Promise.all(servers.map((s) => new Promise<void>((r) => {
-    s.close(() => r());
-    s.closeAllConnections();
-  }))).then(() => undefined);
+  const closeAll = () =>
+    Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<void>((r) => {
+            s.close(() => r());
+            s.closeAllConnections();
+          }),
+      ),
+    ).then(() => undefined);
   try {
     for (const address of addresses) {
       const server = config.tls ? tlsServer(handler, config.tls, warn) : createHttpServer(handler);
@@ -54,7 +66,9 @@ export async function serveWeb(handler: RequestListener, addresses: string[], co
 function bind(server: HttpServer | HttpsServer, address: string): Promise<void> {
   const { host, port } = parseListenAddress(address);
   return new Promise((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`--web.listen-address ${address}: cannot listen: ${err.code ?? err.message}`)));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`--web.listen-address ${address}: cannot listen: ${err.code ?? err.message}`)),
+    );
     server.listen(port, host, () => resolve());
   });
 }
@@ -76,11 +90,17 @@ function tlsServer(handler: RequestListener, tls: TlsSettings, warn: (message: s
   server.prependListener('connection', () => {
     if (!certs.changed()) return;
     try {
-      server.setSecureContext({ ...certs.read(), minVersion: tls.minVersion, ...(tls.maxVersion ? { maxVersion: tls.maxVersion } : {}) });
+      server.setSecureContext({
+        ...certs.read(),
+        minVersion: tls.minVersion,
+        ...(tls.maxVersion ? { maxVersion: tls.maxVersion } : {}),
+      });
       warn(`TLS certificate files changed on disk: now serving ${tls.certFile}`);
     } catch (err) {
       // half-written renewal (key and certificate not matching yet): keep the old one, try again next time
-      warn(`TLS certificate files changed but cannot be used yet, keeping the previous ones: ${(err as Error).message}`);
+      warn(
+        `TLS certificate files changed but cannot be used yet, keeping the previous ones: ${(err as Error).message}`,
+      );
     }
   });
   server.on('secureConnection', (socket: TLSSocket) => {
@@ -130,7 +150,9 @@ class CertificateFiles {
       try {
         return readFileSync(path);
       } catch (err) {
-        throw new Error(`tls_server_config.${what} ${path}: cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new Error(
+          `tls_server_config.${what} ${path}: cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
       }
     };
     const options: SecureContextOptions = {

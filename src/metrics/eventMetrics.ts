@@ -12,7 +12,15 @@ const LATENESS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0
 const FAILOVER_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export const FAILOVER_REASONS = ['link', 'probe', 'admin', 'failback'] as const;
-export const IGNORED_REASONS = ['malformed', 'foreign_identifier', 'stale', 'not_a_target', 'duplicate', 'link_down', 'unknown_interface'] as const;
+export const IGNORED_REASONS = [
+  'malformed',
+  'foreign_identifier',
+  'stale',
+  'not_a_target',
+  'duplicate',
+  'link_down',
+  'unknown_interface',
+] as const;
 export type IgnoredReason = (typeof IGNORED_REASONS)[number];
 export type FailoverStage = 'address_add' | 'address_del' | 'route' | 'arp' | 'na';
 
@@ -35,26 +43,86 @@ export class EventMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.rtt = new TextHistogram('ipmp_probe_rtt_seconds', 'Round-trip time of answered probes.', ['group', 'device', 'target'], RTT_BUCKETS);
-    this.failovers = new Counter({ name: 'ipmp_failovers_total', help: 'Data address moves, by cause.', labelNames: ['group', 'reason'], registers });
-    this.failoverErrors = new Counter({ name: 'ipmp_failover_errors_total', help: 'Failover steps that failed, by stage.', labelNames: ['group', 'stage'], registers });
-    this.failoverDuration = new Histogram({ name: 'ipmp_failover_duration_seconds', help: 'From the decision to move to the address moved and the first announcement sent.', labelNames: ['group'], buckets: FAILOVER_BUCKETS, registers });
-    this.lastFailover = new Gauge({ name: 'ipmp_last_failover_timestamp_seconds', help: 'When a data address last moved (Unix time).', labelNames: ['group'], registers });
-    this.garp = new Counter({ name: 'ipmp_gratuitous_arp_sent_total', help: 'Gratuitous ARP packets actually sent.', labelNames: ['group', 'device'], registers });
-    this.na = new Counter({ name: 'ipmp_unsolicited_na_sent_total', help: 'Unsolicited neighbour advertisements actually sent.', labelNames: ['group', 'device'], registers });
-    this.routesMoved = new Counter({ name: 'ipmp_routes_moved_total', help: 'Routes ipmpd rewrote onto the new holder of a data address, by origin (a routing daemon\'s are never moved).', labelNames: ['group', 'protocol'], registers });
-    this.ignored = new Counter({ name: 'ipmp_probe_ignored_packets_total', help: 'ICMP packets received and ignored, by why.', labelNames: ['reason'], registers });
-    this.lateness = new TextHistogram('ipmp_scheduler_lateness_seconds', 'How late the probe scheduler woke after its deadline (event-loop delay as probing sees it).', [], LATENESS_BUCKETS);
+    this.rtt = new TextHistogram(
+      'ipmp_probe_rtt_seconds',
+      'Round-trip time of answered probes.',
+      ['group', 'device', 'target'],
+      RTT_BUCKETS,
+    );
+    this.failovers = new Counter({
+      name: 'ipmp_failovers_total',
+      help: 'Data address moves, by cause.',
+      labelNames: ['group', 'reason'],
+      registers,
+    });
+    this.failoverErrors = new Counter({
+      name: 'ipmp_failover_errors_total',
+      help: 'Failover steps that failed, by stage.',
+      labelNames: ['group', 'stage'],
+      registers,
+    });
+    this.failoverDuration = new Histogram({
+      name: 'ipmp_failover_duration_seconds',
+      help: 'From the decision to move to the address moved and the first announcement sent.',
+      labelNames: ['group'],
+      buckets: FAILOVER_BUCKETS,
+      registers,
+    });
+    this.lastFailover = new Gauge({
+      name: 'ipmp_last_failover_timestamp_seconds',
+      help: 'When a data address last moved (Unix time).',
+      labelNames: ['group'],
+      registers,
+    });
+    this.garp = new Counter({
+      name: 'ipmp_gratuitous_arp_sent_total',
+      help: 'Gratuitous ARP packets actually sent.',
+      labelNames: ['group', 'device'],
+      registers,
+    });
+    this.na = new Counter({
+      name: 'ipmp_unsolicited_na_sent_total',
+      help: 'Unsolicited neighbour advertisements actually sent.',
+      labelNames: ['group', 'device'],
+      registers,
+    });
+    this.routesMoved = new Counter({
+      name: 'ipmp_routes_moved_total',
+      help: "Routes ipmpd rewrote onto the new holder of a data address, by origin (a routing daemon's are never moved).",
+      labelNames: ['group', 'protocol'],
+      registers,
+    });
+    this.ignored = new Counter({
+      name: 'ipmp_probe_ignored_packets_total',
+      help: 'ICMP packets received and ignored, by why.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.lateness = new TextHistogram(
+      'ipmp_scheduler_lateness_seconds',
+      'How late the probe scheduler woke after its deadline (event-loop delay as probing sees it).',
+      [],
+      LATENESS_BUCKETS,
+    );
     this.lateness.zero({});
-    this.reloadOk = new Gauge({ name: 'ipmp_config_last_reload_successful', help: 'Whether the last configuration load succeeded.', registers });
-    this.reloadTimestamp = new Gauge({ name: 'ipmp_config_last_reload_success_timestamp_seconds', help: 'When the configuration was last loaded successfully (Unix time).', registers });
+    this.reloadOk = new Gauge({
+      name: 'ipmp_config_last_reload_successful',
+      help: 'Whether the last configuration load succeeded.',
+      registers,
+    });
+    this.reloadTimestamp = new Gauge({
+      name: 'ipmp_config_last_reload_success_timestamp_seconds',
+      help: 'When the configuration was last loaded successfully (Unix time).',
+      registers,
+    });
     for (const reason of IGNORED_REASONS) this.ignored.inc({ reason }, 0);
   }
 
   /** Pre-create every series of a group so they exist at zero from the start. */
   declareGroup(group: string, devices: string[]): void {
     for (const reason of FAILOVER_REASONS) this.failovers.inc({ group, reason }, 0);
-    for (const stage of ['address_add', 'address_del', 'route', 'arp', 'na'] as const) this.failoverErrors.inc({ group, stage }, 0);
+    for (const stage of ['address_add', 'address_del', 'route', 'arp', 'na'] as const)
+      this.failoverErrors.inc({ group, stage }, 0);
     // zero() resets a histogram that exists: a reload declares its groups again
     if (!this.declaredGroups.has(group)) this.failoverDuration.zero({ group });
     this.declaredGroups.add(group);
@@ -65,7 +133,8 @@ export class EventMetrics {
   }
 
   onEngineOutput(o: EngineOutput): void {
-    if (o.kind === 'probe_acked') this.rtt.observe({ group: o.group, device: o.ifname, target: o.target }, o.rttMs / 1000);
+    if (o.kind === 'probe_acked')
+      this.rtt.observe({ group: o.group, device: o.ifname, target: o.target }, o.rttMs / 1000);
     else if (o.kind === 'target_removed') this.rtt.remove({ group: o.group, device: o.ifname, target: o.target });
     else if (o.kind === 'target_added') this.rtt.zero({ group: o.group, device: o.ifname, target: o.target });
     else if (o.kind === 'reply_ignored') this.ignored.inc({ reason: o.reason });

@@ -31,11 +31,18 @@ export class Exporter {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 100 });
     // prom-client exports these gauges with a counter's "_total" suffix; promtool rightly
     // objects, and process_* plus nodejs_eventloop_* already say what matters
-    for (const misnamed of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(misnamed);
-    new Gauge({ name: 'ipmp_build_info', help: 'ipmpd version and git revision.', labelNames: ['version', 'revision', 'nodeversion'], registers: [this.registry] }).set(
-      { version: build.version, revision: build.revision, nodeversion: process.version },
-      1,
-    );
+    for (const misnamed of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ])
+      this.registry.removeSingleMetric(misnamed);
+    new Gauge({
+      name: 'ipmp_build_info',
+      help: 'ipmpd version and git revision.',
+      labelNames: ['version', 'revision', 'nodeversion'],
+      registers: [this.registry],
+    }).set({ version: build.version, revision: build.revision, nodeversion: process.version }, 1);
     this.events = new EventMetrics(this.registry);
     this.convergence = new ConvergenceMetrics(this.registry);
     registerStateMetrics(this.state, toUnixSeconds);
@@ -49,7 +56,12 @@ export class Exporter {
   scrape(): Promise<Buffer> {
     const run = async (): Promise<Buffer> => {
       const snapshot = this.snapshot();
-      return Buffer.concat([Buffer.from(await this.registry.metrics()), this.state.render(snapshot), this.events.rtt.render(), this.events.lateness.render()]);
+      return Buffer.concat([
+        Buffer.from(await this.registry.metrics()),
+        this.state.render(snapshot),
+        this.events.rtt.render(),
+        this.events.lateness.render(),
+      ]);
     };
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);

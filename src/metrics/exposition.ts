@@ -1,9 +1,11 @@
 // Prometheus text exposition (0.0.4) pieces shared by the families ipmpd renders
 // itself (textHistogram.ts, stateMetrics.ts).
 
-export const escapeLabelValue = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+export const escapeLabelValue = (v: string): string =>
+  v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 
-export const valueText = (v: number): string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v));
+export const valueText = (v: number): string =>
+  Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v);
 
 /**
  * Appends text to 64 KiB buffers, one Buffer at the end: a large scrape is written

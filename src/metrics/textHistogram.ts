@@ -32,7 +32,12 @@ export class TextHistogram<L extends string> {
     const key = this.labelNames.map((n) => labels[n]).join('\0');
     let s = this.series.get(key);
     if (!s) {
-      s = { labelText: this.labelNames.map((n) => `${n}="${escapeLabelValue(labels[n])}"`).join(','), counts: new Float64Array(this.buckets.length + 1), sum: 0, count: 0 };
+      s = {
+        labelText: this.labelNames.map((n) => `${n}="${escapeLabelValue(labels[n])}"`).join(','),
+        counts: new Float64Array(this.buckets.length + 1),
+        sum: 0,
+        count: 0,
+      };
       this.series.set(key, s);
     }
     return s;

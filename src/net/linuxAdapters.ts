@@ -13,13 +13,18 @@ interface AddedAddress {
   cidr: Cidr;
 }
 const wantedBy = (cfg: DaemonConfig, a: AddedAddress) =>
-  cfg.groups.some((g) => g.interfaces.some((i) => i.name === a.device && i.testAddresses.some((t) => t.address === a.cidr.address)));
+  cfg.groups.some((g) =>
+    g.interfaces.some((i) => i.name === a.device && i.testAddresses.some((t) => t.address === a.cidr.address)),
+  );
 const addedText = (a: AddedAddress) => `${a.cidr.address}/${a.cidr.prefixLength} on ${a.device}`;
 
 export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): Promise<Adapters> {
   const rtnl = await Rtnl.open({ followRouteProtocols: config.followRouteProtocols, ...(warn ? { warn } : {}) });
   const prober = new IcmpProber();
-  const membersOf = (c: DaemonConfig) => c.groups.flatMap((g) => g.interfaces.map((i) => ({ name: i.name, families: [...new Set<Family>(i.testAddresses.map((t) => t.family))] })));
+  const membersOf = (c: DaemonConfig) =>
+    c.groups.flatMap((g) =>
+      g.interfaces.map((i) => ({ name: i.name, families: [...new Set<Family>(i.testAddresses.map((t) => t.family))] })),
+    );
   let members = membersOf(config);
   let running = config;
   /** NICs in no group that the daemon watches (its anonymous group). */
@@ -49,7 +54,10 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
             // no prefix route: the data subnet route is ipmpd's, and must follow the data address
             await rtnl.addAddress(i.name, t, { nodad: t.family === 6, noprefixroute: true });
           } catch (err) {
-            const hint = t.family === 6 && /EACCES/.test((err as Error).message) ? ` (is IPv6 disabled on ${i.name}? see net.ipv6.conf.${i.name}.disable_ipv6)` : '';
+            const hint =
+              t.family === 6 && /EACCES/.test((err as Error).message)
+                ? ` (is IPv6 disabled on ${i.name}? see net.ipv6.conf.${i.name}.disable_ipv6)`
+                : '';
             throw new Error(`test address: ${(err as Error).message}${hint}`);
           }
           added.push({ device: i.name, cidr: t });
@@ -70,8 +78,11 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
       onIgnored: (cb) => prober.onIgnored(cb),
       onSendError: (cb) => prober.onSendError(cb),
       keepOpen(next) {
-        const wanted = (list: typeof extra, name: string, f: Family) => list.some((m) => m.name === name && m.families.includes(f));
-        for (const m of extra) for (const f of m.families) if (!wanted(next, m.name, f) && !wanted(members, m.name, f)) prober.close(m.name, f);
+        const wanted = (list: typeof extra, name: string, f: Family) =>
+          list.some((m) => m.name === name && m.families.includes(f));
+        for (const m of extra)
+          for (const f of m.families)
+            if (!wanted(next, m.name, f) && !wanted(members, m.name, f)) prober.close(m.name, f);
         extra = next;
         syncSockets();
       },
@@ -90,7 +101,8 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
       const added: AddedAddress[] = [];
       const next = membersOf(cfg);
       // an anonymous NIC that joins a group keeps its socket: a rollback must not close it
-      const isMember = (name: string, family: Family) => [...members, ...extra].some((m) => m.name === name && m.families.includes(family));
+      const isMember = (name: string, family: Family) =>
+        [...members, ...extra].some((m) => m.name === name && m.families.includes(family));
       const opened: Array<{ name: string; family: Family }> = [];
       const rollback = async () => {
         for (const o of opened.splice(0)) prober.close(o.name, o.family);
@@ -125,7 +137,9 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
         added: added.map(addedText),
         commit() {
           const kept = [...next, ...extra];
-          for (const m of members) for (const f of m.families) if (!kept.some((n) => n.name === m.name && n.families.includes(f))) prober.close(m.name, f);
+          for (const m of members)
+            for (const f of m.families)
+              if (!kept.some((n) => n.name === m.name && n.families.includes(f))) prober.close(m.name, f);
           members = next;
           running = cfg;
           syncSockets();

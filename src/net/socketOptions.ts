@@ -16,7 +16,10 @@ export const IPPROTO_ICMPV6 = 58;
 export const ICMP6_FILTER = 1;
 
 /** Pin a raw socket to one interface. */
-export function bindToDevice(socket: { setOption(level: number, option: number, value: Buffer, length: number): void }, ifname: string): void {
+export function bindToDevice(
+  socket: { setOption(level: number, option: number, value: Buffer, length: number): void },
+  ifname: string,
+): void {
   const dev = Buffer.from(`${ifname}\0`);
   socket.setOption(SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length);
 }

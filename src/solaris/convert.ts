@@ -7,7 +7,15 @@ import { stringify } from 'yaml';
 import { canonicalAddress } from '../config/address.js';
 import { inSubnet } from '../core/addressMath.js';
 import { formatDuration } from '../config/duration.js';
-import { parseHostnameFile, parseHosts, parseMpathdDefaults, parseNetmasks, parseStaticRoutes, type PhysicalInterface, type Warning } from './parse.js';
+import {
+  parseHostnameFile,
+  parseHosts,
+  parseMpathdDefaults,
+  parseNetmasks,
+  parseStaticRoutes,
+  type PhysicalInterface,
+  type Warning,
+} from './parse.js';
 
 export interface ImportResult {
   yaml: string;
@@ -20,7 +28,7 @@ function maskToPrefix(mask: string): number | undefined {
   const parts = mask.split('.').map(Number);
   if (parts.length !== 4 || parts.some((p) => !(p >= 0 && p <= 255))) return undefined;
   const bits = parts.map((p) => p.toString(2).padStart(8, '0')).join('');
-  return /^1*0*$/.test(bits) ? bits.indexOf('0') === -1 ? 32 : bits.indexOf('0') : undefined;
+  return /^1*0*$/.test(bits) ? (bits.indexOf('0') === -1 ? 32 : bits.indexOf('0')) : undefined;
 }
 
 /** Read the Solaris files below `root` (root/etc/... or root/...), mapping interface names. */
@@ -31,13 +39,18 @@ export function importSolaris(root: string, interfaceMap: Record<string, string>
   const hosts = parseHosts(read('hosts') ?? read('inet/hosts') ?? '');
   const netmasks = parseNetmasks(read('netmasks') ?? read('inet/netmasks') ?? '');
   const defaultsFile = join(etc, 'default/mpathd');
-  const defaults = existsSync(defaultsFile) ? parseMpathdDefaults(defaultsFile, readFileSync(defaultsFile, 'utf8'), warnings) : {};
+  const defaults = existsSync(defaultsFile)
+    ? parseMpathdDefaults(defaultsFile, readFileSync(defaultsFile, 'utf8'), warnings)
+    : {};
 
   const physicals: PhysicalInterface[] = readdirSync(etc)
     .filter((f) => /^hostname\.[a-z0-9_]+$/i.test(f))
     .sort()
-    .map((f) => parseHostnameFile(f.slice('hostname.'.length), join(etc, f), readFileSync(join(etc, f), 'utf8'), warnings));
-  if (physicals.length === 0) warnings.push({ file: etc, line: 0, message: 'no /etc/hostname.<interface> files found' });
+    .map((f) =>
+      parseHostnameFile(f.slice('hostname.'.length), join(etc, f), readFileSync(join(etc, f), 'utf8'), warnings),
+    );
+  if (physicals.length === 0)
+    warnings.push({ file: etc, line: 0, message: 'no /etc/hostname.<interface> files found' });
 
   const resolve = (p: PhysicalInterface, a: string, line: number): string | undefined => {
     const addr = canonicalAddress(a) ?? (hosts.get(a) !== undefined ? canonicalAddress(hosts.get(a)!) : undefined);
@@ -62,7 +75,11 @@ export function importSolaris(root: string, interfaceMap: Record<string, string>
   const groups = new Map<string, { interfaces: unknown[]; data: unknown[] }>();
   for (const p of physicals) {
     if (!p.group) {
-      warnings.push({ file: p.file, line: 1, message: `${p.name} is in no IPMP group; not tracked (in.mpathd's TRACK_INTERFACES_ONLY_WITH_GROUPS)` });
+      warnings.push({
+        file: p.file,
+        line: 1,
+        message: `${p.name} is in no IPMP group; not tracked (in.mpathd's TRACK_INTERFACES_ONLY_WITH_GROUPS)`,
+      });
       continue;
     }
     const g = groups.get(p.group) ?? { interfaces: [], data: [] };
@@ -74,14 +91,28 @@ export function importSolaris(root: string, interfaceMap: Record<string, string>
       if (!addr) continue;
       const cidr = `${addr}/${prefixFor(p, addr, l.netmask, l.line)}`;
       if (!l.failover) {
-        if (!l.deprecated && !addr.includes(':')) warnings.push({ file: p.file, line: l.line, message: `test address ${addr} is -failover but not deprecated; ipmpd keeps test addresses out of source selection anyway` });
+        if (!l.deprecated && !addr.includes(':'))
+          warnings.push({
+            file: p.file,
+            line: l.line,
+            message: `test address ${addr} is -failover but not deprecated; ipmpd keeps test addresses out of source selection anyway`,
+          });
         tests.push(cidr);
       } else {
         g.data.push({ address: cidr, preferred_interface: name });
       }
-      if (!l.up) warnings.push({ file: p.file, line: l.line, message: `${addr} is not marked "up"; ipmpd will configure it anyway` });
+      if (!l.up)
+        warnings.push({
+          file: p.file,
+          line: l.line,
+          message: `${addr} is not marked "up"; ipmpd will configure it anyway`,
+        });
     }
-    g.interfaces.push({ name, ...(tests.length ? { test_address: tests.length === 1 ? tests[0] : tests } : {}), ...(p.standby ? { standby: true } : {}) });
+    g.interfaces.push({
+      name,
+      ...(tests.length ? { test_address: tests.length === 1 ? tests[0] : tests } : {}),
+      ...(p.standby ? { standby: true } : {}),
+    });
   }
 
   // host routes of a static-routes start script name the probe targets (route add host T T)

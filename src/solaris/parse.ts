@@ -28,7 +28,22 @@ export interface PhysicalInterface {
   logicals: LogicalInterface[];
 }
 
-const KNOWN_FLAG_TOKENS = new Set(['up', 'down', 'deprecated', '-deprecated', 'failover', '-failover', 'standby', '-standby', 'private', '-private', 'trailers', '-trailers', 'arp', '-arp']);
+const KNOWN_FLAG_TOKENS = new Set([
+  'up',
+  'down',
+  'deprecated',
+  '-deprecated',
+  'failover',
+  '-failover',
+  'standby',
+  '-standby',
+  'private',
+  '-private',
+  'trailers',
+  '-trailers',
+  'arp',
+  '-arp',
+]);
 
 /** /etc/hostname.<if>: the first logical interface, then one more per `addif`. */
 export function parseHostnameFile(name: string, file: string, text: string, warnings: Warning[]): PhysicalInterface {
@@ -63,7 +78,8 @@ export function parseHostnameFile(name: string, file: string, text: string, warn
         else if (tok === '-failover') current.failover = false;
         else if (tok === 'failover') current.failover = true;
         else if (tok === 'standby') phys.standby = true;
-        else if (tok === 'private' || tok === 'trailers' || tok === '-arp' || tok === 'down') warnings.push({ file, line, message: `"${tok}" has no ipmpd equivalent; ignored` });
+        else if (tok === 'private' || tok === 'trailers' || tok === '-arp' || tok === 'down')
+          warnings.push({ file, line, message: `"${tok}" has no ipmpd equivalent; ignored` });
       } else if (!current) {
         start(tok); // the line opens with the interface's address (or host name)
       } else {
@@ -95,7 +111,11 @@ export function parseNetmasks(text: string): Array<{ network: string; mask: stri
 }
 
 /** /etc/default/mpathd: KEY=value, keys case-insensitive. */
-export function parseMpathdDefaults(file: string, text: string, warnings: Warning[]): { fdtMs?: number; failback?: boolean; trackOnlyGroups?: boolean } {
+export function parseMpathdDefaults(
+  file: string,
+  text: string,
+  warnings: Warning[],
+): { fdtMs?: number; failback?: boolean; trackOnlyGroups?: boolean } {
   const out: { fdtMs?: number; failback?: boolean; trackOnlyGroups?: boolean } = {};
   text.split('\n').forEach((raw, i) => {
     const l = raw.replace(/#.*/, '').trim();
@@ -106,11 +126,17 @@ export function parseMpathdDefaults(file: string, text: string, warnings: Warnin
     const value = l.slice(eq + 1).trim();
     if (key === 'FAILURE_DETECTION_TIME') {
       const ms = Number.parseInt(value, value.startsWith('0x') ? 16 : 10);
-      if (!Number.isFinite(ms) || ms <= 0) warnings.push({ file, line: i + 1, message: `FAILURE_DETECTION_TIME=${value} is invalid; the default ${DEFAULT_FDT_MS} ms is used` });
+      if (!Number.isFinite(ms) || ms <= 0)
+        warnings.push({
+          file,
+          line: i + 1,
+          message: `FAILURE_DETECTION_TIME=${value} is invalid; the default ${DEFAULT_FDT_MS} ms is used`,
+        });
       else out.fdtMs = Math.max(ms, MIN_FDT_MS);
     } else if (key === 'FAILBACK' || key === 'TRACK_INTERFACES_ONLY_WITH_GROUPS') {
       const v = value.toLowerCase();
-      if (v !== 'yes' && v !== 'no') warnings.push({ file, line: i + 1, message: `${key}=${value} must be yes or no; the default is used` });
+      if (v !== 'yes' && v !== 'no')
+        warnings.push({ file, line: i + 1, message: `${key}=${value} must be yes or no; the default is used` });
       else if (key === 'FAILBACK') out.failback = v === 'yes';
       else out.trackOnlyGroups = v === 'yes';
     } else {
@@ -121,7 +147,10 @@ export function parseMpathdDefaults(file: string, text: string, warnings: Warnin
 }
 
 /** `route add host T T` (or `route add -host T G`) lines of a start script: the targets. */
-export function parseStaticRoutes(file: string, text: string): Array<{ target: string; gateway: string; line: number }> {
+export function parseStaticRoutes(
+  file: string,
+  text: string,
+): Array<{ target: string; gateway: string; line: number }> {
   const out: Array<{ target: string; gateway: string; line: number }> = [];
   text.split('\n').forEach((raw, i) => {
     const m = /route\s+(?:-\w+\s+)*add\s+-?host\s+(\S+)\s+(\S+)/.exec(raw.replace(/#.*/, ''));

@@ -18,8 +18,12 @@ export function rows(view: ViewName, s: EngineSnapshot): Row[] {
     case 'group':
       return s.groups.map((g) => {
         const active = g.interfaces.filter((i) => i.active).map((i) => i.name);
-        const inactive = g.interfaces.filter((i) => !i.active && (i.state === 'ok' || i.state === 'unknown') && i.inactive).map((i) => `(${i.name})`);
-        const unusable = g.interfaces.filter((i) => !i.active && !(i.inactive && (i.state === 'ok' || i.state === 'unknown'))).map((i) => `[${i.name}]`);
+        const inactive = g.interfaces
+          .filter((i) => !i.active && (i.state === 'ok' || i.state === 'unknown') && i.inactive)
+          .map((i) => `(${i.name})`);
+        const unusable = g.interfaces
+          .filter((i) => !i.active && !(i.inactive && (i.state === 'ok' || i.state === 'unknown')))
+          .map((i) => `[${i.name}]`);
         const probing = g.interfaces.some((i) => i.instances.length > 0);
         return {
           GROUP: g.name,
@@ -35,7 +39,15 @@ export function rows(view: ViewName, s: EngineSnapshot): Row[] {
           ACTIVE: i.active ? 'yes' : 'no',
           GROUP: g.name,
           // ipmpstat's seven flag positions; m/b/M (multicast roles) do not apply on Linux
-          FLAGS: [i.inactive ? 'i' : '-', i.standby ? 's' : '-', '-', '-', '-', i.present ? '-' : 'd', i.duplicateMac ? 'h' : '-'].join(''),
+          FLAGS: [
+            i.inactive ? 'i' : '-',
+            i.standby ? 's' : '-',
+            '-',
+            '-',
+            '-',
+            i.present ? '-' : 'd',
+            i.duplicateMac ? 'h' : '-',
+          ].join(''),
           LINK: i.link,
           PROBE: i.probeState,
           STATE: i.state,
@@ -50,7 +62,11 @@ export function rows(view: ViewName, s: EngineSnapshot): Row[] {
                 INTERFACE: i.name,
                 MODE: inst.mode,
                 TESTADDR: inst.testAddress,
-                TARGETS: inst.targets.filter((t) => t.status === 'active').map((t) => t.address).join(' ') || '--',
+                TARGETS:
+                  inst.targets
+                    .filter((t) => t.status === 'active')
+                    .map((t) => t.address)
+                    .join(' ') || '--',
               })),
         ),
       );
@@ -72,18 +88,26 @@ export function selectFields(view: ViewName, spec: string | undefined): string[]
   if (!spec || spec === 'all') return FIELDS[view];
   return spec.split(',').map((f) => {
     const name = f.trim().toUpperCase();
-    if (!FIELDS[view].includes(name)) throw new Error(`unknown field "${f}" for this view; choose from ${FIELDS[view].join(',')}`);
+    if (!FIELDS[view].includes(name))
+      throw new Error(`unknown field "${f}" for this view; choose from ${FIELDS[view].join(',')}`);
     return name;
   });
 }
 
 export function renderTable(fields: string[], data: Row[]): string {
   const widths = fields.map((f) => Math.max(f.length, ...data.map((r) => (r[f] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(fields), ...data.map((r) => line(fields.map((f) => r[f] ?? '')))].join('\n') + '\n';
 }
 
 /** ipmpstat -P: colon-separated, colons inside values escaped with a backslash. */
 export function renderParsable(fields: string[], data: Row[]): string {
-  return data.map((r) => fields.map((f) => (r[f] ?? '').replace(/([:\\])/g, '\\$1')).join(':')).join('\n') + (data.length ? '\n' : '');
+  return (
+    data.map((r) => fields.map((f) => (r[f] ?? '').replace(/([:\\])/g, '\\$1')).join(':')).join('\n') +
+    (data.length ? '\n' : '')
+  );
 }

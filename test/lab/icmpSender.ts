@@ -61,9 +61,16 @@ const tick = setInterval(() => {
   for (let i = 0; i < perTick; i++) {
     const icmp = mode === 'guess' ? forgedReply((seqStart + (n++ % seqSpan)) & 0xffff) : junk();
     const packet = Buffer.concat([ipv4Header(from, to, 64, icmp.length), icmp]);
-    socket.send(packet, 0, packet.length, to, () => undefined, (err: Error | null) => {
-      if (!err) sent++;
-    });
+    socket.send(
+      packet,
+      0,
+      packet.length,
+      to,
+      () => undefined,
+      (err: Error | null) => {
+        if (!err) sent++;
+      },
+    );
   }
 }, 1);
 function finish(): void {

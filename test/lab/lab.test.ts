@@ -139,7 +139,10 @@ describe('Lab on a two-host pair', () => {
     assert.ok(result.replies.length > 200, `1 ms pinging yields many replies, got ${result.replies.length}`);
     assert.ok(result.longestGapMs >= surelyCutMs - 50, `gap ${result.longestGapMs} vs cut >= ${surelyCutMs}`);
     assert.ok(result.longestGapMs < atMostCutMs + 1000, `gap ${result.longestGapMs} vs cut <= ${atMostCutMs}`);
-    assert.ok(result.longestGapStart! <= cutDone && result.longestGapEnd! >= reattachStart, 'the longest gap is the cut');
+    assert.ok(
+      result.longestGapStart! <= cutDone && result.longestGapEnd! >= reattachStart,
+      'the longest gap is the cut',
+    );
     assert.equal(result.firstReplyAfter(reattachedAt), recoveredAt);
   });
 });
@@ -154,7 +157,10 @@ test('the two-NIC seed lab comes up fast; router and targets answer 224.0.0.1, t
     // The IPMP host is left for ipmpd: NICs up, link-local only.
     const ipmpAddrs = await lab.addresses('ipmp');
     assert.deepEqual([...new Set(ipmpAddrs.map((a) => a.dev))].sort(), ['eth0', 'eth1']);
-    assert.ok(ipmpAddrs.every((a) => a.scope === 'link'), JSON.stringify(ipmpAddrs));
+    assert.ok(
+      ipmpAddrs.every((a) => a.scope === 'link'),
+      JSON.stringify(ipmpAddrs),
+    );
     assert.equal(await lab.ping('client', TWO_NIC_GROUP.router!), true);
     assert.equal(await lab.ping('client', '2001:db8:11::1'), true);
   });
@@ -174,7 +180,11 @@ test('every Sun topology builds; multicast sections have five responders', async
       for (const target of [...plan.targets, ...plan.expectedProbeTargets]) {
         assert.equal(await lab.ping('client', target), true, `${section}: client -> ${target}`);
       }
-      assert.equal(await lab.ping('client', plan.data[0]!.split('/')[0]!, { timeoutMs: 200 }), false, 'data address not configured by the lab');
+      assert.equal(
+        await lab.ping('client', plan.data[0]!.split('/')[0]!, { timeoutMs: 200 }),
+        false,
+        'data address not configured by the lab',
+      );
       if (section === '1.2' || section === '2.2') {
         const responders = await lab.pingResponders('client', '224.0.0.1', { source });
         const onSubnet = responders.filter((r) => r.startsWith(`${subnet}.`));
@@ -209,7 +219,10 @@ test('destroy removes every namespace and kills spawned processes; twice is fine
   await lab.destroy();
   await lab.destroy();
   await exited;
-  assert.deepEqual(names.filter((n) => listNamespaces().includes(n)), []);
+  assert.deepEqual(
+    names.filter((n) => listNamespaces().includes(n)),
+    [],
+  );
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -219,12 +232,18 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const firstLine = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
     const { namespaces, sleeperPid } = JSON.parse(firstLine[0]) as { namespaces: string[]; sleeperPid: number };
     assert.equal(namespaces.length, 3);
-    assert.ok(namespaces.every((n) => listNamespaces().includes(n)), 'lab exists while the child runs');
+    assert.ok(
+      namespaces.every((n) => listNamespaces().includes(n)),
+      'lab exists while the child runs',
+    );
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     child.kill(signal);
     const [code, gotSignal] = await exited;
     assert.equal(gotSignal, signal, `child should die by ${signal} (code ${code})`);
-    assert.deepEqual(namespaces.filter((n) => listNamespaces().includes(n)), []);
+    assert.deepEqual(
+      namespaces.filter((n) => listNamespaces().includes(n)),
+      [],
+    );
     assert.equal(processAlive(sleeperPid), false, 'the process spawned in the lab was killed');
   });
 }

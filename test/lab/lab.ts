@@ -123,7 +123,9 @@ export class Lab implements SyncTeardown {
     validateLabSpec(spec);
     const prefix = opts.prefix ?? 'ipmpd';
     if (!/^[A-Za-z][A-Za-z0-9_]{0,15}$/.test(prefix)) {
-      throw new Error(`Lab.create: opts.prefix "${prefix}" must be 1-16 letters, digits or '_', starting with a letter`);
+      throw new Error(
+        `Lab.create: opts.prefix "${prefix}" must be 1-16 letters, digits or '_', starting with a letter`,
+      );
     }
     const id = `${prefix}-${process.pid}-${randomBytes(2).toString('hex')}`;
     const hostNs = new Map(spec.hosts.map((h) => [h.name, `${id}-${h.name}`]));
@@ -189,7 +191,11 @@ export class Lab implements SyncTeardown {
   spawn(host: string, cmd: string[], opts: SpawnOptions = {}): ChildProcess {
     if (cmd.length === 0) throw new Error(`lab.spawn on "${host}": empty command`);
     if (this.destroying) throw new Error(`lab.spawn on "${host}": lab is destroyed`);
-    const child = spawnChild('ip', ['netns', 'exec', this.ns(host), ...cmd], { stdio: 'pipe', ...opts, detached: true });
+    const child = spawnChild('ip', ['netns', 'exec', this.ns(host), ...cmd], {
+      stdio: 'pipe',
+      ...opts,
+      detached: true,
+    });
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
     child.once('error', () => this.children.delete(child));
@@ -222,7 +228,11 @@ export class Lab implements SyncTeardown {
 
   /** Link flags of a host NIC from `ip -j link`, e.g. ['BROADCAST', 'UP', 'LOWER_UP']. */
   async linkFlags(host: string, nic: string): Promise<string[]> {
-    const links = await ipJson<LinkJson[]>(this.ns(host), ['link', 'show', 'dev', nic], `lab.linkFlags("${host}", "${nic}")`);
+    const links = await ipJson<LinkJson[]>(
+      this.ns(host),
+      ['link', 'show', 'dev', nic],
+      `lab.linkFlags("${host}", "${nic}")`,
+    );
     return links[0]?.flags ?? [];
   }
 
@@ -335,7 +345,14 @@ export class Lab implements SyncTeardown {
     const spec = this.spec.hosts.find((h) => h.name === host)!.nics.find((n) => n.name === nic)!;
     const what = `lab.recreateNic("${host}", "${nic}")`;
     const addresses = (spec.addresses ?? []).map((cidr) => addressCommand(cidr, nic));
-    await ipBatch(this.ns(host), [`link add ${nic}${spec.mac ? ` address ${spec.mac}` : ''} type veth peer name ${p.port} netns ${p.switchNs}`, ...addresses], what);
+    await ipBatch(
+      this.ns(host),
+      [
+        `link add ${nic}${spec.mac ? ` address ${spec.mac}` : ''} type veth peer name ${p.port} netns ${p.switchNs}`,
+        ...addresses,
+      ],
+      what,
+    );
     await ipBatch(p.switchNs, [`link set ${p.port} master ${BRIDGE} up`], what);
     await ipBatch(this.ns(host), [`link set ${nic} up`], what);
   }
@@ -407,7 +424,11 @@ export class Lab implements SyncTeardown {
       mark = now;
     };
     // 1. All namespaces in one process.
-    await ipBatch(undefined, this.namespaces().map((n) => `netns add ${n}`), 'lab: creating namespaces');
+    await ipBatch(
+      undefined,
+      this.namespaces().map((n) => `netns add ${n}`),
+      'lab: creating namespaces',
+    );
     phaseDone('namespaces');
 
     // 2. Sysctls that must hold before any interface exists, then the bridges.
@@ -415,7 +436,11 @@ export class Lab implements SyncTeardown {
     await Promise.all([
       ...this.spec.switches.map(async (sw) => {
         const ns = this.switchNs(sw.name);
-        await setSysctls(ns, { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' }, `switch "${sw.name}"`);
+        await setSysctls(
+          ns,
+          { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' },
+          `switch "${sw.name}"`,
+        );
         await ipBatch(
           ns,
           [

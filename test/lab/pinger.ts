@@ -48,7 +48,13 @@ export interface PingerOptions {
 const REPLY = /^\[(\d+\.\d+)\] \d+ bytes from .*icmp_seq=\d+/;
 const NO_ANSWER = /^\[\d+\.\d+\] no answer yet/;
 
-export function startPinger(lab: Lab, host: string, target: string, intervalMs: number, opts: PingerOptions = {}): Pinger {
+export function startPinger(
+  lab: Lab,
+  host: string,
+  target: string,
+  intervalMs: number,
+  opts: PingerOptions = {},
+): Pinger {
   if (!Number.isFinite(intervalMs) || intervalMs < 1) {
     throw new Error(`startPinger: intervalMs must be >= 1 (iputils' resolution), got ${intervalMs}`);
   }
@@ -118,7 +124,11 @@ export function startPinger(lab: Lab, host: string, target: string, intervalMs: 
         };
         const timer = setTimeout(() => {
           waiters.delete(waiter);
-          reject(new Error(`pinger ${host} -> ${target}: no reply after ${new Date(instantMs).toISOString()} within ${timeoutMs} ms`));
+          reject(
+            new Error(
+              `pinger ${host} -> ${target}: no reply after ${new Date(instantMs).toISOString()} within ${timeoutMs} ms`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(waiter);
       });
@@ -139,7 +149,14 @@ export function startPinger(lab: Lab, host: string, target: string, intervalMs: 
 
 function summarize(
   replies: number[],
-  run: { duplicates: number; unanswered: number; startedAt: number; stoppedAt: number; exitCode: number | null; stderr: string },
+  run: {
+    duplicates: number;
+    unanswered: number;
+    startedAt: number;
+    stoppedAt: number;
+    exitCode: number | null;
+    stderr: string;
+  },
 ): PingerResult {
   let longestGapMs = run.stoppedAt - run.startedAt;
   let longestGapStart: number | undefined;

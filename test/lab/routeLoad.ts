@@ -21,7 +21,10 @@ export function ipv4Route(i: number): { prefix: string; metric: number } {
   const offset = k * 2 ** (32 - len); // within the two /17s, 65536 addresses
   const second = offset >= 32768 ? 1 : 0;
   const within = offset % 32768;
-  return { prefix: `198.${18 + second}.${128 + (within >> 8)}.${within & 255}/${len}`, metric: Math.floor(i / V4_PREFIXES) * 10 };
+  return {
+    prefix: `198.${18 + second}.${128 + (within >> 8)}.${within & 255}/${len}`,
+    metric: Math.floor(i / V4_PREFIXES) * 10,
+  };
 }
 
 /** The i-th IPv6 prefix: /64s in 2001:db8:8000::/33. */
@@ -50,10 +53,15 @@ export async function loadTable(lab: Lab, host: string, t: TableSpec): Promise<v
     const r = ipv4Route(i);
     lines.push(`route add ${r.prefix} via ${t.gateway} proto bgp metric ${r.metric}`);
   }
-  for (let i = 0; i < t.static4; i++) lines.push(`route add ${staticPrefix(i)} via ${t.gateway} proto static metric 50 mtu 1400`);
+  for (let i = 0; i < t.static4; i++)
+    lines.push(`route add ${staticPrefix(i)} via ${t.gateway} proto static metric 50 mtu 1400`);
   for (let i = 0; i < t.bgp6; i++) lines.push(`route add blackhole ${ipv6Prefix(i)} proto bgp`);
   // in slices: one giant stdin is fine for ip, but not for the test's memory
-  for (let at = 0; at < lines.length; at += 200_000) await lab.exec(host, ['ip', '-batch', '-'], { input: `${lines.slice(at, at + 200_000).join('\n')}\n`, timeoutMs: 600_000 });
+  for (let at = 0; at < lines.length; at += 200_000)
+    await lab.exec(host, ['ip', '-batch', '-'], {
+      input: `${lines.slice(at, at + 200_000).join('\n')}\n`,
+      timeoutMs: 600_000,
+    });
 }
 
 export interface Churn {

@@ -21,7 +21,11 @@ export interface RunOptions {
 }
 
 export class CommandError extends Error {
-  constructor(message: string, readonly result: RunResult, readonly argv: string[]) {
+  constructor(
+    message: string,
+    readonly result: RunResult,
+    readonly argv: string[],
+  ) {
     super(message);
     this.name = 'CommandError';
   }

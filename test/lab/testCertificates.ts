@@ -21,13 +21,40 @@ export interface TestCertificates {
 
 export function makeTestCertificates(prefix = 'ipmpd-certs-'): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const openssl = (...args: string[]) =>
+    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
     openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=ipmpd test CA');
     const issue = (name: string, commonName: string, extensions: string[]) => {
-      openssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${commonName}`, ...extensions.flatMap((e) => ['-addext', e]));
-      openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-copy_extensions', 'copy');
+      openssl(
+        'req',
+        ...ec,
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.csr`,
+        '-subj',
+        `/CN=${commonName}`,
+        ...extensions.flatMap((e) => ['-addext', e]),
+      );
+      openssl(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${name}.crt`,
+        '-days',
+        '2',
+        '-copy_extensions',
+        'copy',
+      );
       return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
     };
     const server = issue('server', 'ipmpd', ['subjectAltName=IP:127.0.0.1', 'extendedKeyUsage=serverAuth']);
@@ -39,7 +66,8 @@ export function makeTestCertificates(prefix = 'ipmpd-certs-'): TestCertificates 
       serverKey: server.key,
       clientCert: client.cert,
       clientKey: client.key,
-      issueServer: (name, commonName) => issue(name, commonName, ['subjectAltName=IP:127.0.0.1', 'extendedKeyUsage=serverAuth']),
+      issueServer: (name, commonName) =>
+        issue(name, commonName, ['subjectAltName=IP:127.0.0.1', 'extendedKeyUsage=serverAuth']),
       remove: () => rmSync(dir, { recursive: true, force: true }),
     };
   } catch (err) {

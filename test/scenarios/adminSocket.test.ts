@@ -31,7 +31,11 @@ async function runToExit(lab: Lab, dir: string, yaml: string): Promise<{ code: n
   const config = join(dir, 'ipmpd.yaml');
   writeFileSync(config, yaml);
   const t0 = Date.now();
-  const r = await lab.exec('ipmp', ['node', MAIN, 'run', '--config.file', config, '--log.format', 'json', '--web.listen-address', '127.0.0.1:9741'], { allowFail: true, timeoutMs: 15_000 });
+  const r = await lab.exec(
+    'ipmp',
+    ['node', MAIN, 'run', '--config.file', config, '--log.format', 'json', '--web.listen-address', '127.0.0.1:9741'],
+    { allowFail: true, timeoutMs: 15_000 },
+  );
   return { code: r.code, stderr: r.stderr, ms: Date.now() - t0 };
 }
 
@@ -58,13 +62,20 @@ test('a second ipmpd on the socket of a running one exits 1 and the first keeps 
   // a socket left by a process that died without closing it, as after kill -9
   const staleDir = mkdtempSync(join(tmpdir(), 'ipmpd-adminsock-'));
   const stale = join(staleDir, 'admin.sock');
-  const left = spawnSync(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(stale)}, () => process.exit(0))`]);
+  const left = spawnSync(process.execPath, [
+    '-e',
+    `require('node:net').createServer().listen(${JSON.stringify(stale)}, () => process.exit(0))`,
+  ]);
   assert.equal(left.status, 0, left.stderr.toString());
   const first = IpmpdProcess.start(lab, 'ipmp', twoNicYaml({ fdt: '1s' }), { dir: staleDir });
   try {
     await first.waitFor('the first ipmpd started over the stale socket', (l) => l.event === 'started', 15_000);
     await first.waitFor('the data address placed', (l) => l.event === 'address_moved', 15_000);
-    await first.waitFor('both NICs answered', () => new Set(first.events('probe_acked').map((l) => l.ifname)).size === 2, 15_000);
+    await first.waitFor(
+      'both NICs answered',
+      () => new Set(first.events('probe_acked').map((l) => l.ifname)).size === 2,
+      15_000,
+    );
     assert.ok(statSync(first.adminSocket).isSocket());
 
     const before = await hostState(lab);
@@ -77,7 +88,9 @@ test('a second ipmpd on the socket of a running one exits 1 and the first keeps 
     // the first one still owns and serves its socket
     assert.equal(first.child.exitCode, null);
     assert.ok(existsSync(first.adminSocket));
-    const stat = await lab.exec('ipmp', ['node', MAIN, 'stat', '--admin.socket', first.adminSocket], { allowFail: true });
+    const stat = await lab.exec('ipmp', ['node', MAIN, 'stat', '--admin.socket', first.adminSocket], {
+      allowFail: true,
+    });
     assert.equal(stat.code, 0, stat.stderr);
     assert.match(stat.stdout, /eth0/);
   } finally {

@@ -49,20 +49,46 @@ describe('alerting end to end', { concurrency: false }, () => {
   let dir: string | undefined;
 
   async function query(q: string): Promise<{ status: string; error?: string; data?: { result: unknown[] } }> {
-    const r = await lab.exec('ipmp', ['curl', '-s', '--get', 'http://127.0.0.1:9090/api/v1/query', '--data-urlencode', `query=${q}`], { allowFail: true });
+    const r = await lab.exec(
+      'ipmp',
+      ['curl', '-s', '--get', 'http://127.0.0.1:9090/api/v1/query', '--data-urlencode', `query=${q}`],
+      { allowFail: true },
+    );
     // a starting Prometheus answers "Service Unavailable" in plain text: not up yet, ask again
-    return r.code === 0 && r.stdout.startsWith('{') ? (JSON.parse(r.stdout) as { status: string; data: { result: unknown[] } }) : { status: 'unreachable' };
+    return r.code === 0 && r.stdout.startsWith('{')
+      ? (JSON.parse(r.stdout) as { status: string; data: { result: unknown[] } })
+      : { status: 'unreachable' };
   }
-  async function amAlerts(alertname: string): Promise<Array<{ labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } }>> {
-    const r = await lab.exec('ipmp', ['curl', '-s', '--get', 'http://127.0.0.1:9093/api/v2/alerts', '--data-urlencode', `filter=alertname="${alertname}"`]);
-    return JSON.parse(r.stdout) as Array<{ labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } }>;
+  async function amAlerts(
+    alertname: string,
+  ): Promise<Array<{ labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } }>> {
+    const r = await lab.exec('ipmp', [
+      'curl',
+      '-s',
+      '--get',
+      'http://127.0.0.1:9093/api/v2/alerts',
+      '--data-urlencode',
+      `filter=alertname="${alertname}"`,
+    ]);
+    return JSON.parse(r.stdout) as Array<{
+      labels: Record<string, string>;
+      status: { state: string; inhibitedBy: string[] };
+    }>;
   }
-  async function waitNotification(what: string, pred: (n: Notification) => boolean, since: number, timeoutMs: number): Promise<Notification> {
+  async function waitNotification(
+    what: string,
+    pred: (n: Notification) => boolean,
+    since: number,
+    timeoutMs: number,
+  ): Promise<Notification> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       const hit = notifications.find((x) => x.at >= since && pred(x.n));
       if (hit) return hit.n;
-      if (Date.now() > end) throw new Error(`no ${what} within ${timeoutMs} ms; got ${JSON.stringify(notifications.map((x) => x.n.alerts.map((a) => `${a.labels.alertname}:${a.status}`)))}`);
+      if (Date.now() > end)
+        throw new Error(
+          `no ${what} within ${timeoutMs} ms; got ${JSON.stringify(notifications.map((x) => x.n.alerts.map((a) => `${a.labels.alertname}:${a.status}`)))}`,
+        );
       await new Promise((r) => setTimeout(r, 250));
     }
   }
@@ -74,7 +100,10 @@ describe('alerting end to end', { concurrency: false }, () => {
     await lab.exec('ipmp', ['ip', 'route', 'add', 'default', 'via', '198.18.11.1']);
     dir = mkdtempSync(join(tmpdir(), 'ipmpd-alerting-'));
     writeFileSync(join(dir, 'alertmanager.yml'), alertmanagerConfig());
-    writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: ['${RULES_FILE}']\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:9093']\nscrape_configs:\n  - job_name: ipmpd\n    static_configs:\n      - targets: ['127.0.0.1:${ipmpd.port}']\n`);
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: ['${RULES_FILE}']\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:9093']\nscrape_configs:\n  - job_name: ipmpd\n    static_configs:\n      - targets: ['127.0.0.1:${ipmpd.port}']\n`,
+    );
     const hook = lab.spawn('ipmp', ['node', WEBHOOK, '9095'], { stdio: ['ignore', 'pipe', 'ignore'] });
     let buf = '';
     hook.stdout!.setEncoding('utf8');
@@ -88,8 +117,31 @@ describe('alerting end to end', { concurrency: false }, () => {
       }
     });
     children.push(hook);
-    children.push(lab.spawn('ipmp', ['prometheus-alertmanager', `--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`, '--web.listen-address=127.0.0.1:9093', '--cluster.listen-address='], { stdio: 'ignore' }));
-    children.push(lab.spawn('ipmp', ['prometheus', `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--web.listen-address=127.0.0.1:9090'], { stdio: 'ignore' }));
+    children.push(
+      lab.spawn(
+        'ipmp',
+        [
+          'prometheus-alertmanager',
+          `--config.file=${join(dir, 'alertmanager.yml')}`,
+          `--storage.path=${join(dir, 'am')}`,
+          '--web.listen-address=127.0.0.1:9093',
+          '--cluster.listen-address=',
+        ],
+        { stdio: 'ignore' },
+      ),
+    );
+    children.push(
+      lab.spawn(
+        'ipmp',
+        [
+          'prometheus',
+          `--config.file=${join(dir, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${join(dir, 'data')}`,
+          '--web.listen-address=127.0.0.1:9090',
+        ],
+        { stdio: 'ignore' },
+      ),
+    );
     const end = Date.now() + 30_000;
     while (((await query('up{job="ipmpd"} == 1')).data?.result.length ?? 0) === 0) {
       if (Date.now() > end) throw new Error('Prometheus never scraped ipmpd');
@@ -120,18 +172,29 @@ describe('alerting end to end', { concurrency: false }, () => {
     await lab.cutCarrier('ipmp', 'eth0');
     await lab.cutCarrier('ipmp', 'eth1');
     // FDT (carrier: at once) + the 1m window + evaluation 1s + group_wait 1s, with room for a loaded machine
-    const firing = await waitNotification('IPMPGroupFailed firing', (n) => n.alerts.some((a) => a.labels.alertname === 'IPMPGroupFailed' && a.status === 'firing'), t0, 120_000);
+    const firing = await waitNotification(
+      'IPMPGroupFailed firing',
+      (n) => n.alerts.some((a) => a.labels.alertname === 'IPMPGroupFailed' && a.status === 'firing'),
+      t0,
+      120_000,
+    );
     const alert = firing.alerts.find((a) => a.labels.alertname === 'IPMPGroupFailed')!;
     assert.equal(alert.labels.group, 'unrealgrp1');
     assert.equal(alert.labels.instance, `127.0.0.1:${ipmpd.port}`);
     assert.equal(alert.labels.severity, 'critical');
     assert.match(alert.annotations.description!, /Group unrealgrp1 on 127\.0\.0\.1:\d+ has no usable interface/);
-    assert.equal(alert.annotations.dashboard_url, `https://grafana.example/d/ipmpd-host?var-job=ipmpd&var-instance=127.0.0.1%3A${ipmpd.port}&var-group=unrealgrp1`);
+    assert.equal(
+      alert.annotations.dashboard_url,
+      `https://grafana.example/d/ipmpd-host?var-job=ipmpd&var-instance=127.0.0.1%3A${ipmpd.port}&var-group=unrealgrp1`,
+    );
 
     // The failed interfaces fire in Prometheus too, but the group's failure inhibits them: one page, not three.
     const silenced = ['IPMPGroupDegraded', 'IPMPInterfaceFailed', 'IPMPAddressUnheld'];
     const end = Date.now() + 30_000;
-    while (((await query('ALERTS{alertname="IPMPInterfaceFailed",alertstate="firing",group="unrealgrp1"}')).data?.result.length ?? 0) < 2) {
+    while (
+      ((await query('ALERTS{alertname="IPMPInterfaceFailed",alertstate="firing",group="unrealgrp1"}')).data?.result
+        .length ?? 0) < 2
+    ) {
       if (Date.now() > end) throw new Error('IPMPInterfaceFailed never fired for both NICs in Prometheus');
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -143,38 +206,73 @@ describe('alerting end to end', { concurrency: false }, () => {
     }
     await new Promise((r) => setTimeout(r, 7000)); // past group_wait and several group_intervals
     const during = notifications.filter((x) => x.at >= t0);
-    const firingNames = (path: string) => [...new Set(during.filter((x) => x.path === path).flatMap((x) => x.n.alerts.filter((a) => a.status === 'firing').map((a) => a.labels.alertname)))];
+    const firingNames = (path: string) => [
+      ...new Set(
+        during
+          .filter((x) => x.path === path)
+          .flatMap((x) => x.n.alerts.filter((a) => a.status === 'firing').map((a) => a.labels.alertname)),
+      ),
+    ];
     assert.deepEqual(firingNames('/pager'), ['IPMPGroupFailed'], 'pages');
-    assert.deepEqual(firingNames('/ticket').filter((n) => silenced.includes(n!)), [], 'inhibited alerts were sent');
+    assert.deepEqual(
+      firingNames('/ticket').filter((n) => silenced.includes(n!)),
+      [],
+      'inhibited alerts were sent',
+    );
     const t1 = Date.now();
     await lab.restoreCarrier('ipmp', 'eth0');
     await lab.restoreCarrier('ipmp', 'eth1');
-    await waitNotification('IPMPGroupFailed resolved', (n) => n.alerts.some((a) => a.labels.alertname === 'IPMPGroupFailed' && a.status === 'resolved'), t1, 60_000);
+    await waitNotification(
+      'IPMPGroupFailed resolved',
+      (n) => n.alerts.some((a) => a.labels.alertname === 'IPMPGroupFailed' && a.status === 'resolved'),
+      t1,
+      60_000,
+    );
   });
 
   test('one NIC silently cut, then the other: the group fails and IPMPGroupFailed pages', async () => {
     await waitGroupState('ok', 30_000);
     const t0 = Date.now();
     await lab.silentCut('ipmp', 'eth0');
-    await ipmpd.waitFor('eth0 failed by probes', (l) => l.event === 'interface_failed' && l.interface === 'eth0' && l.at >= t0, 10_000);
+    await ipmpd.waitFor(
+      'eth0 failed by probes',
+      (l) => l.event === 'interface_failed' && l.interface === 'eth0' && l.at >= t0,
+      10_000,
+    );
     assert.equal(await groupState(), 'degraded');
     await new Promise((r) => setTimeout(r, 3000)); // several FDTs apart: not "every target lost at once"
     const t1 = Date.now();
     await lab.silentCut('ipmp', 'eth1');
     await waitGroupState('failed', 10_000);
-    assert.equal(ipmpd.lines.filter((l) => l.event === 'targets_unreachable' && l.at >= t0).length, 0, 'taken for every target lost');
-    const firing = await waitNotification('IPMPGroupFailed firing', (n) => n.alerts.some((a) => a.labels.alertname === 'IPMPGroupFailed' && a.status === 'firing'), t1, 120_000);
+    assert.equal(
+      ipmpd.lines.filter((l) => l.event === 'targets_unreachable' && l.at >= t0).length,
+      0,
+      'taken for every target lost',
+    );
+    const firing = await waitNotification(
+      'IPMPGroupFailed firing',
+      (n) => n.alerts.some((a) => a.labels.alertname === 'IPMPGroupFailed' && a.status === 'firing'),
+      t1,
+      120_000,
+    );
     assert.equal(firing.alerts.find((a) => a.labels.alertname === 'IPMPGroupFailed')!.labels.group, 'unrealgrp1');
     const t2 = Date.now();
     await lab.reattach('ipmp', 'eth0');
     await lab.reattach('ipmp', 'eth1');
     await waitGroupState('ok', 30_000);
-    await waitNotification('IPMPGroupFailed resolved', (n) => n.alerts.some((a) => a.labels.alertname === 'IPMPGroupFailed' && a.status === 'resolved'), t2, 60_000);
+    await waitNotification(
+      'IPMPGroupFailed resolved',
+      (n) => n.alerts.some((a) => a.labels.alertname === 'IPMPGroupFailed' && a.status === 'resolved'),
+      t2,
+      60_000,
+    );
   });
 
   test('every panel query of every dashboard parses and returns data', async () => {
     for (const file of ['ipmpd-overview.json', 'ipmpd-host.json']) {
-      const dash = JSON.parse(readFileSync(join(DASHBOARD_DIR, file), 'utf8')) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+      const dash = JSON.parse(readFileSync(join(DASHBOARD_DIR, file), 'utf8')) as {
+        panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+      };
       for (const p of dash.panels) {
         for (const t of p.targets) {
           const expr = t.expr.replace(/\$__rate_interval/g, '1m').replace(/\$(job|instance|group|device)/g, '.+');
@@ -185,12 +283,17 @@ describe('alerting end to end', { concurrency: false }, () => {
       }
     }
     // the host board's annotations: the NICs failed, were repaired and the address moved within the last minutes
-    const host = JSON.parse(readFileSync(join(DASHBOARD_DIR, 'ipmpd-host.json'), 'utf8')) as { annotations: { list: Array<{ name: string; expr: string }> } };
+    const host = JSON.parse(readFileSync(join(DASHBOARD_DIR, 'ipmpd-host.json'), 'utf8')) as {
+      annotations: { list: Array<{ name: string; expr: string }> };
+    };
     for (const a of host.annotations.list) {
       const expr = a.expr.replace(/\$__rate_interval/g, '10m').replace(/\$(job|instance|group|device)/g, '.+');
       const r = await query(expr);
       assert.equal(r.status, 'success', `annotation ${a.name}: ${expr}: ${r.error ?? r.status}`);
-      assert.ok((r.data?.result.length ?? 0) > 0, `annotation ${a.name} marks nothing after the failures above: ${expr}`);
+      assert.ok(
+        (r.data?.result.length ?? 0) > 0,
+        `annotation ${a.name} marks nothing after the failures above: ${expr}`,
+      );
     }
   });
 });

@@ -12,13 +12,24 @@ import { parseSamples, total } from './metricsText.js';
 const DATA = '198.18.11.5';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function run(refresh: string | undefined, check: (r: { sentMeanwhile: number; neighbourAfter: string | undefined; eth0: string }) => void): Promise<void> {
+async function run(
+  refresh: string | undefined,
+  check: (r: { sentMeanwhile: number; neighbourAfter: string | undefined; eth0: string }) => void,
+): Promise<void> {
   const lab = await Lab.create(twoNicGroup());
-  const ipmpd = IpmpdProcess.start(lab, 'ipmp', twoNicYaml({ fdt: '1s', extra: `announce:\n  second_burst_after: 0s\n${refresh ? `  refresh_interval: ${refresh}\n` : ''}` }));
+  const ipmpd = IpmpdProcess.start(
+    lab,
+    'ipmp',
+    twoNicYaml({
+      fdt: '1s',
+      extra: `announce:\n  second_burst_after: 0s\n${refresh ? `  refresh_interval: ${refresh}\n` : ''}`,
+    }),
+  );
   try {
     await ipmpd.waitFor('the first placement', (l) => l.event === 'address_moved' && l.to === 'eth0', 15_000);
     await sleep(500);
-    const garp = async () => total(parseSamples((await ipmpd.http('/metrics')).body), 'ipmp_gratuitous_arp_sent_total', { device: 'eth0' });
+    const garp = async () =>
+      total(parseSamples((await ipmpd.http('/metrics')).body), 'ipmp_gratuitous_arp_sent_total', { device: 'eth0' });
     const eth0 = await lab.mac('ipmp', 'eth0');
     const eth1 = await lab.mac('ipmp', 'eth1');
     // the client believes the address is behind eth1, and sends nothing that would make it check

@@ -65,38 +65,83 @@ test('track_interfaces_only_with_groups: false: a NIC in no group is probed from
     assert.equal(total(await metrics(), 'ipmp_interface_failed', eth1), 0);
     assert.equal(total(await metrics(), 'ipmp_interface_state', { ...eth1, state: 'ok' }), 1);
     assert.ok(total(await metrics(), 'ipmp_probe_requests_total', eth1) > 0, 'no probe counted for eth1');
-    const stat = (await lab.exec('ipmp', ['node', MAIN, 'stat', '-t', '-P', '-o', 'interface,testaddr,targets', '--admin.socket', ipmpd.adminSocket])).stdout;
+    const stat = (
+      await lab.exec('ipmp', [
+        'node',
+        MAIN,
+        'stat',
+        '-t',
+        '-P',
+        '-o',
+        'interface,testaddr,targets',
+        '--admin.socket',
+        ipmpd.adminSocket,
+      ])
+    ).stdout;
     assert.match(stat, new RegExp(`^eth1:${OWN.replace(/\./g, '\\.')}:198\\.18\\.11\\.1$`, 'm'));
     const addressesBefore = await hostAddresses(lab);
 
     const t0 = Date.now();
     await lab.silentCut('ipmp', 'eth1');
-    const failure = await ipmpd.waitFor('eth1 failed by probes', (l) => l.event === 'interface_failed' && l.interface === 'eth1' && l.at >= t0, 5000);
+    const failure = await ipmpd.waitFor(
+      'eth1 failed by probes',
+      (l) => l.event === 'interface_failed' && l.interface === 'eth1' && l.at >= t0,
+      5000,
+    );
     assert.equal(failure.cause, 'probe');
     assert.equal(total(await metrics(), 'ipmp_interface_failed', eth1), 1);
     assert.equal(total(await metrics(), 'ipmp_group_state', { group: 'unrealgrp1', state: 'ok' }), 1);
-    const statI = (await lab.exec('ipmp', ['node', MAIN, 'stat', '-i', '-P', '-o', 'interface,group,state', '--admin.socket', ipmpd.adminSocket])).stdout;
+    const statI = (
+      await lab.exec('ipmp', [
+        'node',
+        MAIN,
+        'stat',
+        '-i',
+        '-P',
+        '-o',
+        'interface,group,state',
+        '--admin.socket',
+        ipmpd.adminSocket,
+      ])
+    ).stdout;
     assert.match(statI, /^eth1:anonymous:failed$/m);
     await new Promise((r) => setTimeout(r, 1000));
-    assert.deepEqual(ipmpd.lines.filter((l) => (l.event === 'address_moved' || l.event === 'group_state' || l.event === 'test_address_added') && l.at >= t0), []);
+    assert.deepEqual(
+      ipmpd.lines.filter(
+        (l) =>
+          (l.event === 'address_moved' || l.event === 'group_state' || l.event === 'test_address_added') && l.at >= t0,
+      ),
+      [],
+    );
     assert.equal(await hostAddresses(lab), addressesBefore);
 
     // repaired like any member
     const t1 = Date.now();
     await lab.reattach('ipmp', 'eth1');
-    await ipmpd.waitFor('eth1 repaired', (l) => l.event === 'interface_repaired' && l.interface === 'eth1' && l.at >= t1, 10_000);
+    await ipmpd.waitFor(
+      'eth1 repaired',
+      (l) => l.event === 'interface_repaired' && l.interface === 'eth1' && l.at >= t1,
+      10_000,
+    );
 
     // a reload carries it over; its address gone (a link change), it is no longer watched
     const t2 = Date.now();
     ipmpd.child.kill('SIGHUP');
     const reloaded = await ipmpd.waitFor('the reload', (l) => l.event === 'config_reloaded' && l.at >= t2, 10_000);
-    assert.ok((reloaded.carried_interfaces as string[]).includes('eth1'), `eth1 not carried over: ${JSON.stringify(reloaded.carried_interfaces)}`);
+    assert.ok(
+      (reloaded.carried_interfaces as string[]).includes('eth1'),
+      `eth1 not carried over: ${JSON.stringify(reloaded.carried_interfaces)}`,
+    );
     await ipmpd.waitFor('eth1 probed after the reload', fromEth1(reloaded.at), 5000);
     await lab.exec('ipmp', ['ip', 'addr', 'del', `${OWN}/24`, 'dev', 'eth1']);
     await new Promise((r) => setTimeout(r, 1000));
     const t3 = Date.now();
     await new Promise((r) => setTimeout(r, 2000));
-    assert.equal(ipmpd.lines.filter((l) => l.event === 'probe_acked' && l.ifname === 'eth1' && l.at >= t3).length, 0, 'eth1 still probed without an address');
+    assert.equal(
+      ipmpd.lines.filter((l) => l.event === 'probe_acked' && l.ifname === 'eth1' && l.at >= t3).length,
+      0,
+      'eth1 still probed without an address',
+    );
     assert.equal(await seriesOfEth1(), 0, 'eth1 still in the metrics without an address');
   } finally {
     await ipmpd.stop();
@@ -112,7 +157,10 @@ test('track_interfaces_only_with_groups: true (the default): a NIC in no group i
     await new Promise((r) => setTimeout(r, 2000));
     assert.equal(ipmpd.lines.filter((l) => l.ifname === 'eth1' || l.interface === 'eth1').length, 0);
     const status = JSON.parse((await ipmpd.http('/api/v1/status')).body) as { groups: Array<{ name: string }> };
-    assert.deepEqual(status.groups.map((g) => g.name), ['unrealgrp1']);
+    assert.deepEqual(
+      status.groups.map((g) => g.name),
+      ['unrealgrp1'],
+    );
     assert.equal(parseSamples((await ipmpd.http('/metrics')).body).filter((x) => x.labels.device === 'eth1').length, 0);
   } finally {
     await ipmpd.stop();

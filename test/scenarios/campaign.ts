@@ -60,7 +60,9 @@ const renamedName = (n: Nic) => `${n}x`;
 
 /** Down, rename, up, at once (the kernel renames only a NIC that is down). */
 async function renameNic(lab: Lab, from: string, to: string): Promise<void> {
-  await lab.exec('ipmp', ['ip', '-batch', '-'], { input: `link set ${from} down\nlink set ${from} name ${to}\nlink set ${to} up\n` });
+  await lab.exec('ipmp', ['ip', '-batch', '-'], {
+    input: `link set ${from} down\nlink set ${from} name ${to}\nlink set ${to} up\n`,
+  });
 }
 
 type Holders = Map<string, string[]>;
@@ -69,7 +71,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function holdersNow(lab: Lab): Promise<Holders> {
   const all = await lab.addresses('ipmp');
-  return new Map(DATA.map((d) => [d, all.filter((a) => a.cidr.split('/')[0] === d).map((a) => a.dev).sort()]));
+  return new Map(
+    DATA.map((d) => [
+      d,
+      all
+        .filter((a) => a.cidr.split('/')[0] === d)
+        .map((a) => a.dev)
+        .sort(),
+    ]),
+  );
 }
 
 const describeHolders = (h: Holders) => [...h].map(([a, devs]) => `${a}@${devs.join('+') || 'nowhere'}`).join(' ');
@@ -77,14 +87,29 @@ const describeHolders = (h: Holders) => [...h].map(([a, devs]) => `${a}@${devs.j
 export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport> {
   const r: Rng = rng(opts.seed);
   const fdt = opts.fdtMs;
-  const nic: Record<Nic, NicState> = { eth0: { present: true, carrier: true, attached: true, renamed: false }, eth1: { present: true, carrier: true, attached: true, renamed: false } };
+  const nic: Record<Nic, NicState> = {
+    eth0: { present: true, carrier: true, attached: true, renamed: false },
+    eth1: { present: true, carrier: true, attached: true, renamed: false },
+  };
   let targetDeaf = false;
   let targetRevivedAt = -Infinity;
-  const report: CampaignReport = { seed: opts.seed, steps: 0, counts: {}, violations: [], settleMs: [], restartConvergeMs: [], longestDoubleMs: 0 };
+  const report: CampaignReport = {
+    seed: opts.seed,
+    steps: 0,
+    counts: {},
+    violations: [],
+    settleMs: [],
+    restartConvergeMs: [],
+    longestDoubleMs: 0,
+  };
   const healthy = (n: Nic) => nic[n].present && nic[n].carrier && nic[n].attached && !targetDeaf;
 
   const lab = await Lab.create(twoNicGroup());
-  const start = (dir?: string) => IpmpdProcess.start(lab, 'ipmp', twoNicYaml({ fdt: `${fdt}ms`, data6: '2001:db8:11::5/64' }), { logLevel: 'info', ...(dir ? { dir } : {}) });
+  const start = (dir?: string) =>
+    IpmpdProcess.start(lab, 'ipmp', twoNicYaml({ fdt: `${fdt}ms`, data6: '2001:db8:11::5/64' }), {
+      logLevel: 'info',
+      ...(dir ? { dir } : {}),
+    });
   let ipmpd = start();
   let sampling = true;
   let restartWindowUntil = 0; // doubles before this instant belong to a kill -9's aftermath
@@ -123,7 +148,15 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
   // then a NIC that needs probe answers to be repaired cannot be, and the bound says so.
   const recovering = () => Date.now() - targetRevivedAt < MIN_RECOVERY_TIME_MS + 4 * effectiveFdt();
   const bound = () => 4 * effectiveFdt() + 3000 + (recovering() ? MIN_RECOVERY_TIME_MS : 0);
-  const recentLines = () => ipmpd.lines.filter((l) => l.level !== 'debug' && l.event !== 'probe_acked').slice(-8).map((l) => `${l.event ?? l.msg}${l.interface ? ` ${String(l.interface)}` : ''}${l.fdt_ms ? ` ${String(l.fdt_ms)}` : ''}`).join('; ');
+  const recentLines = () =>
+    ipmpd.lines
+      .filter((l) => l.level !== 'debug' && l.event !== 'probe_acked')
+      .slice(-8)
+      .map(
+        (l) =>
+          `${l.event ?? l.msg}${l.interface ? ` ${String(l.interface)}` : ''}${l.fdt_ms ? ` ${String(l.fdt_ms)}` : ''}`,
+      )
+      .join('; ');
 
   /** Poll until every data address is where it must be; a violation if not within `boundMs`. */
   const settle = async (what: string, boundMs: number): Promise<number | undefined> => {
@@ -134,11 +167,18 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
       const good = NICS.filter(healthy);
       // with no healthy NIC, an address may rest anywhere or nowhere (ipmpd does not put
       // one on a NIC without carrier), but never on two
-      const ok = [...last.values()].every((devs) => (good.length === 0 ? devs.length <= 1 : devs.length === 1 && good.includes(devs[0] as Nic)));
+      const ok = [...last.values()].every((devs) =>
+        good.length === 0 ? devs.length <= 1 : devs.length === 1 && good.includes(devs[0] as Nic),
+      );
       if (ok) return Date.now() - t0;
       if (Date.now() - t0 > boundMs) {
-        const state = NICS.map((n) => `${n}:${nic[n].renamed ? `renamed ${renamedName(n)},` : nic[n].present ? '' : 'removed,'}${nic[n].carrier ? '' : 'no-carrier,'}${nic[n].attached ? '' : 'detached,'}${healthy(n) ? 'healthy' : 'unhealthy'}`).join(' ');
-        report.violations.push(`step ${report.steps} (${what}): after ${boundMs} ms ${describeHolders(last)}; ${state}${targetDeaf ? ' target-deaf' : ''}; ipmpd said: ${recentLines()}`);
+        const state = NICS.map(
+          (n) =>
+            `${n}:${nic[n].renamed ? `renamed ${renamedName(n)},` : nic[n].present ? '' : 'removed,'}${nic[n].carrier ? '' : 'no-carrier,'}${nic[n].attached ? '' : 'detached,'}${healthy(n) ? 'healthy' : 'unhealthy'}`,
+        ).join(' ');
+        report.violations.push(
+          `step ${report.steps} (${what}): after ${boundMs} ms ${describeHolders(last)}; ${state}${targetDeaf ? ' target-deaf' : ''}; ipmpd said: ${recentLines()}`,
+        );
         return undefined;
       }
       await sleep(50);
@@ -225,7 +265,9 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
           // A restarted ipmpd no longer knows that a renamed NIC was a member: an address
           // still on it (it had nowhere else to go) is not its own any more (README,
           // "Renamed NICs"). That is a documented limit, not something to find again here.
-          const onRenamed = [...(await holdersNow(lab)).values()].some((devs) => NICS.some((m) => nic[m].renamed && devs.includes(renamedName(m))));
+          const onRenamed = [...(await holdersNow(lab)).values()].some((devs) =>
+            NICS.some((m) => nic[m].renamed && devs.includes(renamedName(m))),
+          );
           if (onRenamed) {
             what = 'kill skipped: a renamed NIC holds a data address';
             break;
@@ -249,7 +291,10 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
           if (converged !== undefined) {
             const sinceStarted = Math.max(0, settleFrom + converged - started.at);
             report.restartConvergeMs.push(sinceStarted);
-            if (sinceStarted > effectiveFdt() && !recovering() && !targetDeaf) report.violations.push(`step ${step}: converged ${sinceStarted} ms after restart (FDT ${effectiveFdt()} ms)`);
+            if (sinceStarted > effectiveFdt() && !recovering() && !targetDeaf)
+              report.violations.push(
+                `step ${step}: converged ${sinceStarted} ms after restart (FDT ${effectiveFdt()} ms)`,
+              );
           }
           what = `kill -9 ${delay} ms after cutting ${victim}'s carrier, restart`;
           break;

@@ -15,14 +15,19 @@ const DATA6 = '2001:db8:11::5';
 const GROUP = { group: 'unrealgrp1' };
 const SILENT = { group: 'unrealgrp1', ip_address: DATA };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const movedTo = (to: string, since: number) => (l: LogLine) => l.event === 'address_moved' && l.to === to && l.at >= since;
+const movedTo = (to: string, since: number) => (l: LogLine) =>
+  l.event === 'address_moved' && l.to === to && l.at >= since;
 /** The client drops every ARP packet that speaks for the data address: gratuitous ARP and replies alike. */
 const DROP_ARP = `table arp ipmpd_stale\ndelete table arp ipmpd_stale\ntable arp ipmpd_stale {\n  chain input { type filter hook input priority 0; arp saddr ip ${DATA} drop; }\n}\n`;
 const LIFT_ARP = 'table arp ipmpd_stale\ndelete table arp ipmpd_stale\n';
 
 async function withIpmpd(fn: (lab: Lab, ipmpd: IpmpdProcess) => Promise<void>, data6?: string): Promise<void> {
   const lab = await Lab.create(twoNicGroup());
-  const ipmpd = IpmpdProcess.start(lab, 'ipmp', twoNicYaml({ fdt: '1s', failback: false, ...(data6 ? { data6 } : {}) }));
+  const ipmpd = IpmpdProcess.start(
+    lab,
+    'ipmp',
+    twoNicYaml({ fdt: '1s', failback: false, ...(data6 ? { data6 } : {}) }),
+  );
   try {
     await ipmpd.waitFor('the first placement', movedTo('eth0', 0), 15_000);
     await fn(lab, ipmpd);
@@ -59,14 +64,23 @@ test("a client pinging the address: convergence is recorded within a few ms of t
       // the kernel stamps the arrival: the record is as early as the packet, whatever the event loop was doing.
       // the first reply after the move answers the client's next request, which is the packet that converged the failover
       const convergedAt = Date.parse(converged.arrived_at as string);
-      assert.ok(Math.abs(reply - convergedAt) <= 5, `converged at ${convergedAt}, the client's reply came at ${reply} (${reply - convergedAt} ms apart)`);
+      assert.ok(
+        Math.abs(reply - convergedAt) <= 5,
+        `converged at ${convergedAt}, the client's reply came at ${reply} (${reply - convergedAt} ms apart)`,
+      );
       assert.ok(convergedAt >= movedAt, 'convergence after the move');
       assert.equal(converged.interface, 'eth1');
       assert.equal(converged.reannouncements, 0);
       const m = await metrics(ipmpd);
       assert.equal(m.converged, 1);
-      assert.ok(Math.abs(m.convergenceSum * 1000 - (converged.convergence_ms as number)) < 1, `histogram sum ${m.convergenceSum} s, logged ${converged.convergence_ms as number} ms`);
-      assert.ok((converged.convergence_ms as number) < 400, `the client pings every 200 ms: converged ${converged.convergence_ms as number} ms after the decision`);
+      assert.ok(
+        Math.abs(m.convergenceSum * 1000 - (converged.convergence_ms as number)) < 1,
+        `histogram sum ${m.convergenceSum} s, logged ${converged.convergence_ms as number} ms`,
+      );
+      assert.ok(
+        (converged.convergence_ms as number) < 400,
+        `the client pings every 200 ms: converged ${converged.convergence_ms as number} ms after the decision`,
+      );
       assert.equal(m.silent, 0, 'not silent once a packet arrived');
       assert.equal(m.silentSeries, 1);
     } finally {
@@ -82,8 +96,16 @@ test('IPv6: the first echo request to the moved address converges it', async () 
       await pinger.waitForReply(Date.now(), 5000);
       const t0 = Date.now();
       await lab.cutCarrier('ipmp', 'eth0');
-      const move = await ipmpd.waitFor('the move to eth1', (l) => movedTo('eth1', t0)(l) && l.ip_address === DATA6, 5000);
-      const converged = await ipmpd.waitFor('IPv6 convergence', (l) => l.event === 'address_converged' && l.ip_address === DATA6, 5000);
+      const move = await ipmpd.waitFor(
+        'the move to eth1',
+        (l) => movedTo('eth1', t0)(l) && l.ip_address === DATA6,
+        5000,
+      );
+      const converged = await ipmpd.waitFor(
+        'IPv6 convergence',
+        (l) => l.event === 'address_converged' && l.ip_address === DATA6,
+        5000,
+      );
       const reply = await pinger.waitForReply(Date.parse(move.time as string), 5000);
       const arrived = Date.parse(converged.arrived_at as string);
       assert.ok(Math.abs(reply - arrived) <= 5, `converged ${reply - arrived} ms before the client's reply`);
@@ -91,7 +113,10 @@ test('IPv6: the first echo request to the moved address converges it', async () 
       // nobody sends to the IPv4 address: it stays silent
       const samples = parseSamples((await ipmpd.http('/metrics')).body);
       assert.ok(total(samples, 'ipmp_address_inbound_silent_seconds', SILENT) > 0);
-      assert.equal(total(samples, 'ipmp_address_inbound_silent_seconds', { group: 'unrealgrp1', ip_address: DATA6 }), 0);
+      assert.equal(
+        total(samples, 'ipmp_address_inbound_silent_seconds', { group: 'unrealgrp1', ip_address: DATA6 }),
+        0,
+      );
     } finally {
       await pinger.stop();
     }
@@ -118,11 +143,18 @@ test('a client that keeps its stale neighbour entry: silent and re-announced unt
       const later = await metrics(ipmpd);
       assert.ok(later.silent > early.silent + 1.5, `the silence grows: ${early.silent} s, then ${later.silent} s`);
       assert.ok(later.reannounced >= 3, `${later.reannounced} re-announcements by 4.5 s`);
-      assert.ok(later.garpEth1 > early.garpEth1 || later.reannounced > early.reannounced, 'the re-announcements leave as gratuitous ARP');
+      assert.ok(
+        later.garpEth1 > early.garpEth1 || later.reannounced > early.reannounced,
+        'the re-announcements leave as gratuitous ARP',
+      );
       assert.equal(ipmpd.events('address_converged').length, 0);
       const lifted = Date.now();
       await lab.exec('client', ['nft', '-f', '-'], { input: LIFT_ARP });
-      const converged = await ipmpd.waitFor('convergence once the rule is lifted', (l) => l.event === 'address_converged', 15_000);
+      const converged = await ipmpd.waitFor(
+        'convergence once the rule is lifted',
+        (l) => l.event === 'address_converged',
+        15_000,
+      );
       assert.ok(Date.parse(converged.arrived_at as string) >= lifted);
       assert.ok((converged.reannouncements as number) >= 3);
       const done = await metrics(ipmpd);

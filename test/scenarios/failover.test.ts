@@ -14,11 +14,15 @@ import { IpmpdProcess, twoNicYaml, type LogLine } from './ipmpd.js';
 
 const DATA = '198.18.11.5';
 const DATA6 = '2001:db8:11::5';
-const moved = (to: string, since: number) => (l: LogLine) => l.event === 'address_moved' && l.to === to && l.at >= since;
+const moved = (to: string, since: number) => (l: LogLine) =>
+  l.event === 'address_moved' && l.to === to && l.at >= since;
 
 async function holders(lab: Lab, address: string): Promise<string[]> {
   const all = await lab.addresses('ipmp');
-  return all.filter((a) => a.cidr.split('/')[0] === address).map((a) => a.dev).sort();
+  return all
+    .filter((a) => a.cidr.split('/')[0] === address)
+    .map((a) => a.dev)
+    .sort();
 }
 
 async function waitUntil(what: string, cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -35,7 +39,15 @@ async function startedLab(yaml: string): Promise<{ lab: Lab; ipmpd: IpmpdProcess
   const ipmpd = IpmpdProcess.start(lab, 'ipmp', yaml);
   await ipmpd.waitFor('the first placement of the data address', moved('eth0', 0), 15_000);
   await lab.exec('ipmp', ['ip', 'route', 'add', 'default', 'via', '198.18.11.1']);
-  await ipmpd.waitFor('a first probe answer on both NICs', () => ipmpd.lines.filter((l) => l.event === 'probe_acked').map((l) => l.ifname).filter((v, i, a) => a.indexOf(v) === i).length === 2, 15_000);
+  await ipmpd.waitFor(
+    'a first probe answer on both NICs',
+    () =>
+      ipmpd.lines
+        .filter((l) => l.event === 'probe_acked')
+        .map((l) => l.ifname)
+        .filter((v, i, a) => a.indexOf(v) === i).length === 2,
+    15_000,
+  );
   return { lab, ipmpd };
 }
 
@@ -57,7 +69,11 @@ describe('failover on the real kernel', { concurrency: false }, () => {
     await pinger.waitForReply(Date.now(), 5000);
     const t0 = Date.now();
     await lab.cutCarrier('ipmp', 'eth0');
-    const failure = await ipmpd.waitFor('eth0 failure', (l) => l.event === 'interface_failed' && l.interface === 'eth0' && l.at >= t0, 5000);
+    const failure = await ipmpd.waitFor(
+      'eth0 failure',
+      (l) => l.event === 'interface_failed' && l.interface === 'eth0' && l.at >= t0,
+      5000,
+    );
     assert.equal(failure.cause, 'link');
     await ipmpd.waitFor('the move to eth1', moved('eth1', t0), 5000);
     const answered = await pinger.waitForReply(t0, 5000);
@@ -71,17 +87,26 @@ describe('failover on the real kernel', { concurrency: false }, () => {
   test("the client's neighbour entries point at the new NIC's MAC (IPv4 and IPv6)", async () => {
     const mac1 = await lab.mac('ipmp', 'eth1');
     assert.equal(await lab.neighbor('client', DATA), mac1);
-    assert.ok(await lab.ping('client', DATA6, { count: 1, timeoutMs: 2000 }), 'IPv6 data address unreachable after the move');
+    assert.ok(
+      await lab.ping('client', DATA6, { count: 1, timeoutMs: 2000 }),
+      'IPv6 data address unreachable after the move',
+    );
     assert.equal(await lab.neighbor('client', DATA6), mac1);
   });
 
   test('repair and failback: carrier back, ten answered probes, the address returns home', async () => {
     const t0 = Date.now();
     await lab.restoreCarrier('ipmp', 'eth0');
-    const repair = await ipmpd.waitFor('eth0 repair', (l) => l.event === 'interface_repaired' && l.interface === 'eth0' && l.at >= t0, 10_000);
+    const repair = await ipmpd.waitFor(
+      'eth0 repair',
+      (l) => l.event === 'interface_repaired' && l.interface === 'eth0' && l.at >= t0,
+      10_000,
+    );
     const back = await ipmpd.waitFor('the failback', moved('eth0', t0), 5000);
     assert.equal(back.reason, 'failback');
-    const acks = ipmpd.lines.filter((l) => l.event === 'probe_acked' && l.ifname === 'eth0' && l.at >= t0 && l.at <= repair.at);
+    const acks = ipmpd.lines.filter(
+      (l) => l.event === 'probe_acked' && l.ifname === 'eth0' && l.at >= t0 && l.at <= repair.at,
+    );
     assert.ok(acks.length >= 10, `repaired after ${acks.length} answered probes`);
     assert.deepEqual(await holders(lab, DATA), ['eth0']);
     assert.equal(await lab.neighbor('client', DATA), await lab.mac('ipmp', 'eth0'));
@@ -92,9 +117,15 @@ describe('failover on the real kernel', { concurrency: false }, () => {
     await pinger.waitForReply(Date.now(), 5000);
     const t0 = Date.now();
     await lab.silentCut('ipmp', 'eth0');
-    const failure = await ipmpd.waitFor('eth0 probe failure', (l) => l.event === 'interface_failed' && l.interface === 'eth0' && l.at >= t0, 5000);
+    const failure = await ipmpd.waitFor(
+      'eth0 probe failure',
+      (l) => l.event === 'interface_failed' && l.interface === 'eth0' && l.at >= t0,
+      5000,
+    );
     assert.equal(failure.cause, 'probe');
-    const lost = ipmpd.lines.filter((l) => l.event === 'probe_lost' && l.ifname === 'eth0' && l.at >= t0 && l.at <= failure.at);
+    const lost = ipmpd.lines.filter(
+      (l) => l.event === 'probe_lost' && l.ifname === 'eth0' && l.at >= t0 && l.at <= failure.at,
+    );
     assert.ok(lost.length >= 5, `failed after ${lost.length} lost probes`);
     await ipmpd.waitFor('the move to eth1', moved('eth1', t0), 5000);
     const answered = await pinger.waitForReply(failure.at, 5000);
@@ -102,7 +133,11 @@ describe('failover on the real kernel', { concurrency: false }, () => {
     assert.ok(answered - t0 < 4000, `client outage ${answered - t0} ms`);
     assert.deepEqual(await holders(lab, DATA), ['eth1']);
     await lab.reattach('ipmp', 'eth0');
-    await waitUntil('both addresses back on eth0', async () => (await holders(lab, DATA)).join() === 'eth0' && (await holders(lab, DATA6)).join() === 'eth0', 10_000);
+    await waitUntil(
+      'both addresses back on eth0',
+      async () => (await holders(lab, DATA)).join() === 'eth0' && (await holders(lab, DATA6)).join() === 'eth0',
+      10_000,
+    );
   });
 
   test('group failure: both NICs cut, the group fails, the address stays on one NIC, nothing flaps', async () => {
@@ -130,7 +165,11 @@ describe('FAILBACK=no and restart', { concurrency: false }, () => {
       await lab.cutCarrier('ipmp', 'eth0');
       await ipmpd.waitFor('the move to eth1', moved('eth1', t0), 5000);
       await lab.restoreCarrier('ipmp', 'eth0');
-      await ipmpd.waitFor('eth0 repair', (l) => l.event === 'interface_repaired' && l.interface === 'eth0' && l.at >= t0, 10_000);
+      await ipmpd.waitFor(
+        'eth0 repair',
+        (l) => l.event === 'interface_repaired' && l.interface === 'eth0' && l.at >= t0,
+        10_000,
+      );
       await new Promise((r) => setTimeout(r, 2000));
       assert.deepEqual(await holders(lab, DATA), ['eth1']);
       assert.equal(ipmpd.lines.filter(moved('eth0', t0)).length, 0);
@@ -171,10 +210,22 @@ describe('FAILBACK=no and restart', { concurrency: false }, () => {
     try {
       const t0 = Date.now();
       await lab.removeNic('ipmp', 'eth1');
-      await ipmpd.waitFor('eth1 gone', (l) => l.event === 'interface_vanished' && l.interface === 'eth1' && l.at >= t0, 5000);
+      await ipmpd.waitFor(
+        'eth1 gone',
+        (l) => l.event === 'interface_vanished' && l.interface === 'eth1' && l.at >= t0,
+        5000,
+      );
       await lab.recreateNic('ipmp', 'eth1');
-      await ipmpd.waitFor('its test address restored', (l) => l.event === 'test_address_added' && String(l.address).endsWith('on eth1') && l.at >= t0, 5000);
-      await ipmpd.waitFor('eth1 answered again', (l) => l.event === 'probe_acked' && l.ifname === 'eth1' && l.at >= t0, 10_000);
+      await ipmpd.waitFor(
+        'its test address restored',
+        (l) => l.event === 'test_address_added' && String(l.address).endsWith('on eth1') && l.at >= t0,
+        5000,
+      );
+      await ipmpd.waitFor(
+        'eth1 answered again',
+        (l) => l.event === 'probe_acked' && l.ifname === 'eth1' && l.at >= t0,
+        10_000,
+      );
       assert.ok((await lab.addresses('ipmp', 'eth1')).some((a) => a.cidr === '198.18.11.7/24'));
       // and it is a usable member: a silent failure of eth0 moves the address to it
       const t1 = Date.now();

@@ -33,15 +33,21 @@ describe('hostile input on the real kernel', { concurrency: false }, () => {
   let lab: Lab;
   let ipmpd: IpmpdProcess;
   const metrics = async (): Promise<Sample[]> => parseSamples((await ipmpd.http('/metrics')).body);
-  const failedSince = (nic: string, t: number) => (l: LogLine) => l.event === 'interface_failed' && l.interface === nic && l.at >= t;
-  const repairedSince = (nic: string, t: number) => (l: LogLine) => l.event === 'interface_repaired' && l.interface === nic && l.at >= t;
+  const failedSince = (nic: string, t: number) => (l: LogLine) =>
+    l.event === 'interface_failed' && l.interface === nic && l.at >= t;
+  const repairedSince = (nic: string, t: number) => (l: LogLine) =>
+    l.event === 'interface_repaired' && l.interface === nic && l.at >= t;
 
   before(async () => {
     lab = await Lab.create(twoNicGroup());
     ipmpd = IpmpdProcess.start(lab, 'ipmp', twoNicYaml({ fdt: '1s' }));
     await ipmpd.waitFor('the first placement', (l) => l.event === 'address_moved', 15_000);
     await lab.exec('ipmp', ['ip', 'route', 'add', 'default', 'via', '198.18.11.1']);
-    await ipmpd.waitFor('answers on both NICs', () => new Set(ipmpd.events('probe_acked').map((l) => l.ifname)).size === 2, 15_000);
+    await ipmpd.waitFor(
+      'answers on both NICs',
+      () => new Set(ipmpd.events('probe_acked').map((l) => l.ifname)).size === 2,
+      15_000,
+    );
   });
   after(async () => {
     await ipmpd?.stop();
@@ -72,8 +78,35 @@ describe('hostile input on the real kernel', { concurrency: false }, () => {
     const before = total(await metrics(), 'ipmp_probe_ignored_packets_total', { reason: 'foreign_identifier' });
     // the forger knows all but the nonce: the identifier and the next sequence numbers
     // (each of the next 128 is forged every 64 ms, inside every probe's wait)
-    const lastSeq = Number(ipmpd.events('probe_acked').filter((l) => l.ifname === 'eth1').at(-1)!.seq);
-    const forger = lab.spawn('client', ['node', SENDER, 'guess', '--from', '198.18.11.1', '--to', TEST_ADDRESS.eth1, '--id', String(id), '--seq-start', String(lastSeq + 1), '--seq-span', '128', '--pps', '2000', '--seconds', '60'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lastSeq = Number(
+      ipmpd
+        .events('probe_acked')
+        .filter((l) => l.ifname === 'eth1')
+        .at(-1)!.seq,
+    );
+    const forger = lab.spawn(
+      'client',
+      [
+        'node',
+        SENDER,
+        'guess',
+        '--from',
+        '198.18.11.1',
+        '--to',
+        TEST_ADDRESS.eth1,
+        '--id',
+        String(id),
+        '--seq-start',
+        String(lastSeq + 1),
+        '--seq-span',
+        '128',
+        '--pps',
+        '2000',
+        '--seconds',
+        '60',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let forgerOutput = '';
     forger.stdout!.on('data', (d: Buffer) => (forgerOutput += d.toString()));
     // forging first (seen once ipmpd ignores any packet more), then the targets stop answering eth1
@@ -89,8 +122,12 @@ describe('hostile input on the real kernel', { concurrency: false }, () => {
       assert.equal(failure.cause, 'probe');
       await lab.stopProcess(forger);
       const forged = Number(forgerOutput.trim());
-      const ignored = total(await metrics(), 'ipmp_probe_ignored_packets_total', { reason: 'foreign_identifier' }) - before;
-      assert.ok(forged > 1000 && ignored >= forged * 0.9, `${forged} forged replies sent, ${ignored} ignored as foreign`);
+      const ignored =
+        total(await metrics(), 'ipmp_probe_ignored_packets_total', { reason: 'foreign_identifier' }) - before;
+      assert.ok(
+        forged > 1000 && ignored >= forged * 0.9,
+        `${forged} forged replies sent, ${ignored} ignored as foreign`,
+      );
       assert.deepEqual(await holders(lab), ['eth0']);
     } finally {
       await lab.stopProcess(forger);
@@ -104,37 +141,105 @@ describe('hostile input on the real kernel', { concurrency: false }, () => {
     const t0 = Date.now();
     const floods = [
       // someone else pinging from this host: echo replies every raw ICMP socket sees
-      lab.exec('ipmp', ['ping', '-q', '-n', '-i', '0.001', '-w', '5', '-I', 'eth0', '198.18.11.50'], { allowFail: true }),
-      lab.exec('ipmp', ['ping', '-q', '-n', '-i', '0.001', '-w', '5', '-I', 'eth1', '198.18.11.50'], { allowFail: true }),
-      lab.exec('client', ['node', SENDER, 'junk', '--from', '198.18.11.50', '--to', TEST_ADDRESS.eth0, '--pps', '1000', '--seconds', '5', '--seed', '5']),
-      lab.exec('client', ['node', SENDER, 'junk', '--from', '198.18.11.50', '--to', TEST_ADDRESS.eth1, '--pps', '1000', '--seconds', '5', '--seed', '6']),
+      lab.exec('ipmp', ['ping', '-q', '-n', '-i', '0.001', '-w', '5', '-I', 'eth0', '198.18.11.50'], {
+        allowFail: true,
+      }),
+      lab.exec('ipmp', ['ping', '-q', '-n', '-i', '0.001', '-w', '5', '-I', 'eth1', '198.18.11.50'], {
+        allowFail: true,
+      }),
+      lab.exec('client', [
+        'node',
+        SENDER,
+        'junk',
+        '--from',
+        '198.18.11.50',
+        '--to',
+        TEST_ADDRESS.eth0,
+        '--pps',
+        '1000',
+        '--seconds',
+        '5',
+        '--seed',
+        '5',
+      ]),
+      lab.exec('client', [
+        'node',
+        SENDER,
+        'junk',
+        '--from',
+        '198.18.11.50',
+        '--to',
+        TEST_ADDRESS.eth1,
+        '--pps',
+        '1000',
+        '--seconds',
+        '5',
+        '--seed',
+        '6',
+      ]),
     ];
     await Promise.all(floods);
     await new Promise((r) => setTimeout(r, 1500)); // probes sent during the flood have had time to be answered
     const m1 = await metrics();
     const delta = (name: string, match: Record<string, string> = {}) => total(m1, name, match) - total(m0, name, match);
-    assert.equal(ipmpd.lines.filter((l) => l.at >= t0 && (l.event === 'interface_failed' || l.event === 'address_moved')).length, 0, 'a failure or move during the flood');
+    assert.equal(
+      ipmpd.lines.filter((l) => l.at >= t0 && (l.event === 'interface_failed' || l.event === 'address_moved')).length,
+      0,
+      'a failure or move during the flood',
+    );
     // every probe of the flood was answered: a reply the flood delayed past its (sub-ms) timeout
     // still counts once it arrives, as in.mpathd's late replies do; one never answered does not
     const during = ipmpd.lines.filter((l) => l.at >= t0 && (l.event === 'probe_acked' || l.event === 'probe_lost'));
-    const answered = new Set(during.filter((l) => l.event === 'probe_acked').map((l) => `${String(l.ifname)}/${String(l.seq)}`));
-    const unanswered = during.filter((l) => l.event === 'probe_lost' && !answered.has(`${String(l.ifname)}/${String(l.seq)}`));
-    assert.deepEqual(unanswered.map((l) => `${String(l.ifname)} seq ${String(l.seq)}`), [], 'probes never answered during the flood');
-    assert.ok(delta('ipmp_probe_requests_total') >= 2 * 30, `only ${delta('ipmp_probe_requests_total')} probes sent in 6.5 s`);
-    const foreign = delta('ipmp_probe_ignored_packets_total', { reason: 'foreign_identifier' }) + delta('ipmp_probe_ignored_packets_total', { reason: 'malformed' });
+    const answered = new Set(
+      during.filter((l) => l.event === 'probe_acked').map((l) => `${String(l.ifname)}/${String(l.seq)}`),
+    );
+    const unanswered = during.filter(
+      (l) => l.event === 'probe_lost' && !answered.has(`${String(l.ifname)}/${String(l.seq)}`),
+    );
+    assert.deepEqual(
+      unanswered.map((l) => `${String(l.ifname)} seq ${String(l.seq)}`),
+      [],
+      'probes never answered during the flood',
+    );
+    assert.ok(
+      delta('ipmp_probe_requests_total') >= 2 * 30,
+      `only ${delta('ipmp_probe_requests_total')} probes sent in 6.5 s`,
+    );
+    const foreign =
+      delta('ipmp_probe_ignored_packets_total', { reason: 'foreign_identifier' }) +
+      delta('ipmp_probe_ignored_packets_total', { reason: 'malformed' });
     assert.ok(foreign > 2000, `the flood did not reach ipmpd's sockets (${foreign} packets ignored)`);
   });
 
   test('500 concurrent scrapes: every one answered 200 with a consistent snapshot', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ipmpd-scrapes-'));
     try {
-      const r = await lab.exec('ipmp', ['curl', '-s', '-Z', '--parallel-max', '100', '-w', '%{http_code}\\n', '-o', `${dir}/#1.txt`, `http://127.0.0.1:${ipmpd.port}/metrics?n=[1-500]`], { timeoutMs: 60_000 });
+      const r = await lab.exec(
+        'ipmp',
+        [
+          'curl',
+          '-s',
+          '-Z',
+          '--parallel-max',
+          '100',
+          '-w',
+          '%{http_code}\\n',
+          '-o',
+          `${dir}/#1.txt`,
+          `http://127.0.0.1:${ipmpd.port}/metrics?n=[1-500]`,
+        ],
+        { timeoutMs: 60_000 },
+      );
       const codes = r.stdout.trim().split('\n');
       assert.equal(codes.length, 500);
       assert.deepEqual([...new Set(codes)], ['200']);
       for (let n = 1; n <= 500; n++) {
         const samples = parseSamples(readFileSync(join(dir, `${n}.txt`), 'utf8'));
-        assert.equal(total(samples, 'ipmp_address_holder', { ip_address: DATA }), 1, `scrape ${n}: the address is not held exactly once`);
+        assert.equal(
+          total(samples, 'ipmp_address_holder', { ip_address: DATA }),
+          1,
+          `scrape ${n}: the address is not held exactly once`,
+        );
         assert.equal(total(samples, 'ipmp_group_interfaces'), 2, `scrape ${n}: group interface count`);
       }
     } finally {
@@ -146,8 +251,16 @@ describe('hostile input on the real kernel', { concurrency: false }, () => {
     const url = `http://127.0.0.1:${ipmpd.port}/metrics`;
     // bytes straight onto a TCP connection: what a broken or hostile client sends
     const rawRequest = async (file: string) =>
-      (await lab.exec('ipmp', ['bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${ipmpd.port}; cat '${file}' >&3 2>/dev/null; timeout 5 cat <&3`], { allowFail: true })).stdout;
-    const code = async (args: string[]) => (await lab.exec('ipmp', ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', ...args], { allowFail: true })).stdout;
+      (
+        await lab.exec(
+          'ipmp',
+          ['bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${ipmpd.port}; cat '${file}' >&3 2>/dev/null; timeout 5 cat <&3`],
+          { allowFail: true },
+        )
+      ).stdout;
+    const code = async (args: string[]) =>
+      (await lab.exec('ipmp', ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', ...args], { allowFail: true }))
+        .stdout;
     // big inputs go through files: one argv string may not exceed 128 KiB
     const dir = mkdtempSync(join(tmpdir(), 'ipmpd-http-'));
     try {

@@ -57,13 +57,43 @@ export class IpmpdProcess {
    * live in `dir` (a fresh temp dir by default), which stop() removes; a restart
    * on the same `dir` after a stop makes it again.
    */
-  static start(lab: Lab, host: string, yaml: string, opts: { port?: number; dir?: string; logLevel?: string; args?: string[]; env?: NodeJS.ProcessEnv; launcher?: string[] } = {}): IpmpdProcess {
+  static start(
+    lab: Lab,
+    host: string,
+    yaml: string,
+    opts: {
+      port?: number;
+      dir?: string;
+      logLevel?: string;
+      args?: string[];
+      env?: NodeJS.ProcessEnv;
+      launcher?: string[];
+    } = {},
+  ): IpmpdProcess {
     const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'ipmpd-test-'));
     mkdirSync(dir, { recursive: true });
     const config = join(dir, 'ipmpd.yaml');
     writeFileSync(config, `admin_socket: ${join(dir, 'admin.sock')}\n${yaml}`);
     const port = opts.port ?? 9740;
-    const child = lab.spawn(host, [...(opts.launcher ?? []), ...(process.env.IPMPD_TEST_NODE_ARGS ? process.env.IPMPD_TEST_NODE_ARGS.split(' ') : ['node']), MAIN, 'run', '--config.file', config, '--log.format', 'json', '--log.level', opts.logLevel ?? 'debug', '--web.listen-address', `127.0.0.1:${port}`, ...(opts.args ?? [])], { stdio: ['ignore', 'ignore', 'pipe'], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) });
+    const child = lab.spawn(
+      host,
+      [
+        ...(opts.launcher ?? []),
+        ...(process.env.IPMPD_TEST_NODE_ARGS ? process.env.IPMPD_TEST_NODE_ARGS.split(' ') : ['node']),
+        MAIN,
+        'run',
+        '--config.file',
+        config,
+        '--log.format',
+        'json',
+        '--log.level',
+        opts.logLevel ?? 'debug',
+        '--web.listen-address',
+        `127.0.0.1:${port}`,
+        ...(opts.args ?? []),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) },
+    );
     return new IpmpdProcess(lab, host, child, dir, port);
   }
 
@@ -76,7 +106,18 @@ export class IpmpdProcess {
     const seen = this.lines.find(pred);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last lines:\n${this.lines.slice(-15).map((l) => JSON.stringify(l)).join('\n')}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `timed out after ${timeoutMs} ms waiting for ${what}; last lines:\n${this.lines
+                .slice(-15)
+                .map((l) => JSON.stringify(l))
+                .join('\n')}`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.waiters.push({ pred, resolve: (l) => (clearTimeout(timer), resolve(l)) });
     });
   }
@@ -87,7 +128,11 @@ export class IpmpdProcess {
 
   /** GET a path from the daemon's HTTP port, from inside its namespace. */
   async http(path: string, method = 'GET'): Promise<{ status: number; body: string }> {
-    const r = await this.lab.exec(this.host, ['curl', '-s', '-X', method, '-o', '-', '-w', '\n%{http_code}', `http://127.0.0.1:${this.port}${path}`], { allowFail: true });
+    const r = await this.lab.exec(
+      this.host,
+      ['curl', '-s', '-X', method, '-o', '-', '-w', '\n%{http_code}', `http://127.0.0.1:${this.port}${path}`],
+      { allowFail: true },
+    );
     const nl = r.stdout.lastIndexOf('\n');
     return { status: Number(r.stdout.slice(nl + 1)), body: r.stdout.slice(0, nl) };
   }
@@ -102,7 +147,9 @@ export class IpmpdProcess {
 }
 
 /** The config for the seed-A lab plan. */
-export function twoNicYaml(opts: { fdt?: string; failback?: boolean; data6?: string; extra?: string; targets?: string[] } = {}): string {
+export function twoNicYaml(
+  opts: { fdt?: string; failback?: boolean; data6?: string; extra?: string; targets?: string[] } = {},
+): string {
   return `failure_detection_time: ${opts.fdt ?? '1s'}
 failback: ${opts.failback ?? true}
 fix_sysctls: true

@@ -22,7 +22,11 @@ interface Report {
   kept: number;
 }
 
-async function withChild(lab: Lab, bufferBytes: number, run: (report: () => Promise<Report>) => Promise<void>): Promise<void> {
+async function withChild(
+  lab: Lab,
+  bufferBytes: number,
+  run: (report: () => Promise<Report>) => Promise<void>,
+): Promise<void> {
   const child = lab.spawn('ipmp', ['node', CHILD, String(bufferBytes)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async () => {
@@ -61,14 +65,22 @@ test('a burst that overflows the notification buffer: logged, re-read, the view 
         after = await report();
       }
       assert.ok(after.resyncs >= 1, `no re-read after the overflow: ${JSON.stringify(after)}`);
-      assert.equal(after.static, table.static4, `static routes in the view after the re-read: ${JSON.stringify(after)}`);
+      assert.equal(
+        after.static,
+        table.static4,
+        `static routes in the view after the re-read: ${JSON.stringify(after)}`,
+      );
       assert.deepEqual(after.gateways, ['198.18.11.1 eth0 /32'], 'the bgp routes counted under their gateway');
       assert.equal(after.kept, before.kept + table.bgp4 + table.static4);
     });
     // the default buffer holds such a burst: no re-read needed, same view
     await withChild(lab, 0, async (report) => {
       const first = await report();
-      assert.equal(first.kept, table.bgp4 + table.static4 + 1, 'the table as read at start (with the data subnet route)');
+      assert.equal(
+        first.kept,
+        table.bgp4 + table.static4 + 1,
+        'the table as read at start (with the data subnet route)',
+      );
       await lab.exec('ipmp', ['ip', 'route', 'flush', 'proto', 'bgp']);
       let start = await report();
       for (let i = 0; i < 50 && start.kept !== table.static4 + 1; i++) {

@@ -18,14 +18,24 @@ type Holders = Map<string, string[]>;
 
 async function holdersNow(lab: Lab): Promise<Holders> {
   const all = await lab.addresses('ipmp');
-  return new Map([DATA, DATA6].map((d) => [d, all.filter((a) => a.cidr.split('/')[0] === d).map((a) => a.dev).sort()]));
+  return new Map(
+    [DATA, DATA6].map((d) => [
+      d,
+      all
+        .filter((a) => a.cidr.split('/')[0] === d)
+        .map((a) => a.dev)
+        .sort(),
+    ]),
+  );
 }
 
 const describeHolders = (h: Holders) => [...h].map(([a, devs]) => `${a}@${devs.join('+') || 'nowhere'}`).join(' ');
 
 /** Down, rename, up: the kernel renames only a NIC that is down. */
 async function rename(lab: Lab, from: string, to: string): Promise<void> {
-  await lab.exec('ipmp', ['ip', '-batch', '-'], { input: `link set ${from} down\nlink set ${from} name ${to}\nlink set ${to} up\n` });
+  await lab.exec('ipmp', ['ip', '-batch', '-'], {
+    input: `link set ${from} down\nlink set ${from} name ${to}\nlink set ${to} up\n`,
+  });
 }
 
 /**
@@ -40,7 +50,9 @@ function sampleDoubles(lab: Lab): { stop(): Promise<string[]> } {
     while (running) {
       const h = await holdersNow(lab).catch(() => undefined);
       if (h) {
-        for (const [a, devs] of h) if (devs.length > 1 && (previous.get(a)?.length ?? 0) > 1) doubles.push(`${new Date().toISOString()} ${a} on ${devs.join(' and ')}`);
+        for (const [a, devs] of h)
+          if (devs.length > 1 && (previous.get(a)?.length ?? 0) > 1)
+            doubles.push(`${new Date().toISOString()} ${a} on ${devs.join(' and ')}`);
         previous = h;
       }
       await new Promise((r) => setTimeout(r, 20));
@@ -60,7 +72,8 @@ async function waitForHolders(lab: Lab, want: string, timeoutMs: number): Promis
   for (;;) {
     const h = await holdersNow(lab);
     if ([...h.values()].every((devs) => devs.length === 1 && devs[0] === want)) return h;
-    if (Date.now() > end) throw new Error(`after ${timeoutMs} ms: ${describeHolders(h)} (want every data address on ${want} alone)`);
+    if (Date.now() > end)
+      throw new Error(`after ${timeoutMs} ms: ${describeHolders(h)} (want every data address on ${want} alone)`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -98,11 +111,20 @@ describe('a member NIC renamed while it holds the data address', { concurrency: 
     }
     assert.deepEqual(await holdersNow(lab), settled);
     const errors = ipmpd.lines.filter((l) => l.at >= t0 && l.level === 'error' && l.event !== 'interface_failed'); // eth0's link went down: that one is expected
-    assert.deepEqual(errors.map((l) => l.msg), []);
-    assert.ok(ipmpd.lines.some((l) => l.at >= t0 && l.event === 'interface_vanished' && l.interface === 'eth0'), 'eth0 was not reported as gone');
+    assert.deepEqual(
+      errors.map((l) => l.msg),
+      [],
+    );
+    assert.ok(
+      ipmpd.lines.some((l) => l.at >= t0 && l.event === 'interface_vanished' && l.interface === 'eth0'),
+      'eth0 was not reported as gone',
+    );
     // the renamed NIC is still there and up, with its own test address, but holds no data address
     assert.ok((await lab.linkFlags('ipmp', 'eth0x')).includes('UP'));
-    assert.deepEqual((await lab.addresses('ipmp', 'eth0x')).filter((a) => a.family === 4).map((a) => a.cidr), ['198.18.11.6/24']);
+    assert.deepEqual(
+      (await lab.addresses('ipmp', 'eth0x')).filter((a) => a.family === 4).map((a) => a.cidr),
+      ['198.18.11.6/24'],
+    );
   });
 
   test('renamed back to eth0: it is a member again and the address fails back to it, on exactly one NIC', async () => {
@@ -110,7 +132,11 @@ describe('a member NIC renamed while it holds the data address', { concurrency: 
     const t0 = Date.now();
     await rename(lab, 'eth0x', 'eth0');
     try {
-      await ipmpd.waitFor('the failback to eth0', (l) => l.event === 'address_moved' && l.to === 'eth0' && l.at >= t0, 20_000);
+      await ipmpd.waitFor(
+        'the failback to eth0',
+        (l) => l.event === 'address_moved' && l.to === 'eth0' && l.at >= t0,
+        20_000,
+      );
       await waitForHolders(lab, 'eth0', 5000);
     } finally {
       const doubles = await sampler.stop();

@@ -22,7 +22,8 @@ describe('the read-only status socket, used by an unprivileged user', { concurre
   let dir: string;
   let statusSocket: string;
 
-  const asNobody = (args: string[], timeoutMs?: number) => lab.exec('ipmp', [...AS_NOBODY, 'node', MAIN, ...args], { allowFail: true, ...(timeoutMs ? { timeoutMs } : {}) });
+  const asNobody = (args: string[], timeoutMs?: number) =>
+    lab.exec('ipmp', [...AS_NOBODY, 'node', MAIN, ...args], { allowFail: true, ...(timeoutMs ? { timeoutMs } : {}) });
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ipmpd-status-'));
@@ -55,7 +56,11 @@ describe('the read-only status socket, used by an unprivileged user', { concurre
   });
 
   test('nobody watches the probe stream with `ipmpd stat -p`', async () => {
-    const r = await lab.exec('ipmp', ['timeout', '3', ...AS_NOBODY, 'node', MAIN, 'stat', '-p', '-P', '--status.socket', statusSocket], { allowFail: true });
+    const r = await lab.exec(
+      'ipmp',
+      ['timeout', '3', ...AS_NOBODY, 'node', MAIN, 'stat', '-p', '-P', '--status.socket', statusSocket],
+      { allowFail: true },
+    );
     assert.equal(r.code, 124, r.stderr); // still streaming when timeout stopped it
     assert.match(r.stdout, /^[\d.]+s:eth[01]:\d+:/m);
   });
@@ -64,10 +69,16 @@ describe('the read-only status socket, used by an unprivileged user', { concurre
     const viaAdmin = await asNobody(['offline', 'eth0', '--admin.socket', ipmpd.adminSocket]);
     assert.equal(viaAdmin.code, 1);
     assert.equal(viaAdmin.stdout, '');
-    assert.match(viaAdmin.stderr, /^ipmpd: offline eth0 refused: changing state needs root \(the admin socket .*admin\.sock is mode 0600\); without root, `ipmpd stat` shows the state\n$/);
+    assert.match(
+      viaAdmin.stderr,
+      /^ipmpd: offline eth0 refused: changing state needs root \(the admin socket .*admin\.sock is mode 0600\); without root, `ipmpd stat` shows the state\n$/,
+    );
     const viaStatus = await asNobody(['offline', 'eth0', '--admin.socket', statusSocket]);
     assert.equal(viaStatus.code, 1);
-    assert.match(viaStatus.stderr, /offline refused: .*status\.sock is the read-only status socket \(status and the probe stream only\); offline goes through the admin socket, as root/);
+    assert.match(
+      viaStatus.stderr,
+      /offline refused: .*status\.sock is the read-only status socket \(status and the probe stream only\); offline goes through the admin socket, as root/,
+    );
     const reload = await asNobody(['reload', '--admin.socket', statusSocket]);
     assert.match(reload.stderr, /reload refused: .* read-only status socket/);
     const i = await asNobody(['stat', '-i', '-P', '-o', 'interface,state', '--status.socket', statusSocket]);

@@ -71,12 +71,15 @@ test('READY=1 after the first verdict, watchdog pings at half WatchdogSec, STOPP
   try {
     await receiver.bound;
     lab = await Lab.create(twoNicGroup());
-    ipmpd = IpmpdProcess.start(lab, 'ipmp', twoNicYaml({ fdt: '1s' }), { env: { NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '400000' } });
+    ipmpd = IpmpdProcess.start(lab, 'ipmp', twoNicYaml({ fdt: '1s' }), {
+      env: { NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '400000' },
+    });
     const ready = await until('READY=1', () => receiver.datagrams.find((d) => d.msg.startsWith('READY=1')), 15_000);
     assert.match(ready.msg, /^READY=1\nSTATUS=1 group\(s\) with a first verdict; metrics on 127\.0\.0\.1:9740$/);
     assert.equal((await ipmpd.http('/-/ready')).status, 200);
     // not before both members had their first answered probe (the log's own timestamps)
-    const firstAck = (ifname: string) => Date.parse(String(ipmpd!.lines.find((l) => l.event === 'probe_acked' && l.ifname === ifname)?.time));
+    const firstAck = (ifname: string) =>
+      Date.parse(String(ipmpd!.lines.find((l) => l.event === 'probe_acked' && l.ifname === ifname)?.time));
     const verdictAt = Math.max(firstAck('eth0'), firstAck('eth1'));
     assert.ok(Number.isFinite(verdictAt), 'no probe_acked lines for eth0 and eth1');
     assert.ok(ready.t >= verdictAt, `READY=1 came ${verdictAt - ready.t} ms before the last first verdict`);

@@ -53,16 +53,27 @@ test("the Dockerfile's entrypoint is the built CLI, and runs here with the same 
   const version = await run(entry[0]!, [entry[1]!, '--version'], { cwd: ROOT });
   const pkg = (JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string }).version;
   // Prometheus style: version, branch, revision, build date, runtime version, platform
-  assert.match(version.stdout, new RegExp(`^ipmpd, version ${pkg.replace(/\./g, '\\.')} \\(branch: \\S+, revision: \\S+\\)\n  build date: +\\d{4}-\\d\\d-\\d\\dT[\\d:]+Z\n  node version: +v\\d+\\.\\d+\\.\\d+\n  platform: +linux/\\w+\n$`));
+  assert.match(
+    version.stdout,
+    new RegExp(
+      `^ipmpd, version ${pkg.replace(/\./g, '\\.')} \\(branch: \\S+, revision: \\S+\\)\n  build date: +\\d{4}-\\d\\d-\\d\\dT[\\d:]+Z\n  node version: +v\\d+\\.\\d+\\.\\d+\n  platform: +linux/\\w+\n$`,
+    ),
+  );
   assert.match(text, /HEALTHCHECK .*127\.0\.0\.1:9740\/-\/healthy/);
   // capabilities that survive no-new-privileges: uid 0 with a reduced set, never file capabilities
   assert.match(text, /^USER root$/m);
   assert.doesNotMatch(text, /setcap/);
   // npm ci runs node-gyp on binding.gyp: it and native/ must be in the image before it
   const npmCi = text.indexOf('RUN npm ci');
-  assert.ok(text.indexOf('binding.gyp') >= 0 && text.indexOf('binding.gyp') < npmCi && text.indexOf('COPY native') < npmCi, 'binding.gyp and native/ copied before npm ci');
+  assert.ok(
+    text.indexOf('binding.gyp') >= 0 && text.indexOf('binding.gyp') < npmCi && text.indexOf('COPY native') < npmCi,
+    'binding.gyp and native/ copied before npm ci',
+  );
   // and every addon binding.gyp builds reaches the runtime stage
-  const targets = [...readFileSync(`${ROOT}binding.gyp`, 'utf8').matchAll(/"target_name": "([^"]+)"/g)].map((m) => m[1]!);
+  const targets = [...readFileSync(`${ROOT}binding.gyp`, 'utf8').matchAll(/"target_name": "([^"]+)"/g)].map(
+    (m) => m[1]!,
+  );
   assert.ok(targets.length >= 2);
-  for (const t of targets) assert.match(text, new RegExp(`build/Release/${t}\\.node`), `${t}.node is not copied to the runtime image`);
+  for (const t of targets)
+    assert.match(text, new RegExp(`build/Release/${t}\\.node`), `${t}.node is not copied to the runtime image`);
 });

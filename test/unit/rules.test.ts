@@ -16,7 +16,11 @@ const run = promisify(execFile);
 const TEST_FILES = ['tests/ipmpd-rules.test.yml', 'tests/aliasing-15s.test.yml', 'tests/aliasing-1m.test.yml'];
 
 test('the committed rules file is what mixin/ generates', () => {
-  assert.equal(readFileSync(RULES_FILE, 'utf8'), renderRules(), 'run `npm run mixin` and commit alerts/ipmpd-rules.yml');
+  assert.equal(
+    readFileSync(RULES_FILE, 'utf8'),
+    renderRules(),
+    'run `npm run mixin` and commit alerts/ipmpd-rules.yml',
+  );
 });
 
 test('promtool check rules and the rule unit tests pass', async () => {
@@ -46,7 +50,11 @@ test('every alert has a unit test and a runbook entry', () => {
 test('every ipmp_ metric the rules use is one ipmpd exports', async () => {
   const sim = new Sim(twoNicConfig(), { seed: 1 });
   sim.runFor(5000);
-  const exporter = new Exporter(() => sim.engine.snapshot(), (ms) => ms / 1000, { version: 't', revision: 't' });
+  const exporter = new Exporter(
+    () => sim.engine.snapshot(),
+    (ms) => ms / 1000,
+    { version: 't', revision: 't' },
+  );
   const exported = new Set([...(await exporter.scrape()).toString().matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
   // raw metric names, not the ipmp_ part of recording-rule names (level:metric:operations)
   const used = new Set(renderRules().match(/(?<![:\w])ipmp_[a-z_]+(?![:\w])/g));
@@ -59,7 +67,9 @@ test('every ipmp_ metric the rules use is one ipmpd exports', async () => {
 test('every alert links to the board that shows it, with the variables its labels fill', () => {
   const host = hostDashboard();
   const hostVars = (host.templating as { list: Array<{ name: string }> }).list.map((v) => v.name);
-  const doc = parse(renderRules()) as { groups: Array<{ rules: Array<{ alert?: string; expr: string; annotations?: Record<string, string> }> }> };
+  const doc = parse(renderRules()) as {
+    groups: Array<{ rules: Array<{ alert?: string; expr: string; annotations?: Record<string, string> }> }>;
+  };
   for (const rule of doc.groups.flatMap((g) => g.rules).filter((r) => r.alert)) {
     const url = rule.annotations!.dashboard_url!;
     if (url.endsWith(`/d/${overviewDashboard().uid as string}`)) continue; // no host to pick: the fleet board
@@ -68,7 +78,10 @@ test('every alert links to the board that shows it, with the variables its label
     assert.equal(m[1], host.uid, rule.alert);
     const vars = [...m[2]!.matchAll(/var-(\w+)=\{\{ \$labels\.(\w+) \| urlquery \}\}/g)];
     assert.equal(vars.length, m[2]!.split('&').length, `${rule.alert}: ${url}`);
-    assert.ok(vars.some((v) => v[1] === 'instance'), `${rule.alert}: no instance`);
+    assert.ok(
+      vars.some((v) => v[1] === 'instance'),
+      `${rule.alert}: no instance`,
+    );
     for (const [, name, label] of vars) {
       assert.equal(name, label, rule.alert);
       assert.ok(hostVars.includes(name!), `${rule.alert}: the host board has no $${name}`);
@@ -81,7 +94,8 @@ test('amtool accepts the Alertmanager example; it pages criticals and tickets th
   const check = await run('amtool', ['check-config', file]);
   assert.match(check.stdout, /SUCCESS/);
   assert.match(check.stdout, /1 inhibit rules/);
-  const route = async (...labels: string[]) => (await run('amtool', ['config', 'routes', 'test', `--config.file=${file}`, ...labels])).stdout.trim();
+  const route = async (...labels: string[]) =>
+    (await run('amtool', ['config', 'routes', 'test', `--config.file=${file}`, ...labels])).stdout.trim();
   assert.equal(await route('alertname=IPMPGroupFailed', 'severity=critical', 'instance=h1', 'group=g'), 'pager');
   assert.equal(await route('alertname=IPMPInterfaceFailed', 'severity=warning', 'instance=h1', 'group=g'), 'ticket');
 });

@@ -10,7 +10,9 @@ async function request(what: string, socket: string, req: AdminRequest): Promise
     return await adminRequest(socket, req);
   } catch (err) {
     if (err instanceof AdminUnavailable && err.code === 'EACCES') {
-      throw new Error(`${what} refused: changing state needs root (the admin socket ${socket} is mode 0600); without root, \`ipmpd stat\` shows the state`);
+      throw new Error(
+        `${what} refused: changing state needs root (the admin socket ${socket} is mode 0600); without root, \`ipmpd stat\` shows the state`,
+      );
     }
     throw err;
   }
@@ -37,11 +39,14 @@ function describe(op: 'offline' | 'online', ifname: string, snapshot: EngineSnap
   const group = snapshot?.groups.find((g) => g.interfaces.some((i) => i.name === ifname));
   const member = group?.interfaces.find((i) => i.name === ifname);
   if (!group || !member) return `${ifname}: ${op === 'offline' ? 'offline' : 'online'}`;
-  const addresses = group.addresses.map((a) => `${a.address.address}/${a.address.prefixLength} on ${a.holder ?? 'no interface'}`).join(', ');
+  const addresses = group.addresses
+    .map((a) => `${a.address.address}/${a.address.prefixLength} on ${a.holder ?? 'no interface'}`)
+    .join(', ');
   return `${ifname}: ${member.state} (group ${group.name}: ${group.state}${addresses ? `; ${addresses}` : ''})`;
 }
 
-export const offlineCommand = () => adminCommand('offline', 'take an interface out of service, moving its data addresses (if_mpadm -d)');
+export const offlineCommand = () =>
+  adminCommand('offline', 'take an interface out of service, moving its data addresses (if_mpadm -d)');
 export const onlineCommand = () => adminCommand('online', 'bring an offlined interface back (if_mpadm -r)');
 
 export function reloadCommand(): Command {

@@ -16,7 +16,8 @@ export function checkConfigCommand(): Command {
         const config = await loadConfigFile(file);
         process.stdout.write(configToYaml(config));
         // valid, but `ipmpd run` would do nothing with it: say so here too
-        if (config.groups.length === 0 && config.trackInterfacesOnlyWithGroups) process.stderr.write(`warning: ${file} defines no groups: \`ipmpd run\` would probe nothing\n`);
+        if (config.groups.length === 0 && config.trackInterfacesOnlyWithGroups)
+          process.stderr.write(`warning: ${file} defines no groups: \`ipmpd run\` would probe nothing\n`);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         process.stderr.write(`${err.message}\n`);

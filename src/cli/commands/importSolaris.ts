@@ -7,7 +7,9 @@ import { checkReadable } from '../readablePath.js';
 
 export function importSolarisCommand(): Command {
   return new Command('import-solaris')
-    .description('convert a Solaris IPMP setup (/etc/hostname.*, /etc/hosts, /etc/default/mpathd, static routes) to an ipmpd config')
+    .description(
+      'convert a Solaris IPMP setup (/etc/hostname.*, /etc/hosts, /etc/default/mpathd, static routes) to an ipmpd config',
+    )
     .argument('<dir>', 'a copy of the Solaris root (or of its /etc)')
     .option('--interface-map <list>', 'rename interfaces, e.g. hme0=eth0,hme1=eth1')
     .action((dir: string, opts: { interfaceMap?: string }) => {
@@ -28,10 +30,15 @@ export function importSolarisCommand(): Command {
       }
       for (const w of result.warnings) process.stderr.write(`warning: ${w.file}:${w.line}: ${w.message}\n`);
       const found = solarisInterfaces(dir);
-      for (const from of Object.keys(map)) if (!found.includes(from)) process.stderr.write(`warning: --interface-map: ${from} has no hostname.${from} in ${dir}\n`);
+      for (const from of Object.keys(map))
+        if (!found.includes(from))
+          process.stderr.write(`warning: --interface-map: ${from} has no hostname.${from} in ${dir}\n`);
       const kept = found.filter((name) => !(name in map));
       // Linux never calls a NIC hme0: a config naming it would probe nothing
-      if (kept.length) process.stderr.write(`warning: ${kept.join(', ')} keep their Solaris names; give the Linux ones with --interface-map ${kept.map((n, i) => `${n}=eth${i}`).join(',')}\n`);
+      if (kept.length)
+        process.stderr.write(
+          `warning: ${kept.join(', ')} keep their Solaris names; give the Linux ones with --interface-map ${kept.map((n, i) => `${n}=eth${i}`).join(',')}\n`,
+        );
       process.stdout.write(result.yaml);
     });
 }

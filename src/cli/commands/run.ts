@@ -13,7 +13,16 @@ import { EMPTY_WEB_CONFIG, loadWebConfig } from '../../http/webConfig.js';
 import { checkTlsFiles } from '../../http/webServer.js';
 import { openLinuxAdapters } from '../../net/linuxAdapters.js';
 import { applySysctlFixes, evaluateSysctls, readSysctls } from '../../net/sysctl.js';
-import { configFileOption, disableExporterMetricsOption, listenOption, logFormatOption, logLevelOption, telemetryPathOption, webConfigOption, type CommonFlags } from '../options.js';
+import {
+  configFileOption,
+  disableExporterMetricsOption,
+  listenOption,
+  logFormatOption,
+  logLevelOption,
+  telemetryPathOption,
+  webConfigOption,
+  type CommonFlags,
+} from '../options.js';
 import { checkReadable } from '../readablePath.js';
 import { buildInfo } from '../version.js';
 
@@ -25,9 +34,21 @@ export function runCommand(): Command {
     .addOption(webConfigOption())
     .addOption(telemetryPathOption())
     .addOption(disableExporterMetricsOption())
-    .addOption(new Option('--status.socket <path>', 'read-only socket for `ipmpd stat` (default: status.sock beside admin_socket)'))
-    .addOption(new Option('--status.socket-mode <mode>', 'permission bits of the status socket (octal)').default('0666'))
-    .addOption(new Option('--status.socket-group <group>', 'group owning the status socket (name or gid), e.g. with --status.socket-mode 0660'))
+    .addOption(
+      new Option(
+        '--status.socket <path>',
+        'read-only socket for `ipmpd stat` (default: status.sock beside admin_socket)',
+      ),
+    )
+    .addOption(
+      new Option('--status.socket-mode <mode>', 'permission bits of the status socket (octal)').default('0666'),
+    )
+    .addOption(
+      new Option(
+        '--status.socket-group <group>',
+        'group owning the status socket (name or gid), e.g. with --status.socket-mode 0660',
+      ),
+    )
     .addOption(logLevelOption())
     .addOption(logFormatOption())
     .action(async (flags: RunFlags) => {
@@ -35,10 +56,17 @@ export function runCommand(): Command {
       // bad flags (and an unusable web config file) fail before anything is touched: `ipmpd: <what>`, exit 1
       const web: WebOptions = webOptions(flags);
       const statusAccess: StatusSocketOptions = statusSocketAccess(flags);
-      for (const setting of web.config.ignored) log.warn({ event: 'web_config_ignored', setting }, `--web.config.file: ${setting} is accepted but not applied (Node's TLS defaults choose it)`);
+      for (const setting of web.config.ignored)
+        log.warn(
+          { event: 'web_config_ignored', setting },
+          `--web.config.file: ${setting} is accepted but not applied (Node's TLS defaults choose it)`,
+        );
       if (!flags['config.file']) {
         // like in.mpathd tracking only grouped interfaces: nothing configured, nothing probed
-        log.error({ event: 'no_config' }, 'no configuration: ipmpd probes only the interfaces of the groups in --config.file; nothing to do. See examples/ and `ipmpd check-config`.');
+        log.error(
+          { event: 'no_config' },
+          'no configuration: ipmpd probes only the interfaces of the groups in --config.file; nothing to do. See examples/ and `ipmpd check-config`.',
+        );
         process.exitCode = 2;
         return;
       }
@@ -48,11 +76,13 @@ export function runCommand(): Command {
         config = await loadConfigFile(flags['config.file']);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
-        for (const i of err.issues) log.error({ event: 'config_error', file: i.file, line: i.line, column: i.column }, i.message);
+        for (const i of err.issues)
+          log.error({ event: 'config_error', file: i.file, line: i.line, column: i.column }, i.message);
         process.exitCode = 1;
         return;
       }
-      if (config.groups.length === 0 && config.trackInterfacesOnlyWithGroups) log.warn({ event: 'no_groups' }, `${flags['config.file']} defines no groups: nothing will be probed`);
+      if (config.groups.length === 0 && config.trackInterfacesOnlyWithGroups)
+        log.warn({ event: 'no_groups' }, `${flags['config.file']} defines no groups: nothing will be probed`);
       // the admin socket first: a path that cannot be used, or a running ipmpd on it, stops us before sysctls, addresses or probes
       let adminSocket: AdminSocket;
       try {
@@ -77,15 +107,26 @@ export function runCommand(): Command {
       }
       process.once('exit', () => rmSync(statusSocket, { force: true }));
       const closed = closedDirectory(statusSocket);
-      if (closed) log.warn({ event: 'status_socket_unreachable', status_socket: statusSocket, directory: closed }, `status socket ${statusSocket}: ${closed} is not searchable by other users, so \`ipmpd stat\` needs root (make it 0755)`);
+      if (closed)
+        log.warn(
+          { event: 'status_socket_unreachable', status_socket: statusSocket, directory: closed },
+          `status socket ${statusSocket}: ${closed} is not searchable by other users, so \`ipmpd stat\` needs root (make it 0755)`,
+        );
       const ifnames = config.groups.flatMap((g) => g.interfaces.map((i) => i.name));
       const findings = evaluateSysctls(ifnames, readSysctls(ifnames));
       if (config.fixSysctls && findings.length) {
-        for (const a of applySysctlFixes(findings)) log.warn({ event: 'sysctl_fixed', sysctl: a }, `set ${a} (fix_sysctls: true)`);
+        for (const a of applySysctlFixes(findings))
+          log.warn({ event: 'sysctl_fixed', sysctl: a }, `set ${a} (fix_sysctls: true)`);
       } else {
-        for (const f of findings) log[f.severity]({ event: 'sysctl_check', sysctl: f.sysctl, value: f.value, want: f.want, fix: f.fix }, f.message);
+        for (const f of findings)
+          log[f.severity](
+            { event: 'sysctl_check', sysctl: f.sysctl, value: f.value, want: f.want, fix: f.fix },
+            f.message,
+          );
       }
-      const adapters = await openLinuxAdapters(config, (event, message, error) => log.warn({ event, ...(error ? { err: error.message } : {}) }, message));
+      const adapters = await openLinuxAdapters(config, (event, message, error) =>
+        log.warn({ event, ...(error ? { err: error.message } : {}) }, message),
+      );
       const file = flags['config.file'];
       let reloading = Promise.resolve<{ ok: true } | { ok: false; error: string }>({ ok: true });
       const reload = () => {
@@ -96,14 +137,26 @@ export function runCommand(): Command {
             return { ok: true as const };
           } catch (err) {
             const message = err instanceof ConfigError ? err.message : (err as Error).message;
-            log.error({ event: 'config_reload_failed', file, error: message }, `configuration not reloaded, the previous one keeps running: ${message}`);
+            log.error(
+              { event: 'config_reload_failed', file, error: message },
+              `configuration not reloaded, the previous one keeps running: ${message}`,
+            );
             daemon.reloadRejected();
             return { ok: false as const, error: message };
           }
         });
         return reloading;
       };
-      const daemon = new Daemon({ config, adapters, log, listenAddress: web.listenAddresses[0]!, web, build: buildInfo(), onReloadRequest: reload, adminSocket });
+      const daemon = new Daemon({
+        config,
+        adapters,
+        log,
+        listenAddress: web.listenAddresses[0]!,
+        web,
+        build: buildInfo(),
+        onReloadRequest: reload,
+        adminSocket,
+      });
       await daemon.start();
       // under systemd (Type=notify): READY=1 once every group has a first verdict, watchdog pings from the event loop
       const systemd = systemdNotifier((message) => log.warn({ event: 'systemd_notify_failed' }, message));
@@ -112,12 +165,17 @@ export function runCommand(): Command {
         () => `${config.groups.length} group(s) with a first verdict; metrics on ${web.listenAddresses.join(', ')}`,
       );
       process.on('SIGHUP', () => {
-        reload().catch((err: Error) => log.error({ event: 'config_reload_failed', file }, `configuration not reloaded: ${err.message}`));
+        reload().catch((err: Error) =>
+          log.error({ event: 'config_reload_failed', file }, `configuration not reloaded: ${err.message}`),
+        );
       });
       const shutdown = (signal: string) => {
         log.info({ event: 'stopping', signal }, `received ${signal}: stopping, data addresses stay where they are`);
         systemd.stopping();
-        daemon.stop().then(() => process.exit(0), () => process.exit(1));
+        daemon.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
@@ -128,11 +186,17 @@ function webOptions(flags: CommonFlags): WebOptions {
   const listenAddresses = flags['web.listenAddress'];
   for (const address of listenAddresses) parseListenAddress(address);
   const telemetryPath = flags['web.telemetryPath'];
-  if (!telemetryPath.startsWith('/') || telemetryPath === '/') throw new Error(`--web.telemetry-path: "${telemetryPath}" is not a path below / (e.g. /metrics)`);
+  if (!telemetryPath.startsWith('/') || telemetryPath === '/')
+    throw new Error(`--web.telemetry-path: "${telemetryPath}" is not a path below / (e.g. /metrics)`);
   const file = flags['web.config.file'];
   const config = file ? loadWebConfig(file) : EMPTY_WEB_CONFIG;
   if (config.tls) checkTlsFiles(config.tls); // unreadable or mismatched certificates stop us here, not after the host was touched
-  return { listenAddresses, telemetryPath, disableExporterMetrics: flags['web.disableExporterMetrics'] ?? false, config };
+  return {
+    listenAddresses,
+    telemetryPath,
+    disableExporterMetrics: flags['web.disableExporterMetrics'] ?? false,
+    config,
+  };
 }
 
 interface RunFlags extends CommonFlags {
@@ -143,7 +207,8 @@ interface RunFlags extends CommonFlags {
 
 function statusSocketAccess(flags: RunFlags): StatusSocketOptions {
   const text = flags['status.socketMode'];
-  if (!/^0?[0-7]{3}$/.test(text)) throw new Error(`--status.socket-mode: "${text}" is not an octal mode such as 0666 or 0660`);
+  if (!/^0?[0-7]{3}$/.test(text))
+    throw new Error(`--status.socket-mode: "${text}" is not an octal mode such as 0666 or 0660`);
   const group = flags['status.socketGroup'];
   return { mode: parseInt(text, 8), ...(group !== undefined ? { gid: groupId(group) } : {}) };
 }
@@ -155,7 +220,9 @@ function groupId(group: string): number {
   try {
     text = readFileSync('/etc/group', 'utf8');
   } catch (err) {
-    throw new Error(`--status.socket-group ${group}: cannot read /etc/group: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(
+      `--status.socket-group ${group}: cannot read /etc/group: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   const line = text.split('\n').find((l) => l.split(':')[0] === group);
   const gid = line ? Number(line.split(':')[2]) : NaN;

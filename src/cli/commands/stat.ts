@@ -28,14 +28,20 @@ export function statCommand(): Command {
     .addOption(new Option('-o <fields>', 'comma-separated fields to show'))
     .addOption(new Option('-P', 'parsable output (colon-separated, needs -o)'))
     .addOption(new Option('--json', 'JSON output'))
-    .addOption(new Option('--status.socket <path>', 'read-only status socket of the running daemon (no root needed)').default(DEFAULT_STATUS_SOCKET))
+    .addOption(
+      new Option('--status.socket <path>', 'read-only status socket of the running daemon (no root needed)').default(
+        DEFAULT_STATUS_SOCKET,
+      ),
+    )
     .addOption(adminSocketOption())
     .action(async (flags: StatFlags, command: Command) => {
       // the status socket unless the admin socket is named (root may use either)
-      const socket = command.getOptionValueSource('admin.socket') === 'cli' ? flags['admin.socket'] : flags['status.socket'];
+      const socket =
+        command.getOptionValueSource('admin.socket') === 'cli' ? flags['admin.socket'] : flags['status.socket'];
       const views = (['g', 'i', 't', 'a', 'p'] as const).filter((v) => flags[v]);
       // as ipmpstat: one view at a time
-      if (views.length > 1) throw new Error(`choose one view: ${views.map((v) => `-${v}`).join(' and ')} cannot be combined`);
+      if (views.length > 1)
+        throw new Error(`choose one view: ${views.map((v) => `-${v}`).join(' and ')} cannot be combined`);
       if (flags.p) return watchProbes(socket, flags);
       const view: ViewName = flags.i ? 'interface' : flags.t ? 'target' : flags.a ? 'address' : 'group';
       if (flags.P && !flags.o) throw new Error('-P needs -o to name the fields');
@@ -44,7 +50,14 @@ export function statCommand(): Command {
       const snapshot = r.result as EngineSnapshot;
       const data = rows(view, snapshot);
       const fields = selectFields(view, flags.o);
-      if (flags.json) process.stdout.write(`${JSON.stringify(data.map((row) => Object.fromEntries(fields.map((f) => [f.toLowerCase(), row[f]]))), null, 2)}\n`);
+      if (flags.json)
+        process.stdout.write(
+          `${JSON.stringify(
+            data.map((row) => Object.fromEntries(fields.map((f) => [f.toLowerCase(), row[f]]))),
+            null,
+            2,
+          )}\n`,
+        );
       else process.stdout.write(flags.P ? renderParsable(fields, data) : renderTable(fields, data));
     });
 }
@@ -56,19 +69,24 @@ async function watchProbes(socket: string, flags: StatFlags): Promise<void> {
   const header = () => {
     if (!flags.json && !flags.P) process.stdout.write(`${fields.map((f) => f.padEnd(10)).join(' ')}\n`);
   };
-  const stream = adminStream(socket, { op: 'watch_probes' }, (value) => {
-    const e = value as Extract<EngineEvent, { kind: 'probe_acked' | 'probe_lost' }>;
-    const row = {
-      TIME: `${((Date.now() - started) / 1000).toFixed(2)}s`,
-      INTERFACE: e.ifname,
-      PROBE: String(e.seq),
-      RTT: e.kind === 'probe_acked' ? `${e.rttMs.toFixed(2)}ms` : '--',
-      TARGET: e.target,
-    };
-    if (flags.json) process.stdout.write(`${JSON.stringify(e)}\n`);
-    else if (flags.P) process.stdout.write(renderParsable(fields, [row]));
-    else process.stdout.write(`${fields.map((f) => (row as Record<string, string>)[f]!.padEnd(10)).join(' ')}\n`);
-  }, header);
+  const stream = adminStream(
+    socket,
+    { op: 'watch_probes' },
+    (value) => {
+      const e = value as Extract<EngineEvent, { kind: 'probe_acked' | 'probe_lost' }>;
+      const row = {
+        TIME: `${((Date.now() - started) / 1000).toFixed(2)}s`,
+        INTERFACE: e.ifname,
+        PROBE: String(e.seq),
+        RTT: e.kind === 'probe_acked' ? `${e.rttMs.toFixed(2)}ms` : '--',
+        TARGET: e.target,
+      };
+      if (flags.json) process.stdout.write(`${JSON.stringify(e)}\n`);
+      else if (flags.P) process.stdout.write(renderParsable(fields, [row]));
+      else process.stdout.write(`${fields.map((f) => (row as Record<string, string>)[f]!.padEnd(10)).join(' ')}\n`);
+    },
+    header,
+  );
   process.once('SIGINT', () => stream.stop());
   await stream.done;
 }

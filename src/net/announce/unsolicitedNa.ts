@@ -4,9 +4,14 @@
 
 import raw from 'raw-socket';
 import { textToIp } from '../netlink/convert.js';
-import { bindToDevice, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP, IPV6_UNICAST_HOPS } from '../socketOptions.js';
+import {
+  bindToDevice,
+  IPPROTO_IPV6,
+  IPV6_MULTICAST_HOPS,
+  IPV6_MULTICAST_LOOP,
+  IPV6_UNICAST_HOPS,
+} from '../socketOptions.js';
 import { macToBuffer } from './garp.js';
-
 
 export function encodeUnsolicitedNa(target: string, mac: string): Buffer {
   const na = Buffer.alloc(32);
@@ -19,7 +24,13 @@ export function encodeUnsolicitedNa(target: string, mac: string): Buffer {
   return na;
 }
 
-export function sendUnsolicitedNa(ifname: string, mac: string, target: string, count: number, intervalMs: number): Promise<number> {
+export function sendUnsolicitedNa(
+  ifname: string,
+  mac: string,
+  target: string,
+  count: number,
+  intervalMs: number,
+): Promise<number> {
   const socket = raw.createSocket({ addressFamily: raw.AddressFamily.IPv6, protocol: raw.Protocol.ICMPv6 });
   bindToDevice(socket, ifname);
   socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255);
@@ -42,11 +53,18 @@ export function sendUnsolicitedNa(ifname: string, mac: string, target: string, c
     const one = (i: number) => {
       if (finished) return;
       if (i >= count) return finish();
-      socket.send(packet, 0, packet.length, `ff02::1%${ifname}`, () => undefined, (err) => {
-        if (!err) sent++;
-        if (intervalMs > 0) setTimeout(() => one(i + 1), intervalMs);
-        else one(i + 1);
-      });
+      socket.send(
+        packet,
+        0,
+        packet.length,
+        `ff02::1%${ifname}`,
+        () => undefined,
+        (err) => {
+          if (!err) sent++;
+          if (intervalMs > 0) setTimeout(() => one(i + 1), intervalMs);
+          else one(i + 1);
+        },
+      );
     };
     one(0);
   });

@@ -26,7 +26,9 @@ export interface EchoFields {
   nonce: Buffer;
 }
 
-export type ParsedReply = ({ ok: true; ttl?: number } & EchoFields) | { ok: false; reason: 'malformed' | 'not_echo_reply' | 'bad_checksum' | 'unknown_type' };
+export type ParsedReply =
+  | ({ ok: true; ttl?: number } & EchoFields)
+  | { ok: false; reason: 'malformed' | 'not_echo_reply' | 'bad_checksum' | 'unknown_type' };
 
 /** in.mpathd: ((pid & 0xFF) << 8) | (ifindex & 0xFF). */
 export function probeIdentifier(pid: number, ifindex: number): number {
@@ -107,7 +109,8 @@ export function parseEchoReply(family: Family, packet: Buffer): ParsedReply {
   }
   if (icmp.length < HEADER) return { ok: false, reason: 'malformed' };
   const type = icmp[0]!;
-  if (type !== (family === 4 ? ICMP_ECHO_REPLY : ICMP6_ECHO_REPLY) || icmp[1] !== 0) return { ok: false, reason: 'not_echo_reply' };
+  if (type !== (family === 4 ? ICMP_ECHO_REPLY : ICMP6_ECHO_REPLY) || icmp[1] !== 0)
+    return { ok: false, reason: 'not_echo_reply' };
   if (icmp.length < ECHO_LENGTH) return { ok: false, reason: 'malformed' };
   // raw IPv4 delivery happens before the kernel checks the ICMP checksum
   if (family === 4 && internetChecksum(icmp) !== 0) return { ok: false, reason: 'bad_checksum' };

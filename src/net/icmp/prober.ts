@@ -13,11 +13,30 @@ import type { Family } from '../../config/types.js';
 import type { ProbeKind, ProbeReply } from '../../core/types.js';
 import { nsToMs } from '../../daemon/clock.js';
 import type { IgnoredReason } from '../../metrics/eventMetrics.js';
-import { bindToDevice, ICMP6_FILTER, ICMP_FILTER, IP_HDRINCL, IPPROTO_ICMPV6, IPPROTO_IP, IPPROTO_IPV6, IPV6_HDRINCL, IPV6_MULTICAST_LOOP, SO_RCVBUF, SOL_RAW, SOL_SOCKET } from '../socketOptions.js';
-import { encodeEchoRequest, ipv4Header, ipv6Header, parseEchoReply, probeIdentifier, refillEchoRequest } from './packet.js';
+import {
+  bindToDevice,
+  ICMP6_FILTER,
+  ICMP_FILTER,
+  IP_HDRINCL,
+  IPPROTO_ICMPV6,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPV6_HDRINCL,
+  IPV6_MULTICAST_LOOP,
+  SO_RCVBUF,
+  SOL_RAW,
+  SOL_SOCKET,
+} from '../socketOptions.js';
+import {
+  encodeEchoRequest,
+  ipv4Header,
+  ipv6Header,
+  parseEchoReply,
+  probeIdentifier,
+  refillEchoRequest,
+} from './packet.js';
 import { enableReceiveStamps, kernelArrivalMs, socketFds } from './rxStamp.js';
 import { sendFailure, type SendFailure } from './sendErrors.js';
-
 
 export interface ProbeRequest {
   ifname: string;
@@ -75,9 +94,15 @@ export class IcmpProber {
     let socket: RawSocket;
     const socketsBefore = socketFds();
     try {
-      socket = raw.createSocket({ addressFamily: family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6, protocol: family === 4 ? raw.Protocol.ICMP : raw.Protocol.ICMPv6, bufferSize: 2048 });
+      socket = raw.createSocket({
+        addressFamily: family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6,
+        protocol: family === 4 ? raw.Protocol.ICMP : raw.Protocol.ICMPv6,
+        bufferSize: 2048,
+      });
     } catch (err) {
-      throw new Error(`cannot open a raw ICMP${family === 6 ? 'v6' : ''} socket for ${ifname}: ${(err as Error).message} (ipmpd needs CAP_NET_RAW)`);
+      throw new Error(
+        `cannot open a raw ICMP${family === 6 ? 'v6' : ''} socket for ${ifname}: ${(err as Error).message} (ipmpd needs CAP_NET_RAW)`,
+      );
     }
     bindToDevice(socket, ifname);
     const rcvbuf = Buffer.alloc(4);
@@ -97,11 +122,21 @@ export class IcmpProber {
         socket.setOption(IPPROTO_IPV6, IPV6_HDRINCL, 1); // the hop limit is in our header now
       } catch (err) {
         socket.close();
-        throw new Error(`cannot give ${ifname}'s ICMPv6 probe socket our own IPv6 header (IPV6_HDRINCL, Linux 4.5 or later): ${(err as Error).message}`);
+        throw new Error(
+          `cannot give ${ifname}'s ICMPv6 probe socket our own IPv6 header (IPV6_HDRINCL, Linux 4.5 or later): ${(err as Error).message}`,
+        );
       }
       socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
     }
-    const ep: Endpoint = { socket, id: probeIdentifier(process.pid, ifindex), nonce: randomBytes(8), ifname, family, templates: new Map(), stampFd: enableReceiveStamps(socketsBefore) };
+    const ep: Endpoint = {
+      socket,
+      id: probeIdentifier(process.pid, ifindex),
+      nonce: randomBytes(8),
+      ifname,
+      family,
+      templates: new Map(),
+      stampFd: enableReceiveStamps(socketsBefore),
+    };
     socket.on('message', (buffer: Buffer, source: string) => this.receive(ep, buffer, source));
     socket.on('error', () => this.endpoints.delete(key)); // raw-socket closes it; reopened on next open()
     this.endpoints.set(key, ep);
@@ -156,10 +191,22 @@ export class IcmpProber {
     // in.mpathd sends with TTL 1; ipmpd keeps 1 for all-hosts discovery (link-local by nature)
     // and uses 64 for unicast so a target behind a router on the same wire still answers
     const ttl = multicast ? 1 : 64;
-    const header = p.family === 4 ? ipv4Header(p.source, p.target, ttl, echo.length) : ipv6Header(p.source, p.target, ttl, echo.length);
+    const header =
+      p.family === 4
+        ? ipv4Header(p.source, p.target, ttl, echo.length)
+        : ipv6Header(p.source, p.target, ttl, echo.length);
     const packet = Buffer.concat([header, echo]);
-    const address = p.family === 6 && (p.target.startsWith('fe80:') || p.target.startsWith('ff02:')) ? `${p.target}%${p.ifname}` : p.target;
-    const t: ProbeTemplate = { source: p.source, kind: p.kind, packet, icmpOffset: packet.length - echo.length, address };
+    const address =
+      p.family === 6 && (p.target.startsWith('fe80:') || p.target.startsWith('ff02:'))
+        ? `${p.target}%${p.ifname}`
+        : p.target;
+    const t: ProbeTemplate = {
+      source: p.source,
+      kind: p.kind,
+      packet,
+      icmpOffset: packet.length - echo.length,
+      address,
+    };
     if (ep.templates.size >= MAX_TEMPLATES) ep.templates.clear();
     ep.templates.set(p.target, t);
     return t;

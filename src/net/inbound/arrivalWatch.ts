@@ -12,7 +12,12 @@ import { addressToBigInt } from '../../core/addressMath.js';
 import type { ArrivalWatcher, KernelView } from '../../daemon/ports.js';
 
 interface ArrivalAddon {
-  open(ifindex: number, address: Buffer, onArrival: (monotonicMs: number) => void, onError: (errno: number) => void): object;
+  open(
+    ifindex: number,
+    address: Buffer,
+    onArrival: (monotonicMs: number) => void,
+    onError: (errno: number) => void,
+  ): object;
   close(handle: object): void;
 }
 
@@ -38,7 +43,9 @@ export interface ArrivalHandle {
 export function addressBytes(address: string): Buffer {
   const length = isIPv4(address) ? 4 : isIPv6(address) ? 16 : 0;
   if (length === 0) throw new Error(`not an IP address: ${address}`);
-  const hex = addressToBigInt(address).toString(16).padStart(length * 2, '0');
+  const hex = addressToBigInt(address)
+    .toString(16)
+    .padStart(length * 2, '0');
   return Buffer.from(hex, 'hex');
 }
 
@@ -47,7 +54,12 @@ export function addressBytes(address: string): Buffer {
  * for inbound packets to `address` received by the NIC `ifindex` for itself,
  * until closed. Throws when the socket cannot be opened (no CAP_NET_RAW).
  */
-export function watchArrivals(ifindex: number, address: string, onArrival: (monotonicMs: number) => void, onError: (err: string) => void): ArrivalHandle {
+export function watchArrivals(
+  ifindex: number,
+  address: string,
+  onArrival: (monotonicMs: number) => void,
+  onError: (err: string) => void,
+): ArrivalHandle {
   const a = load();
   const handle = a.open(ifindex, addressBytes(address), onArrival, (errno) => onError(getSystemErrorName(-errno)));
   let open = true;
@@ -62,7 +74,12 @@ export function watchArrivals(ifindex: number, address: string, onArrival: (mono
 export class LinuxArrivalWatcher implements ArrivalWatcher {
   constructor(private readonly view: KernelView) {}
 
-  watch(device: string, address: string, onArrival: (monotonicMs: number) => void, onError: (err: string) => void): ArrivalHandle {
+  watch(
+    device: string,
+    address: string,
+    onArrival: (monotonicMs: number) => void,
+    onError: (err: string) => void,
+  ): ArrivalHandle {
     const link = this.view.links().find((l) => l.name === device);
     if (!link) throw new Error(`cannot watch ${address}: no interface ${device}`);
     return watchArrivals(link.index, address, onArrival, onError);

@@ -40,7 +40,11 @@ export class ChangeListeners {
     if (this.closed || this.retry) return;
     const delay = this.backoffMs[Math.min(this.failures++, this.backoffMs.length - 1)] ?? 0;
     try {
-      this.warn('rtnetlink_error', `a listener of kernel changes failed: ${failed.message}; telling the listeners again in ${delay} ms`, failed);
+      this.warn(
+        'rtnetlink_error',
+        `a listener of kernel changes failed: ${failed.message}; telling the listeners again in ${delay} ms`,
+        failed,
+      );
     } catch {
       // a logger that throws must not stop the retry
     }

@@ -36,7 +36,10 @@ export function textToIp(text: string, family: Family): Buffer {
 
 export function toLink(m: LinkMessage): KernelLink | undefined {
   if (m.data.index === undefined || !m.attrs.ifname) return undefined;
-  const mac = m.attrs.address && m.attrs.address.length === 6 ? [...m.attrs.address].map((b) => b.toString(16).padStart(2, '0')).join(':') : undefined;
+  const mac =
+    m.attrs.address && m.attrs.address.length === 6
+      ? [...m.attrs.address].map((b) => b.toString(16).padStart(2, '0')).join(':')
+      : undefined;
   return {
     name: m.attrs.ifname,
     index: m.data.index,

@@ -8,7 +8,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 interface NlEventsAddon {
-  open(groupsMask: number, rcvbufBytes: number, onDatagram: (datagram: Buffer) => void, onError: (errno: number) => void): object;
+  open(
+    groupsMask: number,
+    rcvbufBytes: number,
+    onDatagram: (datagram: Buffer) => void,
+    onError: (errno: number) => void,
+  ): object;
   receiveBufferBytes(handle: object): number;
   close(handle: object): void;
 }
@@ -32,7 +37,12 @@ export class NetlinkEventSocket {
   private handle: object | undefined;
 
   /** Listens to the rtnetlink multicast groups (RTNLGRP_* numbers, all ≤ 32). */
-  constructor(groups: readonly number[], receiveBufferBytes: number, onDatagram: (datagram: Buffer) => void, onError: (errno: number) => void) {
+  constructor(
+    groups: readonly number[],
+    receiveBufferBytes: number,
+    onDatagram: (datagram: Buffer) => void,
+    onError: (errno: number) => void,
+  ) {
     const mask = groups.reduce((m, g) => (m | (1 << (g - 1))) >>> 0, 0);
     this.handle = load().open(mask, receiveBufferBytes, onDatagram, onError);
   }

@@ -41,5 +41,7 @@ export class FormerNames {
 export function linkNamed(links: readonly KernelLink[], name: string, followRenames: boolean): KernelLink | undefined {
   const now = links.find((l) => l.name === name);
   if (now || !followRenames) return now;
-  return links.filter((l) => l.formerNames?.includes(name)).sort((a, b) => b.formerNames!.lastIndexOf(name) - a.formerNames!.lastIndexOf(name))[0];
+  return links
+    .filter((l) => l.formerNames?.includes(name))
+    .sort((a, b) => b.formerNames!.lastIndexOf(name) - a.formerNames!.lastIndexOf(name))[0];
 }

@@ -48,7 +48,15 @@ export function decodeRoute(data: Buffer): WireRoute | undefined {
   if (!family || data[7] !== RTN_UNICAST) return undefined;
   let table = data[4]!;
   if (table !== RT_TABLE_MAIN && table !== RT_TABLE_COMPAT) return undefined;
-  const route: WireRoute = { family, dstLen: data[1]!, tos: data[3]!, protocol: data[5]!, priority: 0, nexthops: [], multipath: false };
+  const route: WireRoute = {
+    family,
+    dstLen: data[1]!,
+    tos: data[3]!,
+    protocol: data[5]!,
+    priority: 0,
+    nexthops: [],
+    multipath: false,
+  };
   const top: NextHop = {};
   let multipath: { start: number; end: number } | undefined;
   const addrLen = family === 4 ? 4 : 16;
@@ -57,11 +65,12 @@ export function decodeRoute(data: Buffer): WireRoute | undefined {
     else if (type === RTA_DST && end - start >= addrLen) {
       route.dst = ipToText(data.subarray(start, start + addrLen), family);
       if (family === 4) route.dst4 = data.readUInt32BE(start);
-    }
-    else if (type === RTA_GATEWAY && end - start >= addrLen) top.gateway = ipToText(data.subarray(start, start + addrLen), family);
+    } else if (type === RTA_GATEWAY && end - start >= addrLen)
+      top.gateway = ipToText(data.subarray(start, start + addrLen), family);
     else if (type === RTA_OIF && end - start >= 4) top.oif = data.readUInt32LE(start);
     else if (type === RTA_PRIORITY && end - start >= 4) route.priority = data.readUInt32LE(start);
-    else if (type === RTA_PREFSRC && end - start >= addrLen) route.prefsrc = ipToText(data.subarray(start, start + addrLen), family);
+    else if (type === RTA_PREFSRC && end - start >= addrLen)
+      route.prefsrc = ipToText(data.subarray(start, start + addrLen), family);
     else if (type === RTA_MULTIPATH) multipath = { start, end };
   });
   if (table !== RT_TABLE_MAIN) return undefined;

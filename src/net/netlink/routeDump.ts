@@ -45,7 +45,10 @@ export class RouteDumpSocket {
   private dumpFamily(family: number, sink: RouteSink): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const seq = (this.seq = (this.seq + 1) & 0x7fffffff);
-      const timer = setTimeout(() => finish(new Error(`route dump: no end within ${DUMP_TIMEOUT_MS} ms`)), DUMP_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => finish(new Error(`route dump: no end within ${DUMP_TIMEOUT_MS} ms`)),
+        DUMP_TIMEOUT_MS,
+      );
       const finish = (err?: Error) => {
         clearTimeout(timer);
         if (this.current?.seq === seq) this.current = undefined;

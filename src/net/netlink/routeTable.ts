@@ -115,7 +115,10 @@ export class RouteTable {
    * with it as preferred source, and every IPv4 route of the link if it was the last.
    */
   ipv4AddressGone(address: string, index: number, lastOnLink: boolean): boolean {
-    return this.removeWhere((hops, family, prefsrc) => family === 4 && (prefsrc === address || (lastOnLink && hops.some((h) => h.oif === index))));
+    return this.removeWhere(
+      (hops, family, prefsrc) =>
+        family === 4 && (prefsrc === address || (lastOnLink && hops.some((h) => h.oif === index))),
+    );
   }
 
   /** One RouteInfo per (gateway, interface, kind of route), for probe-target selection; cached. */
@@ -131,7 +134,13 @@ export class RouteTable {
       if (seen.has(key)) continue;
       seen.add(key);
       const device = s.oif !== undefined ? nameOf(s.oif) : undefined;
-      infos.push({ family: s.family, ...(s.cls === 2 ? {} : { destination: s.dst }), prefixLength: s.dstLen, gateway: s.gateway, ...(device !== undefined ? { device } : {}) });
+      infos.push({
+        family: s.family,
+        ...(s.cls === 2 ? {} : { destination: s.dst }),
+        prefixLength: s.dstLen,
+        gateway: s.gateway,
+        ...(device !== undefined ? { device } : {}),
+      });
     }
     this.cached = infos;
     return infos;
@@ -156,7 +165,8 @@ export class RouteTable {
   private storedOf(route: WireRoute, data: Buffer): { value: Stored; changed: boolean } {
     const hostLen = route.family === 4 ? 32 : 128;
     const cls: RouteClass = route.dstLen === 0 ? 2 : route.dstLen === hostLen ? 0 : 1;
-    const whole = !route.multipath && this.options.keepWhole(route.protocol) ? this.options.parseWhole(data) : undefined;
+    const whole =
+      !route.multipath && this.options.keepWhole(route.protocol) ? this.options.parseWhole(data) : undefined;
     let changed = false;
     const ids: number[] = [];
     for (const h of route.nexthops) {
@@ -167,8 +177,15 @@ export class RouteTable {
     }
     this.kept++;
     // the common case, a plain route through one gateway that stays in the table only as a count
-    if (!whole && route.nexthops.length === 1 && ids.length === 1 && this.summaries[ids[0]!]!.prefsrc === route.prefsrc) return { value: ids[0]!, changed };
-    const entry: Entry = { family: route.family, nexthops: route.nexthops, prefsrc: route.prefsrc, summaries: ids, whole };
+    if (!whole && route.nexthops.length === 1 && ids.length === 1 && this.summaries[ids[0]!]!.prefsrc === route.prefsrc)
+      return { value: ids[0]!, changed };
+    const entry: Entry = {
+      family: route.family,
+      nexthops: route.nexthops,
+      prefsrc: route.prefsrc,
+      summaries: ids,
+      whole,
+    };
     if (whole) {
       this.wholeEntries.add(entry);
       changed = true;
@@ -184,7 +201,16 @@ export class RouteTable {
       return { id, created: false };
     }
     const fresh = this.freeIds.pop() ?? this.summaries.length;
-    this.summaries[fresh] = { family: route.family, gateway: hop.gateway!, oif: hop.oif, prefsrc: route.prefsrc, cls, dst: route.dst, dstLen: route.dstLen, count: 1 };
+    this.summaries[fresh] = {
+      family: route.family,
+      gateway: hop.gateway!,
+      oif: hop.oif,
+      prefsrc: route.prefsrc,
+      cls,
+      dst: route.dst,
+      dstLen: route.dstLen,
+      count: 1,
+    };
     this.summaryIds.set(key, fresh);
     this.cached = undefined;
     return { id: fresh, created: true };
@@ -198,7 +224,9 @@ export class RouteTable {
     for (const id of typeof s === 'number' ? [s] : s.summaries) {
       const summary = this.summaries[id]!;
       if (--summary.count > 0) continue;
-      this.summaryIds.delete(`${summary.family} ${summary.gateway} ${summary.oif ?? ''} ${summary.cls} ${summary.prefsrc ?? ''}`);
+      this.summaryIds.delete(
+        `${summary.family} ${summary.gateway} ${summary.oif ?? ''} ${summary.cls} ${summary.prefsrc ?? ''}`,
+      );
       this.summaries[id] = undefined;
       this.freeIds.push(id);
       this.cached = undefined;
@@ -214,7 +242,10 @@ export class RouteTable {
       const hop = route.nexthops[0];
       return route.nexthops.length === 1 && hop?.gateway === summary.gateway && hop.oif === summary.oif;
     }
-    return s.nexthops.length === route.nexthops.length && s.nexthops.every((h, i) => h.gateway === route.nexthops[i]!.gateway && h.oif === route.nexthops[i]!.oif);
+    return (
+      s.nexthops.length === route.nexthops.length &&
+      s.nexthops.every((h, i) => h.gateway === route.nexthops[i]!.gateway && h.oif === route.nexthops[i]!.oif)
+    );
   }
 
   private store(slot: string | number, list: Stored[]): void {
@@ -222,7 +253,9 @@ export class RouteTable {
     else this.slots.set(slot, list.length === 1 ? list[0]! : list);
   }
 
-  private removeWhere(pred: (hops: readonly NextHop[], family: Family, prefsrc: string | undefined) => boolean): boolean {
+  private removeWhere(
+    pred: (hops: readonly NextHop[], family: Family, prefsrc: string | undefined) => boolean,
+  ): boolean {
     let changed = false;
     for (const [slot, v] of this.slots) {
       const list = Array.isArray(v) ? v : [v];
@@ -240,7 +273,11 @@ export class RouteTable {
   private viewOf(s: Stored): { nexthops: readonly NextHop[]; family: Family; prefsrc: string | undefined } {
     if (typeof s !== 'number') return s;
     const summary = this.summaries[s]!;
-    return { nexthops: [{ gateway: summary.gateway, ...(summary.oif !== undefined ? { oif: summary.oif } : {}) }], family: summary.family, prefsrc: summary.prefsrc };
+    return {
+      nexthops: [{ gateway: summary.gateway, ...(summary.oif !== undefined ? { oif: summary.oif } : {}) }],
+      family: summary.family,
+      prefsrc: summary.prefsrc,
+    };
   }
 }
 

@@ -62,9 +62,15 @@ export class Rtnl implements KernelView, KernelOps {
   private notifyPending = false;
   private readonly formerNames = new FormerNames();
   /** Re-read links and addresses; concurrent calls coalesce into at most one more. */
-  readonly refresh = coalesced(() => this.dumpLinksAndAddresses(), () => this.notify());
+  readonly refresh = coalesced(
+    () => this.dumpLinksAndAddresses(),
+    () => this.notify(),
+  );
   /** Re-read every route into a fresh table; coalesced likewise. */
-  readonly resyncRoutes = coalesced(() => this.dumpRoutes(), () => this.notify());
+  readonly resyncRoutes = coalesced(
+    () => this.dumpRoutes(),
+    () => this.notify(),
+  );
   private readonly nameOf = (index: number) => this.linksNow.find((l) => l.index === index)?.name;
 
   private constructor(
@@ -91,7 +97,14 @@ export class Rtnl implements KernelView, KernelOps {
       options.eventsBufferBytes ?? EVENTS_BUFFER_BYTES,
       (datagram) => rtnl.guard('a notification', () => rtnl.receive(datagram)),
       // ENOBUFS: the buffer overflowed and notifications were lost; re-read everything
-      (errno) => rtnl.guard('the notification socket', () => rtnl.resync(errno === ENOBUFS ? 'notifications were lost (ENOBUFS: the receive buffer overflowed)' : `notification socket error ${errno}`)),
+      (errno) =>
+        rtnl.guard('the notification socket', () =>
+          rtnl.resync(
+            errno === ENOBUFS
+              ? 'notifications were lost (ENOBUFS: the receive buffer overflowed)'
+              : `notification socket error ${errno}`,
+          ),
+        ),
     );
     for (const s of [reads, writes]) {
       // an 'error' event nobody listens to throws, here into native code: always listen
@@ -201,7 +214,10 @@ export class Rtnl implements KernelView, KernelOps {
     }
     const link = toLink(m);
     if (!link) return;
-    this.linksNow = this.formerNames.update(this.linksNow, old ? this.linksNow.map((l) => (l.index === link.index ? link : l)) : [...this.linksNow, link]);
+    this.linksNow = this.formerNames.update(
+      this.linksNow,
+      old ? this.linksNow.map((l) => (l.index === link.index ? link : l)) : [...this.linksNow, link],
+    );
     if (old && old.name !== link.name) {
       // renamed: same index, same addresses and routes, another name
       this.addressSet.forDevice(old.name, link.name);
@@ -225,10 +241,17 @@ export class Rtnl implements KernelView, KernelOps {
   }
 
   private async dumpLinksAndAddresses(): Promise<void> {
-    const [links, addrs] = await this.read(async () => [await this.reads.getLinks(), await this.reads.getAddresses()] as const);
-    this.linksNow = this.formerNames.update(this.linksNow, links.map(toLink).filter((l): l is KernelLink => l !== undefined));
+    const [links, addrs] = await this.read(
+      async () => [await this.reads.getLinks(), await this.reads.getAddresses()] as const,
+    );
+    this.linksNow = this.formerNames.update(
+      this.linksNow,
+      links.map(toLink).filter((l): l is KernelLink => l !== undefined),
+    );
     const names = new Map(this.linksNow.map((l) => [l.index, l.name]));
-    this.addressSet.replaceAll(addrs.map((a) => toAddress(a, (i) => names.get(i))).filter((a): a is KernelAddress => a !== undefined));
+    this.addressSet.replaceAll(
+      addrs.map((a) => toAddress(a, (i) => names.get(i))).filter((a): a is KernelAddress => a !== undefined),
+    );
     this.table.namesChanged();
   }
 
@@ -283,7 +306,11 @@ export class Rtnl implements KernelView, KernelOps {
     return l.index;
   }
 
-  async addAddress(device: string, cidr: Cidr, opts: { nodad?: boolean; noprefixroute?: boolean; label?: string } = {}): Promise<void> {
+  async addAddress(
+    device: string,
+    cidr: Cidr,
+    opts: { nodad?: boolean; noprefixroute?: boolean; label?: string } = {},
+  ): Promise<void> {
     const ip = textToIp(cidr.address, cidr.family);
     try {
       await this.writes.newAddress(
@@ -317,9 +344,13 @@ export class Rtnl implements KernelView, KernelOps {
   async deleteAddress(device: string, cidr: Cidr): Promise<void> {
     const ip = textToIp(cidr.address, cidr.family);
     try {
-      await this.writes.delAddress({ family: afOf(cidr.family), prefixlen: cidr.prefixLength, index: this.indexOf(device, true) }, { local: ip, address: ip });
+      await this.writes.delAddress(
+        { family: afOf(cidr.family), prefixlen: cidr.prefixLength, index: this.indexOf(device, true) },
+        { local: ip, address: ip },
+      );
     } catch (err) {
-      if (!/EADDRNOTAVAIL|ENODEV/.test((err as Error).message)) throw new Error(`deleting ${cidrText(cidr)} from ${device}: ${(err as Error).message}`);
+      if (!/EADDRNOTAVAIL|ENODEV/.test((err as Error).message))
+        throw new Error(`deleting ${cidrText(cidr)} from ${device}: ${(err as Error).message}`);
     }
     this.wroteAddress(false, { device, cidr, secondary: false, noprefixroute: false });
   }
@@ -340,7 +371,13 @@ export class Rtnl implements KernelView, KernelOps {
       dstLen: r.prefixLength,
       table: r.table ?? RT_TABLE_MAIN,
       protocol: protocolNumber(r.protocol),
-      scope: (r.gateway ? 'UNIVERSE' : r.scope === 'host' ? 'HOST' : r.scope === 'link' ? 'LINK' : 'UNIVERSE') as 'UNIVERSE',
+      scope: (r.gateway
+        ? 'UNIVERSE'
+        : r.scope === 'host'
+          ? 'HOST'
+          : r.scope === 'link'
+            ? 'LINK'
+            : 'UNIVERSE') as 'UNIVERSE',
       type: 'UNICAST' as const,
       ...(extras?.tos ? { tos: extras.tos } : {}),
     };
@@ -376,7 +413,11 @@ function protocolSet(names: readonly string[]): ReadonlySet<number> {
 /** MTU and the other RTA_METRICS, IPv6 preference, realm: written back as read. */
 function extraAttrs(e: RouteExtras | undefined) {
   if (!e) return {};
-  return { ...(e.metrics ? { metrics: e.metrics } : {}), ...(e.pref ? { pref: e.pref } : {}), ...(e.flow !== undefined ? { flow: e.flow } : {}) };
+  return {
+    ...(e.metrics ? { metrics: e.metrics } : {}),
+    ...(e.pref ? { pref: e.pref } : {}),
+    ...(e.flow !== undefined ? { flow: e.flow } : {}),
+  };
 }
 
 /**

@@ -32,13 +32,22 @@ export function* messagesIn(datagram: Buffer): Generator<WireMessage> {
   while (at + NLMSG_HDRLEN <= datagram.length) {
     const len = datagram.readUInt32LE(at);
     if (len < NLMSG_HDRLEN || at + len > datagram.length) return;
-    yield { type: datagram.readUInt16LE(at + 4), flags: datagram.readUInt16LE(at + 6), seq: datagram.readUInt32LE(at + 8), data: datagram.subarray(at + NLMSG_HDRLEN, at + len) };
+    yield {
+      type: datagram.readUInt16LE(at + 4),
+      flags: datagram.readUInt16LE(at + 6),
+      seq: datagram.readUInt32LE(at + 8),
+      data: datagram.subarray(at + NLMSG_HDRLEN, at + len),
+    };
     at += align4(len);
   }
 }
 
 /** Calls `visit(type, start, end)` for each rtattr from `offset`; a malformed attribute ends the walk. */
-export function forEachAttribute(buf: Buffer, offset: number, visit: (type: number, start: number, end: number) => void): void {
+export function forEachAttribute(
+  buf: Buffer,
+  offset: number,
+  visit: (type: number, start: number, end: number) => void,
+): void {
   let at = offset;
   while (at + 4 <= buf.length) {
     const len = buf.readUInt16LE(at);

@@ -31,18 +31,30 @@ after(async () => {
 });
 
 /** Send raw bytes, collect reply lines until the server closes or `lines` arrived. */
-function exchange(payload: string | Buffer, lines: number): Promise<{ replies: Array<{ ok: boolean; error?: string; result?: unknown }>; closed: boolean }> {
+function exchange(
+  payload: string | Buffer,
+  lines: number,
+): Promise<{ replies: Array<{ ok: boolean; error?: string; result?: unknown }>; closed: boolean }> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
     let buf = '';
     let closed = false;
-    const done = () => resolve({ replies: buf.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { ok: boolean }), closed });
+    const done = () =>
+      resolve({
+        replies: buf
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { ok: boolean }),
+        closed,
+      });
     socket.on('data', (c) => {
       buf += c.toString();
       if (buf.split('\n').filter(Boolean).length >= lines) (socket.end(), done());
     });
     socket.on('close', () => ((closed = true), done()));
-    socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? ((closed = true), done()) : reject(err)));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'EPIPE' || err.code === 'ECONNRESET' ? ((closed = true), done()) : reject(err),
+    );
     socket.write(payload);
   });
 }
@@ -62,7 +74,10 @@ test('a request larger than the limit without a newline is refused and the conne
 
 test('an oversized line is refused, and the good request after it on the same connection is served', async () => {
   const before = handled.length;
-  const { replies } = await exchange(`{"op":"offline","interface":"${'e'.repeat(MAX_REQUEST_BYTES)}"}\n{"op":"status"}\n`, 2);
+  const { replies } = await exchange(
+    `{"op":"offline","interface":"${'e'.repeat(MAX_REQUEST_BYTES)}"}\n{"op":"status"}\n`,
+    2,
+  );
   assert.match(replies[0]!.error!, /larger than/);
   assert.deepEqual(replies[1], { ok: true, result: 'status' });
   assert.equal(handled.length, before + 1);

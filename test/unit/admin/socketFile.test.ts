@@ -109,7 +109,10 @@ test('a socket a running ipmpd answers on is refused, and the running one keeps 
 test('a stale socket (nothing listens: a crash, kill -9) is replaced', async () => {
   const path = join(root, 'stale.sock');
   // a process that binds and exits without closing leaves the file, as a crash does
-  const r = spawnSync(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(path)}, () => process.exit(0))`]);
+  const r = spawnSync(process.execPath, [
+    '-e',
+    `require('node:net').createServer().listen(${JSON.stringify(path)}, () => process.exit(0))`,
+  ]);
   assert.equal(r.status, 0, r.stderr.toString());
   assert.ok(statSync(path).isSocket());
   const server = await startAdminServer(path, handlers);
@@ -150,12 +153,19 @@ test('the status socket: its mode and group as asked, status and the probe strea
     admin.serve(handlers);
     assert.deepEqual(await request(path, '{"op":"status"}'), { ok: true, result: 'status' });
     assert.deepEqual(await request(path, '{"op":"watch_probes"}'), { ok: true, result: 'watching' });
-    for (const line of ['{"op":"offline","interface":"eth0"}', '{"op":"online","interface":"eth0"}', '{"op":"reload"}']) {
+    for (const line of [
+      '{"op":"offline","interface":"eth0"}',
+      '{"op":"online","interface":"eth0"}',
+      '{"op":"reload"}',
+    ]) {
       const r = await request(path, line);
       assert.equal(r.ok, false, line);
       assert.match(r.error ?? '', /refused: .*status\.sock is the read-only status socket/);
     }
-    assert.deepEqual(await request(admin.server.address() as string, '{"op":"reload"}'), { ok: true, result: 'reload' });
+    assert.deepEqual(await request(admin.server.address() as string, '{"op":"reload"}'), {
+      ok: true,
+      result: 'reload',
+    });
   } finally {
     await close(admin.server);
   }
@@ -168,7 +178,10 @@ test('a status socket path that is taken is an error naming --status.socket', as
   const admin = await bindAdminSocket(join(root, 'st2', 'admin.sock'));
   try {
     writeFileSync(join(root, 'st2', 'status.sock'), 'not a socket');
-    await assert.rejects(bindStatusSocket(join(root, 'st2', 'status.sock'), admin), /^AdminSocketError: --status.socket .*status.sock: exists and is not a socket/);
+    await assert.rejects(
+      bindStatusSocket(join(root, 'st2', 'status.sock'), admin),
+      /^AdminSocketError: --status.socket .*status.sock: exists and is not a socket/,
+    );
   } finally {
     await close(admin.server);
   }

@@ -39,11 +39,17 @@ test('check-config prints the effective config of each example and exits 0', asy
 
 test('check-config rejects a broken file with file:line:col and exit 1', async () => {
   const file = join(tmp, 'bad.yaml');
-  writeFileSync(file, 'failure_detection_time: 10s\ngroups:\n  - name: g\n    interfaces:\n      - name: eth0\n        standbye: true\n');
+  writeFileSync(
+    file,
+    'failure_detection_time: 10s\ngroups:\n  - name: g\n    interfaces:\n      - name: eth0\n        standbye: true\n',
+  );
   const r = await ipmpd('check-config', '--config.file', file);
   assert.equal(r.code, 1);
   assert.equal(r.stdout, '');
-  assert.match(r.stderr, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:6:9: unknown key "standbye"`, 'm'));
+  assert.match(
+    r.stderr,
+    new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:6:9: unknown key "standbye"`, 'm'),
+  );
 });
 
 test('a config file that is missing, a directory or unreadable is named with the flag and the reason, never a raw Node error', async () => {
@@ -53,12 +59,27 @@ test('a config file that is missing, a directory or unreadable is named with the
   const run = await ipmpd('run', '--config.file', '/nonexistent/ipmpd.yaml');
   assert.equal(run.code, 1);
   assert.equal(run.stderr, 'ipmpd: --config.file /nonexistent/ipmpd.yaml: no such file (ENOENT)\n');
-  assert.equal((await ipmpd('check-config', '--config.file', tmp)).stderr, `ipmpd: --config.file ${tmp}: is a directory, not a file\n`);
+  assert.equal(
+    (await ipmpd('check-config', '--config.file', tmp)).stderr,
+    `ipmpd: --config.file ${tmp}: is a directory, not a file\n`,
+  );
   // unreadable: root reads everything, so ask as nobody
   chmodSync(tmp, 0o755);
   const secret = join(tmp, 'secret.yaml');
   writeFileSync(secret, 'groups: []\n', { mode: 0o600 });
-  const denied = await command('setpriv', '--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups', 'node', MAIN, 'check-config', '--config.file', secret);
+  const denied = await command(
+    'setpriv',
+    '--reuid',
+    'nobody',
+    '--regid',
+    'nogroup',
+    '--clear-groups',
+    'node',
+    MAIN,
+    'check-config',
+    '--config.file',
+    secret,
+  );
   assert.equal(denied.code, 1);
   assert.equal(denied.stderr, `ipmpd: --config.file ${secret}: cannot read it: EACCES (permission denied)\n`);
 });
@@ -79,7 +100,10 @@ test('import-solaris: a missing directory is named; without --interface-map the 
   const fixture = fileURLToPath(new URL('../../../../test/fixtures/solaris/ipmp0-same-subnet', import.meta.url));
   const unmapped = await ipmpd('import-solaris', fixture);
   assert.equal(unmapped.code, 0);
-  assert.match(unmapped.stderr, /^warning: qfe0, qfe4 keep their Solaris names; give the Linux ones with --interface-map qfe0=eth0,qfe4=eth1$/m);
+  assert.match(
+    unmapped.stderr,
+    /^warning: qfe0, qfe4 keep their Solaris names; give the Linux ones with --interface-map qfe0=eth0,qfe4=eth1$/m,
+  );
   const mapped = await ipmpd('import-solaris', fixture, '--interface-map', 'qfe0=eth0,qfe4=eth1');
   assert.doesNotMatch(mapped.stderr, /Solaris names/);
   assert.match(mapped.stdout, /name: eth0/);
@@ -87,11 +111,19 @@ test('import-solaris: a missing directory is named; without --interface-map the 
 
 test('without a daemon, stat (every view) and offline say where they looked, and stat -p prints no header first', async () => {
   const socket = join(tmp, 'none.sock');
-  for (const args of [['stat', '-g', '--status.socket', socket], ['stat', '-p', '--status.socket', socket], ['offline', 'eth0', '--admin.socket', socket]]) {
+  for (const args of [
+    ['stat', '-g', '--status.socket', socket],
+    ['stat', '-p', '--status.socket', socket],
+    ['offline', 'eth0', '--admin.socket', socket],
+  ]) {
     const r = await ipmpd(...args);
     assert.equal(r.code, 1, args.join(' '));
     assert.equal(r.stdout, '', args.join(' '));
-    assert.equal(r.stderr, `ipmpd: cannot reach ipmpd at ${socket}: is ipmpd running? (no socket there, or nothing listening)\n`, args.join(' '));
+    assert.equal(
+      r.stderr,
+      `ipmpd: cannot reach ipmpd at ${socket}: is ipmpd running? (no socket there, or nothing listening)\n`,
+      args.join(' '),
+    );
   }
 });
 
@@ -120,7 +152,17 @@ test('a status socket path that cannot be used ends the start with exit 1, namin
   writeFileSync(config, `admin_socket: ${join(dir, 'admin.sock')}\ngroups: []\n`);
   const taken = join(dir, 'status.sock');
   writeFileSync(taken, 'a file, not a socket');
-  const r = await ipmpd('run', '--config.file', config, '--status.socket', taken, '--web.listen-address', '127.0.0.1:0', '--log.format', 'json');
+  const r = await ipmpd(
+    'run',
+    '--config.file',
+    config,
+    '--status.socket',
+    taken,
+    '--web.listen-address',
+    '127.0.0.1:0',
+    '--log.format',
+    'json',
+  );
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /"event":"status_socket_error".*--status.socket .*status\.sock: exists and is not a socket/);
   assert.doesNotMatch(r.stderr, /"event":"started"/);

@@ -17,8 +17,63 @@ const seeds = readdirSync(EXAMPLES)
   .filter((f) => f.endsWith('.yaml'))
   .map((f) => readFileSync(EXAMPLES + f, 'utf8'));
 
-const NASTY_TEXT = ['', ' ', ':', '- ', '{', '[', '"', "'", '&a', '*a', '!!binary', '%YAML 1.1', '---', '...', '\t', '\0', '\uFFFF', '🙂', '\r\n', '<<: *a', '? ', '|', '>'];
-const NASTY_VALUES: unknown[] = [null, true, 0, -1, 1e308, -1e308, 0.5, NaN, '', ' ', '10', '10x', '-1s', '0s', '1e9h', '999999999999d', '198.18.11.5/33', '::/129', '2001:db8::1/64', 'fe80::1%eth0', 'a'.repeat(10_000), 'eth0:1', 'eth/0', '../../etc', [], [[]], {}, { a: 1 }, ['x'], [null]];
+const NASTY_TEXT = [
+  '',
+  ' ',
+  ':',
+  '- ',
+  '{',
+  '[',
+  '"',
+  "'",
+  '&a',
+  '*a',
+  '!!binary',
+  '%YAML 1.1',
+  '---',
+  '...',
+  '\t',
+  '\0',
+  '\uFFFF',
+  '🙂',
+  '\r\n',
+  '<<: *a',
+  '? ',
+  '|',
+  '>',
+];
+const NASTY_VALUES: unknown[] = [
+  null,
+  true,
+  0,
+  -1,
+  1e308,
+  -1e308,
+  0.5,
+  NaN,
+  '',
+  ' ',
+  '10',
+  '10x',
+  '-1s',
+  '0s',
+  '1e9h',
+  '999999999999d',
+  '198.18.11.5/33',
+  '::/129',
+  '2001:db8::1/64',
+  'fe80::1%eth0',
+  'a'.repeat(10_000),
+  'eth0:1',
+  'eth/0',
+  '../../etc',
+  [],
+  [[]],
+  {},
+  { a: 1 },
+  ['x'],
+  [null],
+];
 
 function mutateBytes(text: string, r: () => number): string {
   let s = text;
@@ -26,9 +81,12 @@ function mutateBytes(text: string, r: () => number): string {
   for (let e = 0; e < edits; e++) {
     const at = Math.floor(r() * (s.length + 1));
     const kind = Math.floor(r() * 4);
-    if (kind === 0) s = s.slice(0, at) + s.slice(at + 1 + Math.floor(r() * 20)); // delete a run
-    else if (kind === 1) s = s.slice(0, at) + NASTY_TEXT[Math.floor(r() * NASTY_TEXT.length)] + s.slice(at); // insert a token
-    else if (kind === 2) s = s.slice(0, at) + String.fromCharCode(Math.floor(r() * 0x3000)) + s.slice(at + 1); // replace a char
+    if (kind === 0)
+      s = s.slice(0, at) + s.slice(at + 1 + Math.floor(r() * 20)); // delete a run
+    else if (kind === 1)
+      s = s.slice(0, at) + NASTY_TEXT[Math.floor(r() * NASTY_TEXT.length)] + s.slice(at); // insert a token
+    else if (kind === 2)
+      s = s.slice(0, at) + String.fromCharCode(Math.floor(r() * 0x3000)) + s.slice(at + 1); // replace a char
     else s = s.slice(0, at); // truncate
   }
   return s;
@@ -40,7 +98,8 @@ function mutateTree(text: string, r: () => number): string {
   const nodes: Array<{ parent: Record<string, unknown> | unknown[]; key: string | number }> = [];
   const walk = (v: unknown) => {
     if (Array.isArray(v)) v.forEach((x, i) => (nodes.push({ parent: v, key: i }), walk(x)));
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) nodes.push({ parent: v as Record<string, unknown>, key: k }), walk(x);
+    else if (v && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) (nodes.push({ parent: v as Record<string, unknown>, key: k }), walk(x));
   };
   walk(root);
   const edits = 1 + Math.floor(r() * 3);
@@ -62,8 +121,14 @@ function loadsOrExplains(text: string, what: string): 'ok' | 'error' {
     assert.ok(err.issues.length > 0, `${what}: ConfigError without issues`);
     for (const issue of err.issues) {
       assert.equal(issue.file, 'fuzz.yaml');
-      assert.ok(Number.isInteger(issue.line) && issue.line >= 1 && Number.isInteger(issue.column) && issue.column >= 1, `${what}: issue without a position: ${JSON.stringify(issue)}`);
-      assert.ok(issue.message.length > 0 && issue.message.length < 500, `${what}: unhelpful message ${JSON.stringify(issue.message.slice(0, 300))}…`);
+      assert.ok(
+        Number.isInteger(issue.line) && issue.line >= 1 && Number.isInteger(issue.column) && issue.column >= 1,
+        `${what}: issue without a position: ${JSON.stringify(issue)}`,
+      );
+      assert.ok(
+        issue.message.length > 0 && issue.message.length < 500,
+        `${what}: unhelpful message ${JSON.stringify(issue.message.slice(0, 300))}…`,
+      );
     }
     return 'error';
   }
@@ -77,7 +142,8 @@ test('the examples load (the fuzz starts from valid files)', () => {
 test('2000 byte-mutated configs: each loads or fails with positioned ConfigError issues', () => {
   const r = rng(0x1b3d);
   const outcomes = { ok: 0, error: 0 };
-  for (let i = 0; i < 2000; i++) outcomes[loadsOrExplains(mutateBytes(seeds[i % seeds.length]!, r), `byte mutant ${i}`)]++;
+  for (let i = 0; i < 2000; i++)
+    outcomes[loadsOrExplains(mutateBytes(seeds[i % seeds.length]!, r), `byte mutant ${i}`)]++;
   // the mutations must actually reach the validator, not only the YAML parser
   assert.ok(outcomes.error > 500 && outcomes.ok > 50, JSON.stringify(outcomes));
 });
@@ -85,12 +151,20 @@ test('2000 byte-mutated configs: each loads or fails with positioned ConfigError
 test('2000 tree-mutated configs (random values in random places): same', () => {
   const r = rng(0x5eed);
   const outcomes = { ok: 0, error: 0 };
-  for (let i = 0; i < 2000; i++) outcomes[loadsOrExplains(mutateTree(seeds[i % seeds.length]!, r), `tree mutant ${i}`)]++;
+  for (let i = 0; i < 2000; i++)
+    outcomes[loadsOrExplains(mutateTree(seeds[i % seeds.length]!, r), `tree mutant ${i}`)]++;
   assert.ok(outcomes.error > 1000, JSON.stringify(outcomes));
 });
 
 test('resource attacks: alias bombs and deep nesting are refused with a position', () => {
-  const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`)].join('\n');
+  const bomb = [
+    'a: &a ["x","x","x","x","x","x","x","x","x"]',
+    ...Array.from(
+      { length: 9 },
+      (_, i) =>
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`,
+    ),
+  ].join('\n');
   assert.equal(loadsOrExplains(bomb, 'alias bomb'), 'error');
   assert.equal(loadsOrExplains(`groups: ${'['.repeat(5000)}${']'.repeat(5000)}`, 'deep nesting'), 'error');
   assert.equal(loadsOrExplains('x'.repeat(1 << 20), 'one huge scalar'), 'error');

@@ -26,7 +26,11 @@ function rejects(text: string, needle: string, message: RegExp, last = false): v
     const expected = where(text, needle, last);
     const issue = err.issues.find((i) => message.test(i.message));
     assert.ok(issue, `no issue matching ${message}; got:\n${err.message}`);
-    assert.deepEqual({ line: issue.line, column: issue.column }, expected, `${issue.message} reported at ${issue.line}:${issue.column}`);
+    assert.deepEqual(
+      { line: issue.line, column: issue.column },
+      expected,
+      `${issue.message} reported at ${issue.line}:${issue.column}`,
+    );
     assert.equal(issue.file, 'ipmpd.yaml');
     assert.match(err.message, new RegExp(`^ipmpd\\.yaml:${expected.line}:${expected.column}: `, 'm'));
     return;
@@ -47,13 +51,19 @@ test('every example validates', () => {
   }
 });
 
-test('defaults are in.mpathd\'s', () => {
+test("defaults are in.mpathd's", () => {
   const c = parseConfigText('', 'empty.yaml');
   assert.equal(c.failureDetectionTimeMs, 10_000);
   assert.equal(c.failback, true);
   assert.equal(c.trackInterfacesOnlyWithGroups, true);
   assert.equal(c.onAllTargetsLost, 'rediscover');
-  assert.deepEqual(c.announce, { count: 5, intervalMs: 0, secondBurstAfterMs: 5000, refreshIntervalMs: 0, untilTrafficMs: 60000 });
+  assert.deepEqual(c.announce, {
+    count: 5,
+    intervalMs: 0,
+    secondBurstAfterMs: 5000,
+    refreshIntervalMs: 0,
+    untilTrafficMs: 60000,
+  });
   assert.deepEqual(c.groups, []);
 });
 
@@ -72,8 +82,19 @@ test('round trip: the printed effective config parses to the same config', () =>
 });
 
 test('follow_route_protocols: names or numbers, canonical, defaulting to what nobody else moves', () => {
-  assert.deepEqual(parseConfigText('failback: true\n', 'ipmpd.yaml').followRouteProtocols, ['unspec', 'redirect', 'kernel', 'boot', 'static', 'ra', 'dhcp']);
-  assert.deepEqual(parseConfigText('follow_route_protocols: [STATIC, 186, 250, static]\n', 'ipmpd.yaml').followRouteProtocols, ['static', 'bgp', '250']);
+  assert.deepEqual(parseConfigText('failback: true\n', 'ipmpd.yaml').followRouteProtocols, [
+    'unspec',
+    'redirect',
+    'kernel',
+    'boot',
+    'static',
+    'ra',
+    'dhcp',
+  ]);
+  assert.deepEqual(
+    parseConfigText('follow_route_protocols: [STATIC, 186, 250, static]\n', 'ipmpd.yaml').followRouteProtocols,
+    ['static', 'bgp', '250'],
+  );
 });
 
 test('IPv6 data addresses are canonicalised', () => {
@@ -86,21 +107,56 @@ test('errors name the file, line and column', () => {
   rejects(group(`${ifaces}    data_adresses: []\n`), 'data_adresses', /unknown key "data_adresses"/);
   rejects('failure_detection_time: 50ms\n', '50ms', /at least 100ms/);
   rejects('failure_detection_time: ten\n', 'ten', /not a duration/);
-  rejects(group(`${ifaces}    data_addresses:\n      - 198.18.0.300/24\n`), '198.18.0.300/24', /not an IPv4 or IPv6 address/);
+  rejects(
+    group(`${ifaces}    data_addresses:\n      - 198.18.0.300/24\n`),
+    '198.18.0.300/24',
+    /not an IPv4 or IPv6 address/,
+  );
   rejects(group(`${ifaces}    data_addresses:\n      - 198.18.0.5/33\n`), '198.18.0.5/33', /prefix length/);
   rejects(group(`${ifaces}    data_addresses:\n      - 198.18.0.5\n`), '198.18.0.5\n', /needs a prefix length/);
-  rejects(group(`${ifaces}    data_addresses:\n      - 198.18.0.6/24\n`), '198.18.0.6/24', /already used as the test address of eth0/, true);
-  rejects(group(`${ifaces}    data_addresses:\n      - address: 198.18.0.5/24\n        preferred_interface: eth7\n`), 'eth7', /not a member/);
+  rejects(
+    group(`${ifaces}    data_addresses:\n      - 198.18.0.6/24\n`),
+    '198.18.0.6/24',
+    /already used as the test address of eth0/,
+    true,
+  );
+  rejects(
+    group(`${ifaces}    data_addresses:\n      - address: 198.18.0.5/24\n        preferred_interface: eth7\n`),
+    'eth7',
+    /not a member/,
+  );
   rejects(group(`${ifaces}    probe_targets: [198.18.0.1/24]\n`), '198.18.0.1/24', /without a prefix length/);
-  rejects(`${group(ifaces)}  - name: h\n    interfaces:\n      - name: eth1\n`, 'eth1', /already a member of group g/, true);
-  rejects(`${group(`${ifaces}    data_addresses: [198.18.0.5/24]\n`)}  - name: h\n    interfaces:\n      - name: eth2\n    data_addresses: [198.18.0.5/24]\n`, '198.18.0.5/24', /already used as a data address of group g/, true);
-  rejects(group('    interfaces:\n      - name: eth0\n        test_address: [198.18.0.6/24, 198.18.0.8/24]\n'), '198.18.0.8/24', /more than one IPv4 test address/);
-  rejects(group('    interfaces:\n      - name: eth0\n        test_address: 2001:db8::6/64\n'), '2001:db8::6/64', /must be link-local/);
+  rejects(
+    `${group(ifaces)}  - name: h\n    interfaces:\n      - name: eth1\n`,
+    'eth1',
+    /already a member of group g/,
+    true,
+  );
+  rejects(
+    `${group(`${ifaces}    data_addresses: [198.18.0.5/24]\n`)}  - name: h\n    interfaces:\n      - name: eth2\n    data_addresses: [198.18.0.5/24]\n`,
+    '198.18.0.5/24',
+    /already used as a data address of group g/,
+    true,
+  );
+  rejects(
+    group('    interfaces:\n      - name: eth0\n        test_address: [198.18.0.6/24, 198.18.0.8/24]\n'),
+    '198.18.0.8/24',
+    /more than one IPv4 test address/,
+  );
+  rejects(
+    group('    interfaces:\n      - name: eth0\n        test_address: 2001:db8::6/64\n'),
+    '2001:db8::6/64',
+    /must be link-local/,
+  );
   rejects(group('    interfaces:\n      - name: eth/0\n'), 'eth/0', /not a valid Linux interface name/);
   rejects(group('    interfaces: []\n'), '[]', /at least one interface/);
   rejects('follow_route_protocols: [static, quagga]\n', 'quagga', /"quagga" is not a route origin/);
   rejects('follow_route_protocols: [static, 300]\n', '300', /"300" is not a route origin/);
-  rejects('groups:\n  - name: g\n    interfaces:\n      - name: eth0\n  - name: g\n    interfaces:\n      - name: eth1\n', 'g\n    interfaces:\n      - name: eth1', /defined twice/);
+  rejects(
+    'groups:\n  - name: g\n    interfaces:\n      - name: eth0\n  - name: g\n    interfaces:\n      - name: eth1\n',
+    'g\n    interfaces:\n      - name: eth1',
+    /defined twice/,
+  );
   // a YAML syntax error: the unterminated flow sequence is reported where the input ends
   assert.throws(() => parseConfigText('failback: [\n', 'ipmpd.yaml'), /ipmpd\.yaml:2:1: .*Flow sequence/);
 });
@@ -115,12 +171,12 @@ test('durations', () => {
   for (const ms of [0, 100, 1428, 10_000, 90_000, 3_723_004]) assert.equal(parseDuration(formatDuration(ms)), ms);
 });
 
-test('the anonymous group\'s name is reserved', () => {
+test("the anonymous group's name is reserved", () => {
   const text = 'groups:\n  - name: anonymous\n    interfaces:\n      - name: eth0\n';
   rejects(text, 'anonymous', /reserved for the NICs in no group/);
 });
 
-test('hooks and webhooks: the issue\'s names, defaults (all four events, 10s; webhooks 5s, 3 retries), printed back', () => {
+test("hooks and webhooks: the issue's names, defaults (all four events, 10s; webhooks 5s, 3 retries), printed back", () => {
   const text = `hooks:
   - command: ["/usr/local/bin/on-ipmp-event", "--any-args"]
   - command: ["/usr/local/bin/cloud-move"]
@@ -133,10 +189,16 @@ webhooks:
 `;
   const c = parseConfigText(text, 'ipmpd.yaml');
   assert.deepEqual(c.hooks, [
-    { command: ['/usr/local/bin/on-ipmp-event', '--any-args'], events: ['address_moved', 'interface_failed', 'interface_repaired', 'group_state'], timeoutMs: 10_000 },
+    {
+      command: ['/usr/local/bin/on-ipmp-event', '--any-args'],
+      events: ['address_moved', 'interface_failed', 'interface_repaired', 'group_state'],
+      timeoutMs: 10_000,
+    },
     { command: ['/usr/local/bin/cloud-move'], events: ['address_moved'], timeoutMs: 30_000 },
   ]);
-  assert.deepEqual(c.webhooks, [{ url: 'https://inventory.example/ipmp', events: ['group_state'], timeoutMs: 5000, retries: 5 }]);
+  assert.deepEqual(c.webhooks, [
+    { url: 'https://inventory.example/ipmp', events: ['group_state'], timeoutMs: 5000, retries: 5 },
+  ]);
   assert.deepEqual(parseConfigText(configToYaml(c), 'b.yaml'), c);
   assert.deepEqual(parseConfigText('', 'empty.yaml').hooks, []);
 });

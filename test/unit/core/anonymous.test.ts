@@ -30,7 +30,10 @@ test('an anonymous NIC probes from its own address and finds the same targets', 
   assert.deepEqual(g.addresses, []);
   assert.equal(sim.iface('eth2').state, 'ok');
   assert.equal(sim.iface('eth2').probeState, 'ok');
-  assert.deepEqual(sim.iface('eth2').instances[0]!.targets.map((t) => t.address), ['198.18.11.1']);
+  assert.deepEqual(
+    sim.iface('eth2').instances[0]!.targets.map((t) => t.address),
+    ['198.18.11.1'],
+  );
 });
 
 test('silent cut of an anonymous NIC: failed by probes within FDT, group still ok, nothing moves', () => {
@@ -84,7 +87,10 @@ test('a reload carries an unchanged anonymous NIC over; a changed source or a NI
   assert.ok(engine.carriedInterfaces.has('eth2'));
   const carried = engine.snapshot().groups.find((g) => g.anonymous)!.interfaces[0]!;
   assert.equal(carried.failures.link, 1);
-  assert.deepEqual(carried.instances[0]!.targets.map((t) => t.address), ['198.18.11.1']);
+  assert.deepEqual(
+    carried.instances[0]!.targets.map((t) => t.address),
+    ['198.18.11.1'],
+  );
 
   // another source: a new member, its old targets reported gone
   engine.setAnonymousMembers(sim.now, [{ name: 'eth2', sources: [cidr('198.18.11.10/24')] }]);
@@ -96,13 +102,19 @@ test('a reload carries an unchanged anonymous NIC over; a changed source or a NI
 
   // gone: the anonymous group disappears from the snapshot
   engine.setAnonymousMembers(sim.now, []);
-  assert.equal(engine.snapshot().groups.some((g) => g.anonymous), false);
+  assert.equal(
+    engine.snapshot().groups.some((g) => g.anonymous),
+    false,
+  );
   assert.deepEqual(engine.anonymousMembers(), []);
 });
 
 test('a configured member is never anonymous', () => {
   const sim = simWithEth2();
   sim.engine.setAnonymousMembers(sim.now, [...watched, { name: 'eth0', sources: [cidr('198.18.11.6/24')] }]);
-  assert.deepEqual(sim.engine.anonymousMembers().map((m) => m.name), ['eth2']);
+  assert.deepEqual(
+    sim.engine.anonymousMembers().map((m) => m.name),
+    ['eth2'],
+  );
   assert.equal(sim.iface('eth0').group, 'unrealgrp1');
 });

@@ -23,7 +23,9 @@ test('silent targets: failure within FDT and never before the fifth lost probe (
     const lostBefore = sim.events('probe_lost', t0).filter((e) => e.output.ifname === 'eth0' && e.at <= failure.at);
     assert.ok(lostBefore.length >= 5, `seed ${seed}: failed after only ${lostBefore.length} lost probes`);
     // the lost probes were each sent after the cut
-    const sentAfterCut = sim.events('send_probe', t0).filter((e) => e.output.ifname === 'eth0' && e.output.probeKind === 'uni' && e.at < failure.at);
+    const sentAfterCut = sim
+      .events('send_probe', t0)
+      .filter((e) => e.output.ifname === 'eth0' && e.output.probeKind === 'uni' && e.at < failure.at);
     assert.ok(sentAfterCut.length >= 5, `seed ${seed}: only ${sentAfterCut.length} probes sent before failure`);
     assert.equal(sim.iface('eth1').state, 'ok');
   }
@@ -93,7 +95,10 @@ test('late replies turn lost probes into answered ones: slow but alive is not fa
   sim.rtt = (ifname) => (ifname === 'eth0' ? 250 : 0.2);
   sim.runFor(20_000);
   assert.equal(sim.events('interface_failed').length, 0);
-  assert.ok(sim.events('probe_acked').some((e) => e.output.late), 'no late reply was accepted');
+  assert.ok(
+    sim.events('probe_acked').some((e) => e.output.late),
+    'no late reply was accepted',
+  );
 });
 
 test('both links down: group failed, the address stays where it was, no flapping', () => {
@@ -131,13 +136,22 @@ test('rediscover mode: every member silent at once is reported, not a group fail
   assert.equal(sim.events('interface_failed', t0).length, 0);
   assert.equal(sim.events('targets_unreachable', t0).length, 1);
   assert.equal(sim.group().targetsUnreachable, true);
-  assert.ok(sim.events('send_probe', t0).some((e) => e.output.probeKind === 'multi'), 'no multicast discovery');
+  assert.ok(
+    sim.events('send_probe', t0).some((e) => e.output.probeKind === 'multi'),
+    'no multicast discovery',
+  );
   // a host answering the all-hosts echo becomes a target and probing resumes
   sim.multicastResponders = () => ['198.18.11.20'];
   sim.rtt = (_i, target) => (target === '198.18.11.20' ? 0.3 : undefined);
   sim.runFor(FDT);
   assert.equal(sim.group().targetsUnreachable, false);
-  assert.deepEqual(sim.iface('eth0').instances[0]!.targets.filter((t) => t.status === 'active').map((t) => t.address), ['198.18.11.20']);
+  assert.deepEqual(
+    sim
+      .iface('eth0')
+      .instances[0]!.targets.filter((t) => t.status === 'active')
+      .map((t) => t.address),
+    ['198.18.11.20'],
+  );
   assert.equal(sim.iface('eth0').probeState, 'ok');
 });
 
@@ -172,7 +186,11 @@ test('a member answering but not yet repaired proves the targets alive: no redis
     const t1 = sim.now;
     sim.rtt = (ifname) => (ifname === 'eth0' ? undefined : 0.2);
     sim.runFor(4 * FDT);
-    assert.equal(sim.events('targets_unreachable', t1).length, 0, `seed ${seed}: eth1's answers were taken for every target lost`);
+    assert.equal(
+      sim.events('targets_unreachable', t1).length,
+      0,
+      `seed ${seed}: eth1's answers were taken for every target lost`,
+    );
     assert.equal(sim.iface('eth1').state, 'ok', `seed ${seed}: eth1 never repaired`);
     assert.deepEqual(sim.holderOf('198.18.11.5'), ['eth1'], `seed ${seed}`);
   }

@@ -41,7 +41,10 @@ for (const [label, spacing] of [
       const groupFailed = sim.events('group_failed', t0);
       assert.equal(groupFailed.length, 1, `${why}: group_failed ${groupFailed.length} times`);
       assert.equal(groupFailed[0]!.output.cause, 'probe', why);
-      assert.ok(groupFailed[0]!.at - t1 <= FDT, `${why}: group failed ${groupFailed[0]!.at - t1} ms after the second NIC died`);
+      assert.ok(
+        groupFailed[0]!.at - t1 <= FDT,
+        `${why}: group failed ${groupFailed[0]!.at - t1} ms after the second NIC died`,
+      );
       assert.equal(sim.group().state, 'failed', why);
       assert.equal(sim.iface('eth0').state, 'failed', why);
       assert.equal(sim.iface('eth1').state, 'failed', why);
@@ -127,7 +130,11 @@ test('three NICs: the second silent NIC is an interface failure while the third 
     sim.runFor(2 * FDT);
     silent.add('eth1');
     sim.runFor(2 * FDT);
-    assert.deepEqual(sim.events('interface_failed', t0).map((e) => e.output.ifname), ['eth0', 'eth1'], why);
+    assert.deepEqual(
+      sim.events('interface_failed', t0).map((e) => e.output.ifname),
+      ['eth0', 'eth1'],
+      why,
+    );
     assert.equal(sim.events('group_failed', t0).length, 0, why);
     assert.equal(sim.group().state, 'degraded', why);
     assert.deepEqual(sim.holderOf('198.18.11.5'), ['eth2'], why);

@@ -3,17 +3,20 @@ import { test } from 'node:test';
 import { cidr, Sim, twoNicConfig } from './sim.js';
 
 const threeWithStandby = () =>
-  twoNicConfig({}, {
-    interfaces: [
-      { name: 'eth0', testAddresses: [cidr('198.18.11.6/24')], standby: false },
-      { name: 'eth1', testAddresses: [cidr('198.18.11.7/24')], standby: false },
-      { name: 'eth2', testAddresses: [cidr('198.18.11.8/24')], standby: true },
-    ],
-    dataAddresses: [
-      { address: cidr('198.18.11.5/24'), preferredInterface: 'eth0' },
-      { address: cidr('198.18.11.15/24'), preferredInterface: 'eth1' },
-    ],
-  });
+  twoNicConfig(
+    {},
+    {
+      interfaces: [
+        { name: 'eth0', testAddresses: [cidr('198.18.11.6/24')], standby: false },
+        { name: 'eth1', testAddresses: [cidr('198.18.11.7/24')], standby: false },
+        { name: 'eth2', testAddresses: [cidr('198.18.11.8/24')], standby: true },
+      ],
+      dataAddresses: [
+        { address: cidr('198.18.11.5/24'), preferredInterface: 'eth0' },
+        { address: cidr('198.18.11.15/24'), preferredInterface: 'eth1' },
+      ],
+    },
+  );
 
 test('a standby stays inactive while the group is at capacity and is used only when needed', () => {
   const sim = new Sim(threeWithStandby(), { seed: 3 });
@@ -25,13 +28,20 @@ test('a standby stays inactive while the group is at capacity and is used only w
   const t0 = sim.now;
   sim.setLink('eth0', false);
   assert.equal(sim.iface('eth2').active, true, 'the standby was not activated');
-  assert.deepEqual(sim.holderOf('198.18.11.5'), ['eth2'], 'the address should go to the now-active standby (least loaded)');
+  assert.deepEqual(
+    sim.holderOf('198.18.11.5'),
+    ['eth2'],
+    'the address should go to the now-active standby (least loaded)',
+  );
   sim.setLink('eth0', true);
   sim.runFor(30_000);
   assert.equal(sim.iface('eth2').inactive, true, 'the standby should step back after failback');
   assert.deepEqual(sim.holderOf('198.18.11.5'), ['eth0']);
   const moves = sim.events('move_address', t0).map((e) => [e.output.from, e.output.to, e.output.reason]);
-  assert.deepEqual(moves, [['eth0', 'eth2', 'link'], ['eth2', 'eth0', 'failback']]);
+  assert.deepEqual(moves, [
+    ['eth0', 'eth2', 'link'],
+    ['eth2', 'eth0', 'failback'],
+  ]);
 });
 
 test('offline moves the address (admin) and online brings it back; the last usable member cannot be offlined', () => {
@@ -62,9 +72,14 @@ test('offline moves the address (admin) and online brings it back; the last usab
 });
 
 test('several unpinned addresses are spread over the active members, and re-spread on failback', () => {
-  const config = twoNicConfig({}, {
-    dataAddresses: ['198.18.11.5/24', '198.18.11.15/24', '198.18.11.25/24', '198.18.11.35/24'].map((a) => ({ address: cidr(a) })),
-  });
+  const config = twoNicConfig(
+    {},
+    {
+      dataAddresses: ['198.18.11.5/24', '198.18.11.15/24', '198.18.11.25/24', '198.18.11.35/24'].map((a) => ({
+        address: cidr(a),
+      })),
+    },
+  );
   const sim = new Sim(config, { seed: 6 });
   sim.runFor(1000);
   const count = (ifname: string) => [...sim.holders.values()].filter((on) => on.includes(ifname)).length;
@@ -116,7 +131,7 @@ test('never on zero or two: random link flaps keep every address on exactly one 
   for (let seed = 1; seed <= 20; seed++) {
     const sim = new Sim(threeWithStandby(), { seed });
     let r = seed;
-    const rand = () => ((r = (r * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rand = () => (r = (r * 1103515245 + 12345) % 2147483648) / 2147483648;
     for (let step = 0; step < 200; step++) {
       const ifname = ['eth0', 'eth1', 'eth2'][Math.floor(rand() * 3)]!;
       sim.setLink(ifname, rand() < 0.5);
@@ -128,7 +143,10 @@ test('never on zero or two: random link flaps keep every address on exactly one 
         assert.ok(on.length <= 1, `seed ${seed} step ${step}: ${addr} on ${on.join(',')}`);
         if (anyActive) {
           assert.equal(on.length, 1, `seed ${seed} step ${step}: ${addr} on nothing while a member is active`);
-          assert.ok(snap.interfaces.find((i) => i.name === on[0])!.active, `seed ${seed} step ${step}: ${addr} on inactive ${on[0]}`);
+          assert.ok(
+            snap.interfaces.find((i) => i.name === on[0])!.active,
+            `seed ${seed} step ${step}: ${addr} on inactive ${on[0]}`,
+          );
         }
       }
     }

@@ -35,7 +35,10 @@ test('a reload of an identical configuration changes nothing observable (50 seed
     assert.deepEqual(stateEvents(sim, t0), [], `seed ${seed}: events after the reload`);
     const requestsBefore = before[0]!.interfaces[0]!.instances[0]!.targets[0]!.requests;
     const requestsAfter = sim.iface('eth0').instances[0]!.targets[0]!.requests;
-    assert.ok(requestsAfter > requestsBefore, `seed ${seed}: probe counter went from ${requestsBefore} to ${requestsAfter}`);
+    assert.ok(
+      requestsAfter > requestsBefore,
+      `seed ${seed}: probe counter went from ${requestsBefore} to ${requestsAfter}`,
+    );
   }
 });
 
@@ -51,7 +54,10 @@ test('probe history survives a reload: losses before it count towards the failur
     sim.runFor(2 * FDT);
     const failure = sim.events('interface_failed', t0).find((e) => e.output.ifname === 'eth0');
     assert.ok(failure, `seed ${seed}: eth0 never failed`);
-    assert.ok(failure.at - t0 <= FDT, `seed ${seed}: failed ${failure.at - t0} ms after the cut: the reload reset the probe history`);
+    assert.ok(
+      failure.at - t0 <= FDT,
+      `seed ${seed}: failed ${failure.at - t0} ms after the cut: the reload reset the probe history`,
+    );
     assert.deepEqual(sim.holderOf('198.18.11.5'), ['eth1']);
   }
 });
@@ -66,7 +72,10 @@ test('a failed interface stays failed and the address stays where it is', () => 
   const t0 = sim.now;
   sim.reload(twoNicConfig());
   sim.runFor(30_000);
-  assert.deepEqual(stateEvents(sim, t0).filter((e) => e.output.kind !== 'probe_lost'), []);
+  assert.deepEqual(
+    stateEvents(sim, t0).filter((e) => e.output.kind !== 'probe_lost'),
+    [],
+  );
   assert.equal(sim.iface('eth0').state, 'failed');
   assert.equal(sim.iface('eth0').failureCause, 'probe');
   assert.equal(sim.group().state, 'degraded');
@@ -111,7 +120,13 @@ test('targets found by multicast are kept over a reload', () => {
   sim.runFor(30_000);
   assert.deepEqual(sim.events('target_added', t0), []);
   assert.deepEqual(sim.events('target_removed', t0), []);
-  assert.deepEqual(sim.iface('eth0').instances[0]!.targets.map((t) => `${t.address}/${t.source}`).sort(), found.sort());
+  assert.deepEqual(
+    sim
+      .iface('eth0')
+      .instances[0]!.targets.map((t) => `${t.address}/${t.source}`)
+      .sort(),
+    found.sort(),
+  );
   assert.equal(sim.iface('eth0').state, 'ok');
 });
 
@@ -139,14 +154,19 @@ test('what changed starts afresh, the rest carries on, and no address moves', ()
   assert.equal(sim.iface('eth2').state, 'ok');
   // the changed member's old targets went (its per-target series restart), the kept one's did not
   const targetEvents = (kind: string, since: number) =>
-    sim.log.flatMap((e) => (e.at >= since && e.output.kind === kind && 'target' in e.output ? [`${e.output.ifname} ${e.output.target}`] : []));
+    sim.log.flatMap((e) =>
+      e.at >= since && e.output.kind === kind && 'target' in e.output ? [`${e.output.ifname} ${e.output.target}`] : [],
+    );
   const removed = (since: number) => targetEvents('target_removed', since);
   assert.deepEqual(removed(t0), ['eth1 198.18.11.1']);
   assert.deepEqual(targetEvents('target_added', t0).sort(), ['eth1 198.18.11.1', 'eth2 198.18.11.1']);
   // a member removed by the next reload is gone, with its targets; the others carry on
   const t1 = sim.now;
   sim.reload(twoNicConfig());
-  assert.deepEqual(sim.group().interfaces.map((i) => i.name), ['eth0', 'eth1']);
+  assert.deepEqual(
+    sim.group().interfaces.map((i) => i.name),
+    ['eth0', 'eth1'],
+  );
   assert.deepEqual([...sim.engine.carriedInterfaces], ['eth0']); // eth1's test address changed back
   assert.deepEqual(removed(t1).sort(), ['eth1 198.18.11.1', 'eth2 198.18.11.1']);
 });
@@ -160,10 +180,16 @@ test('a move in flight during a reload completes on the new engine, not twice', 
   assert.equal(moves.length, 1);
   const next = new Engine({ config: twoNicConfig(), now: 10, previous: old });
   next.start(10, { links, routes: [], addressHolders: new Map() }); // the kernel has not got it yet
-  assert.deepEqual(next.takeOutputs().filter((o) => o.kind === 'move_address' || o.kind === 'remove_address'), []);
+  assert.deepEqual(
+    next.takeOutputs().filter((o) => o.kind === 'move_address' || o.kind === 'remove_address'),
+    [],
+  );
   assert.equal(next.snapshot().groups[0]!.addresses[0]!.moving, true);
   next.moveCompleted(20, '198.18.11.5');
   next.observeAddresses(20, new Map([['198.18.11.5', ['eth0']]]));
-  assert.deepEqual(next.takeOutputs().filter((o) => o.kind === 'move_address'), []);
+  assert.deepEqual(
+    next.takeOutputs().filter((o) => o.kind === 'move_address'),
+    [],
+  );
   assert.equal(next.snapshot().groups[0]!.addresses[0]!.holder, 'eth0');
 });

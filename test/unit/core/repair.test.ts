@@ -25,7 +25,10 @@ test('repair after ten answered probes, then failback (FAILBACK=yes)', () => {
     assert.ok(repair, `seed ${seed}: never repaired`);
     const acks = sim.events('probe_acked', restored).filter((e) => e.output.ifname === 'eth0' && e.at <= repair.at);
     assert.ok(acks.length >= NUM_PROBE_REPAIRS, `seed ${seed}: repaired after ${acks.length} answers`);
-    assert.ok(repair.at - restored <= (NUM_PROBE_REPAIRS + 2) * 1.5 * UPI, `seed ${seed}: repair took ${repair.at - restored} ms`);
+    assert.ok(
+      repair.at - restored <= (NUM_PROBE_REPAIRS + 2) * 1.5 * UPI,
+      `seed ${seed}: repair took ${repair.at - restored} ms`,
+    );
     const back = sim.events('move_address', restored)[0];
     assert.ok(back, `seed ${seed}: no failback`);
     assert.equal(back.at, repair.at);
@@ -55,16 +58,21 @@ test('FAILBACK=no keeps the address on the backup after repair; the repaired NIC
 });
 
 test('link-only interface (no test address): repaired on link up, unless the link flaps', () => {
-  const config = twoNicConfig({}, {
-    interfaces: [
-      { name: 'eth0', testAddresses: [], standby: false },
-      { name: 'eth1', testAddresses: [], standby: false },
-    ],
-  });
+  const config = twoNicConfig(
+    {},
+    {
+      interfaces: [
+        { name: 'eth0', testAddresses: [], standby: false },
+        { name: 'eth1', testAddresses: [], standby: false },
+      ],
+    },
+  );
   const sim = new Sim(config, { seed: 1 });
   sim.runFor(25_000);
   assert.equal(sim.iface('eth0').probeState, 'disabled');
-  assert.ok(sim.events('probing_disabled').some((e) => e.output.ifname === 'eth0' && e.output.reason === 'no_test_address'));
+  assert.ok(
+    sim.events('probing_disabled').some((e) => e.output.ifname === 'eth0' && e.output.reason === 'no_test_address'),
+  );
   sim.setLink('eth0', false);
   assert.deepEqual(sim.holderOf('198.18.11.5'), ['eth1']);
   const t1 = sim.now;

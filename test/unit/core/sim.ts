@@ -49,7 +49,12 @@ export function twoNicConfig(overrides: Partial<DaemonConfig> = {}, group: Parti
 }
 
 export const defaultRoute = (gateway: string): RouteInfo => ({ family: 4, prefixLength: 0, gateway });
-export const hostRoute = (dst: string, gateway = dst): RouteInfo => ({ family: 4, destination: dst, prefixLength: 32, gateway });
+export const hostRoute = (dst: string, gateway = dst): RouteInfo => ({
+  family: 4,
+  destination: dst,
+  prefixLength: 32,
+  gateway,
+});
 
 export interface TimedOutput {
   at: number;
@@ -75,7 +80,13 @@ export class Sim {
 
   constructor(
     public config: DaemonConfig,
-    opts: { seed?: number; start?: number; routes?: RouteInfo[]; holders?: Record<string, string[]>; links?: Record<string, boolean> } = {},
+    opts: {
+      seed?: number;
+      start?: number;
+      routes?: RouteInfo[];
+      holders?: Record<string, string[]>;
+      links?: Record<string, boolean>;
+    } = {},
   ) {
     this.now = opts.start ?? 1_000_000;
     const ifnames = config.groups.flatMap((g) => g.interfaces.map((i) => i.name));
@@ -83,7 +94,11 @@ export class Sim {
     for (const [a, on] of Object.entries(opts.holders ?? {})) this.holders.set(a, on);
     this.routes = opts.routes ?? [defaultRoute('198.18.11.1')];
     this.engine = new Engine({ config, now: this.now, random: seededRandom(opts.seed ?? 1) });
-    this.engine.start(this.now, { links: ifnames.map((n) => this.linkReport(n)), routes: this.routes, addressHolders: this.holders });
+    this.engine.start(this.now, {
+      links: ifnames.map((n) => this.linkReport(n)),
+      routes: this.routes,
+      addressHolders: this.holders,
+    });
     this.drain();
   }
 
@@ -93,12 +108,21 @@ export class Sim {
     for (const n of ifnames) if (!this.links.has(n)) this.links.set(n, true);
     this.config = config;
     this.engine = new Engine({ config, now: this.now, previous: this.engine });
-    this.engine.start(this.now, { links: ifnames.map((n) => this.linkReport(n)), routes: this.routes, addressHolders: this.holders });
+    this.engine.start(this.now, {
+      links: ifnames.map((n) => this.linkReport(n)),
+      routes: this.routes,
+      addressHolders: this.holders,
+    });
     this.drain();
   }
 
   private linkReport(ifname: string): LinkReport {
-    return { ifname, present: true, up: this.links.get(ifname) ?? false, mac: `02:00:00:00:00:0${[...this.links.keys()].indexOf(ifname)}` };
+    return {
+      ifname,
+      present: true,
+      up: this.links.get(ifname) ?? false,
+      mac: `02:00:00:00:00:0${[...this.links.keys()].indexOf(ifname)}`,
+    };
   }
 
   setLink(ifname: string, up: boolean): void {
@@ -114,7 +138,8 @@ export class Sim {
     for (;;) {
       spinsAtSameTime = this.now === lastNow ? spinsAtSameTime + 1 : 0;
       lastNow = this.now;
-      if (spinsAtSameTime > 10_000) throw new Error(`engine makes no progress at t=${this.now} (deadline ${this.engine.nextDeadline()})`);
+      if (spinsAtSameTime > 10_000)
+        throw new Error(`engine makes no progress at t=${this.now} (deadline ${this.engine.nextDeadline()})`);
       this.pending.sort((a, b) => a.at - b.at);
       const nextReply = this.pending[0]?.at ?? Number.POSITIVE_INFINITY;
       const next = Math.min(this.engine.nextDeadline(), nextReply);
@@ -149,7 +174,17 @@ export class Sim {
       const sentAt = this.now;
       if (o.probeKind === 'multi') {
         for (const source of this.multicastResponders(o.ifname)) {
-          this.schedule(sentAt + 0.3, () => this.engine.reportReply(this.now, { ifname: o.ifname, family: o.family, source, seq: o.seq, kind: 'multi', sentAt, receivedAt: this.now }));
+          this.schedule(sentAt + 0.3, () =>
+            this.engine.reportReply(this.now, {
+              ifname: o.ifname,
+              family: o.family,
+              source,
+              seq: o.seq,
+              kind: 'multi',
+              sentAt,
+              receivedAt: this.now,
+            }),
+          );
         }
         return;
       }
@@ -157,14 +192,25 @@ export class Sim {
       if (rtt === undefined) return;
       this.schedule(sentAt + rtt, () => {
         if (!this.links.get(o.ifname)) return; // the link died while the reply was on its way
-        this.engine.reportReply(this.now, { ifname: o.ifname, family: o.family, source: o.target, seq: o.seq, kind: o.probeKind, sentAt, receivedAt: this.now });
+        this.engine.reportReply(this.now, {
+          ifname: o.ifname,
+          family: o.family,
+          source: o.target,
+          seq: o.seq,
+          kind: o.probeKind,
+          sentAt,
+          receivedAt: this.now,
+        });
       });
     } else if (o.kind === 'move_address') {
       const on = (this.holders.get(o.address.address) ?? []).filter((n) => n !== o.from);
       this.holders.set(o.address.address, [...new Set([...on, o.to])]);
       this.engine.moveCompleted(this.now, o.address.address);
     } else if (o.kind === 'remove_address') {
-      this.holders.set(o.address.address, (this.holders.get(o.address.address) ?? []).filter((n) => n !== o.from));
+      this.holders.set(
+        o.address.address,
+        (this.holders.get(o.address.address) ?? []).filter((n) => n !== o.from),
+      );
     }
   }
 
@@ -173,12 +219,21 @@ export class Sim {
   }
 
   /** Outputs of a kind, optionally since a time. */
-  events<K extends EngineOutput['kind']>(kind: K, since = Number.NEGATIVE_INFINITY): Array<{ at: number; output: Extract<EngineOutput, { kind: K }> }> {
-    return this.log.filter((e) => e.output.kind === kind && e.at >= since) as Array<{ at: number; output: Extract<EngineOutput, { kind: K }> }>;
+  events<K extends EngineOutput['kind']>(
+    kind: K,
+    since = Number.NEGATIVE_INFINITY,
+  ): Array<{ at: number; output: Extract<EngineOutput, { kind: K }> }> {
+    return this.log.filter((e) => e.output.kind === kind && e.at >= since) as Array<{
+      at: number;
+      output: Extract<EngineOutput, { kind: K }>;
+    }>;
   }
 
   iface(name: string) {
-    return this.engine.snapshot().groups.flatMap((g) => g.interfaces).find((i) => i.name === name)!;
+    return this.engine
+      .snapshot()
+      .groups.flatMap((g) => g.interfaces)
+      .find((i) => i.name === name)!;
   }
   group(name = 'unrealgrp1') {
     return this.engine.snapshot().groups.find((g) => g.name === name)!;

@@ -15,9 +15,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test('held addresses: on their holder in the engine and in the kernel, not moving', () => {
   const sim = new Sim(twoNicConfig(), { seed: 1 });
   sim.runFor(1000);
-  const view = (device: string) => ({ links: () => [], routes: () => [], gatewayRoutes: () => [], holdersOf: () => [device], addresses: () => [{ device, cidr: cidr('198.18.11.5/24'), secondary: true, noprefixroute: false }] });
-  assert.deepEqual(heldAddresses(sim.engine.snapshot(), view('eth0')), [{ group: 'unrealgrp1', device: 'eth0', cidr: cidr('198.18.11.5/24') }]);
-  assert.deepEqual(heldAddresses(sim.engine.snapshot(), view('eth1')), [], 'announced where the kernel does not have it');
+  const view = (device: string) => ({
+    links: () => [],
+    routes: () => [],
+    gatewayRoutes: () => [],
+    holdersOf: () => [device],
+    addresses: () => [{ device, cidr: cidr('198.18.11.5/24'), secondary: true, noprefixroute: false }],
+  });
+  assert.deepEqual(heldAddresses(sim.engine.snapshot(), view('eth0')), [
+    { group: 'unrealgrp1', device: 'eth0', cidr: cidr('198.18.11.5/24') },
+  ]);
+  assert.deepEqual(
+    heldAddresses(sim.engine.snapshot(), view('eth1')),
+    [],
+    'announced where the kernel does not have it',
+  );
 });
 
 test('refresher: one packet per held address per interval, none during a failover, stopped by 0', async () => {
@@ -27,7 +39,12 @@ test('refresher: one packet per held address per interval, none during a failove
   let moving: Promise<void> = Promise.resolve();
   const registry = new Registry();
   const r = new AnnounceRefresher({
-    announcer: { announce: async (device: string, c: Cidr, count: number) => (sent.push({ device, address: c.address, count }), { sent: count }) },
+    announcer: {
+      announce: async (device: string, c: Cidr, count: number) => (
+        sent.push({ device, address: c.address, count }),
+        { sent: count }
+      ),
+    },
     metrics: new EventMetrics(registry),
     log: pino({ level: 'silent' }),
     held: () => [
@@ -42,7 +59,9 @@ test('refresher: one packet per held address per interval, none during a failove
   assert.ok(n >= 8 && n <= 12, `${n} announcements in 275 ms at 50 ms for 2 addresses`);
   assert.ok(sent.every((s) => s.count === 1));
   assert.equal(sent.filter((s) => s.device === 'eth0').length, sent.filter((s) => s.device === 'eth1').length);
-  const garp = (await registry.getSingleMetric('ipmp_gratuitous_arp_sent_total')!.get()).values.find((v) => v.labels.device === 'eth0')!.value;
+  const garp = (await registry.getSingleMetric('ipmp_gratuitous_arp_sent_total')!.get()).values.find(
+    (v) => v.labels.device === 'eth0',
+  )!.value;
   assert.equal(garp, sent.filter((s) => s.device === 'eth0').length);
 
   let release!: () => void;

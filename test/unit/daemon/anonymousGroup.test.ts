@@ -14,11 +14,28 @@ import { everyGroupHasVerdict } from '../../../src/daemon/readiness.js';
 import type { KernelAddress, KernelLink, KernelView } from '../../../src/daemon/ports.js';
 import { cidr, twoNicConfig } from '../core/sim.js';
 
-const addr = (device: string, text: string, secondary = false): KernelAddress => ({ device, cidr: cidr(text), secondary, noprefixroute: false });
-const link = (name: string, index: number, adminUp = true): KernelLink => ({ name, index, adminUp, carrier: true, mac: `02:00:00:00:00:${String(index).padStart(2, '0')}` });
+const addr = (device: string, text: string, secondary = false): KernelAddress => ({
+  device,
+  cidr: cidr(text),
+  secondary,
+  noprefixroute: false,
+});
+const link = (name: string, index: number, adminUp = true): KernelLink => ({
+  name,
+  index,
+  adminUp,
+  carrier: true,
+  mac: `02:00:00:00:00:${String(index).padStart(2, '0')}`,
+});
 
 function view(links: KernelLink[], addresses: KernelAddress[]): KernelView {
-  return { links: () => links, addresses: () => addresses, holdersOf: (address) => addresses.filter((a) => a.cidr.address === address).map((a) => a.device), routes: () => [], gatewayRoutes: () => [{ family: 4, prefixLength: 0, gateway: '198.18.11.1', device: 'eth0' }] };
+  return {
+    links: () => links,
+    addresses: () => addresses,
+    holdersOf: (address) => addresses.filter((a) => a.cidr.address === address).map((a) => a.device),
+    routes: () => [],
+    gatewayRoutes: () => [{ family: 4, prefixLength: 0, gateway: '198.18.11.1', device: 'eth0' }],
+  };
 }
 
 /** eth0 and eth1 in unrealgrp1 (as the seed); the rest in no group. */
@@ -26,7 +43,16 @@ const config = (track: boolean) => twoNicConfig({ trackInterfacesOnlyWithGroups:
 
 test('the anonymous group: up NICs in no group with an address of their own, probed from it', () => {
   const v = view(
-    [link('lo', 1), link('eth0', 2), link('eth1', 3), link('eth2', 4), link('eth3', 5), link('eth4', 6, false), link('eth5', 7), link('eth6', 8)],
+    [
+      link('lo', 1),
+      link('eth0', 2),
+      link('eth1', 3),
+      link('eth2', 4),
+      link('eth3', 5),
+      link('eth4', 6, false),
+      link('eth5', 7),
+      link('eth6', 8),
+    ],
     [
       addr('lo', '127.0.0.1/8'),
       addr('eth0', '198.18.11.6/24'),
@@ -57,30 +83,59 @@ test('the daemon: anonymous NICs probe from their own address with their own soc
   let kernelChanged = () => {};
   const added: string[] = [];
   const adapters: Adapters = {
-    kernel: { addAddress: async (device, c) => void added.push(`${c.address} on ${device}`), deleteAddress: async () => {}, replaceRoute: async () => {} },
+    kernel: {
+      addAddress: async (device, c) => void added.push(`${c.address} on ${device}`),
+      deleteAddress: async () => {},
+      replaceRoute: async () => {},
+    },
     view: view(links, addresses),
     announcer: { announce: async () => ({ sent: 0 }) },
     onKernelChange: (cb) => (kernelChanged = cb),
-    probes: { send: (p) => (sends.push(p), true), onReply: () => {}, onIgnored: () => {}, onSendError: () => {}, keepOpen: (extra) => void opened.push(extra) },
+    probes: {
+      send: (p) => (sends.push(p), true),
+      onReply: () => {},
+      onIgnored: () => {},
+      onSendError: () => {},
+      keepOpen: (extra) => void opened.push(extra),
+    },
     ensureTestAddresses: async () => [],
     prepare: async () => ({ added: [], commit: () => {}, rollback: async () => {} }),
     close: async () => {},
   };
   const cfg = { ...config(false), failureDetectionTimeMs: 700, adminSocket: join(dir, 'admin.sock') };
-  const daemon = new Daemon({ config: cfg, adapters, log: pino({ level: 'silent' }), listenAddress: '127.0.0.1:0', build: { version: 'test', revision: 'test' } });
+  const daemon = new Daemon({
+    config: cfg,
+    adapters,
+    log: pino({ level: 'silent' }),
+    listenAddress: '127.0.0.1:0',
+    build: { version: 'test', revision: 'test' },
+  });
   try {
     await daemon.start();
     const anonymous = () => daemon.engine.snapshot().groups.find((g) => g.anonymous);
-    assert.deepEqual(anonymous()?.interfaces.map((i) => [i.name, i.link, i.instances[0]?.testAddress]), [['eth2', 'up', '198.18.11.9']]);
+    assert.deepEqual(
+      anonymous()?.interfaces.map((i) => [i.name, i.link, i.instances[0]?.testAddress]),
+      [['eth2', 'up', '198.18.11.9']],
+    );
     assert.deepEqual(opened.at(-1), [{ name: 'eth2', families: [4] }]);
     await new Promise((r) => setTimeout(r, 400));
-    assert.ok(sends.some((s) => s.ifname === 'eth2' && s.source === '198.18.11.9'), 'eth2 never probed from its own address');
-    assert.deepEqual(added.filter((a) => a.endsWith('on eth2')), [], 'an address was added to eth2');
+    assert.ok(
+      sends.some((s) => s.ifname === 'eth2' && s.source === '198.18.11.9'),
+      'eth2 never probed from its own address',
+    );
+    assert.deepEqual(
+      added.filter((a) => a.endsWith('on eth2')),
+      [],
+      'an address was added to eth2',
+    );
 
     // a reload carries it over, state and all
     await daemon.reload({ ...cfg });
     assert.ok(daemon.engine.carriedInterfaces.has('eth2'));
-    assert.deepEqual(anonymous()?.interfaces.map((i) => i.name), ['eth2']);
+    assert.deepEqual(
+      anonymous()?.interfaces.map((i) => i.name),
+      ['eth2'],
+    );
 
     // its address goes: it leaves, and its socket with it
     addresses.splice(2, 1);
@@ -92,9 +147,15 @@ test('the daemon: anonymous NICs probe from their own address with their own soc
     addresses.push(addr('eth2', '198.18.11.10/24'));
     kernelChanged();
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(anonymous()?.interfaces.map((i) => [i.name, i.instances[0]?.testAddress]), [['eth2', '198.18.11.10']]);
+    assert.deepEqual(
+      anonymous()?.interfaces.map((i) => [i.name, i.instances[0]?.testAddress]),
+      [['eth2', '198.18.11.10']],
+    );
     // a NIC that is only watched never holds back /-/ready (eth2 has had no answer here)
-    assert.ok(everyGroupHasVerdict({ at: 0, groups: [anonymous()!] }, new Set()), 'the anonymous group held back readiness');
+    assert.ok(
+      everyGroupHasVerdict({ at: 0, groups: [anonymous()!] }, new Set()),
+      'the anonymous group held back readiness',
+    );
   } finally {
     await daemon.stop();
     rmSync(dir, { recursive: true, force: true });

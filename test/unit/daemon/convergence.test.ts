@@ -31,7 +31,12 @@ function setup(opts: { untilTrafficMs: number; held?: () => boolean }) {
         return { close: () => void (w.closed = true) };
       },
     },
-    announcer: { announce: async (device: string, c: Cidr, count: number) => (announced.push({ device, address: c.address, count }), { sent: count }) },
+    announcer: {
+      announce: async (device: string, c: Cidr, count: number) => (
+        announced.push({ device, address: c.address, count }),
+        { sent: count }
+      ),
+    },
     events: new EventMetrics(registry),
     metrics,
     log: pino({ level: 'silent' }),
@@ -42,7 +47,8 @@ function setup(opts: { untilTrafficMs: number; held?: () => boolean }) {
   return { watch, opened, announced, registry };
 }
 
-const move = (reason: Move['reason'], to: string, decidedAt = monotonicMs()): Move => ({ kind: 'move_address', group: 'g', address: cidr('198.18.11.5/24'), from: 'eth0', to, reason, decidedAt }) as Move;
+const move = (reason: Move['reason'], to: string, decidedAt = monotonicMs()): Move =>
+  ({ kind: 'move_address', group: 'g', address: cidr('198.18.11.5/24'), from: 'eth0', to, reason, decidedAt }) as Move;
 
 test('a first placement is not watched; a failover is, on its new NIC', () => {
   const { watch, opened } = setup({ untilTrafficMs: 0 });
@@ -50,7 +56,10 @@ test('a first placement is not watched; a failover is, on its new NIC', () => {
   assert.equal(opened.length, 0);
   assert.deepEqual(watch.silent(), []);
   watch.moved(move('link', 'eth1'));
-  assert.deepEqual(opened.map((o) => [o.device, o.address]), [['eth1', '198.18.11.5']]);
+  assert.deepEqual(
+    opened.map((o) => [o.device, o.address]),
+    [['eth1', '198.18.11.5']],
+  );
   assert.equal(watch.silent().length, 1);
   watch.stop();
   assert.ok(opened[0]!.closed);
@@ -60,7 +69,10 @@ test('silent: re-announced 1x, 2x, 4x the first delay after the move, one packet
   const { watch, announced, registry } = setup({ untilTrafficMs: 100 });
   watch.moved(move('link', 'eth1'));
   await sleep(250);
-  assert.deepEqual(announced, [20, 40, 80].map(() => ({ device: 'eth1', address: '198.18.11.5', count: 1 })));
+  assert.deepEqual(
+    announced,
+    [20, 40, 80].map(() => ({ device: 'eth1', address: '198.18.11.5', count: 1 })),
+  );
   const text = await registry.metrics();
   assert.match(text, /ipmp_silent_reannouncements_total\{group="g",device="eth1"\} 3/);
   assert.match(text, /ipmp_gratuitous_arp_sent_total\{group="g",device="eth1"\} 3/);

@@ -38,11 +38,17 @@ function fakeHost(opts: { failAdd?: boolean } = {}) {
     },
     deleteAddress: async (device: string, c: Cidr) => {
       calls.push(`del ${c.address} ${device}`);
-      holders.set(c.address, (holders.get(c.address) ?? []).filter((d) => d !== device));
+      holders.set(
+        c.address,
+        (holders.get(c.address) ?? []).filter((d) => d !== device),
+      );
     },
     replaceRoute: async (r: KernelRoute) => {
       // a route is only written while the address is on the new device: never on zero NICs
-      assert.ok((holders.get(data.address) ?? []).includes(r.device!), `route for ${r.device} written before the address was there`);
+      assert.ok(
+        (holders.get(data.address) ?? []).includes(r.device!),
+        `route for ${r.device} written before the address was there`,
+      );
       calls.push(`route ${r.destination ?? 'default'} ${r.device}`);
     },
   };
@@ -64,14 +70,33 @@ function fakeHost(opts: { failAdd?: boolean } = {}) {
 
 function executor(host: ReturnType<typeof fakeHost>, onSettled: (ok: boolean, holders: string[]) => void) {
   const base = twoNicConfig();
-  const settings: ExecutorSettings = { announce: { ...base.announce, secondBurstAfterMs: 0 }, followRouteProtocols: base.followRouteProtocols };
-  return new FailoverExecutor(host.kernel, host.view, host.announcer, () => settings, new EventMetrics(new Registry()), pino({ level: 'silent' }), {
-    settled: (_address, ok, holders) => onSettled(ok, holders),
-    moved: (m) => host.calls.push(`moved ${m.address.address} ${m.to}`),
-  });
+  const settings: ExecutorSettings = {
+    announce: { ...base.announce, secondBurstAfterMs: 0 },
+    followRouteProtocols: base.followRouteProtocols,
+  };
+  return new FailoverExecutor(
+    host.kernel,
+    host.view,
+    host.announcer,
+    () => settings,
+    new EventMetrics(new Registry()),
+    pino({ level: 'silent' }),
+    {
+      settled: (_address, ok, holders) => onSettled(ok, holders),
+      moved: (m) => host.calls.push(`moved ${m.address.address} ${m.to}`),
+    },
+  );
 }
 
-const move = (from: string, to: string): Extract<EngineAction, { kind: 'move_address' }> => ({ kind: 'move_address', group: 'unrealgrp1', address: data, from, to, reason: 'link', decidedAt: 0 });
+const move = (from: string, to: string): Extract<EngineAction, { kind: 'move_address' }> => ({
+  kind: 'move_address',
+  group: 'unrealgrp1',
+  address: data,
+  from,
+  to,
+  reason: 'link',
+  decidedAt: 0,
+});
 
 test('a move is make-before-break: add, subnet and default routes, delete, announce; the other routes follow after the move is reported', async () => {
   const host = fakeHost();

@@ -7,9 +7,22 @@ import type { KernelLink, KernelView } from '../../../src/daemon/ports.js';
 import { twoNicConfig } from '../core/sim.js';
 
 function view(links: KernelLink[], holders: Record<string, string[]>): KernelView {
-  return { links: () => links, addresses: () => [], holdersOf: (a) => holders[a] ?? [], routes: () => [], gatewayRoutes: () => [] };
+  return {
+    links: () => links,
+    addresses: () => [],
+    holdersOf: (a) => holders[a] ?? [],
+    routes: () => [],
+    gatewayRoutes: () => [],
+  };
 }
-const link = (name: string, over: Partial<KernelLink> = {}): KernelLink => ({ name, index: 2, adminUp: true, carrier: true, mac: '02:00:00:00:00:01', ...over });
+const link = (name: string, over: Partial<KernelLink> = {}): KernelLink => ({
+  name,
+  index: 2,
+  adminUp: true,
+  carrier: true,
+  mac: '02:00:00:00:00:01',
+  ...over,
+});
 
 test('a link is up only when administratively up with carrier; a missing one is reported absent', () => {
   const v = view([link('eth0'), link('eth1', { carrier: false }), link('eth2', { adminUp: false })], {});
@@ -30,6 +43,8 @@ test('an address on a member renamed away is reported under the member name it l
 });
 
 test('a renamed NIC whose old name is back in use keeps its own name: it is not the member', () => {
-  const v = view([link('eth0'), link('eth1'), link('renamed0', { formerNames: ['eth1'] })], { '198.18.11.5': ['renamed0'] });
+  const v = view([link('eth0'), link('eth1'), link('renamed0', { formerNames: ['eth1'] })], {
+    '198.18.11.5': ['renamed0'],
+  });
   assert.deepEqual([...addressHolders(v, twoNicConfig())], [['198.18.11.5', ['renamed0']]]);
 });

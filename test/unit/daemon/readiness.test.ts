@@ -45,7 +45,12 @@ test('a probing member with no answer yet holds readiness back; an answer releas
 });
 
 test('link down, offline, failed and link-only members each count as a verdict', () => {
-  for (const over of [{ link: 'down' as const }, { state: 'offline' as const }, { state: 'failed' as const }, { probeState: 'disabled' as const }]) {
+  for (const over of [
+    { link: 'down' as const },
+    { state: 'offline' as const },
+    { state: 'failed' as const },
+    { probeState: 'disabled' as const },
+  ]) {
     assert.equal(everyGroupHasVerdict(snap(group([member('eth0', over)])), new Set()), true, JSON.stringify(over));
   }
 });
@@ -53,5 +58,8 @@ test('link down, offline, failed and link-only members each count as a verdict',
 test('every target unreachable is a verdict; the anonymous group never holds readiness back', () => {
   assert.equal(everyGroupHasVerdict(snap(group([member('eth0')], { targetsUnreachable: true })), new Set()), true);
   assert.equal(everyGroupHasVerdict(snap(group([member('eth9')], { anonymous: true })), new Set()), true);
-  assert.equal(everyGroupHasVerdict(snap(group([member('eth9')], { anonymous: true }), group([member('eth0')])), new Set()), false);
+  assert.equal(
+    everyGroupHasVerdict(snap(group([member('eth9')], { anonymous: true }), group([member('eth0')])), new Set()),
+    false,
+  );
 });

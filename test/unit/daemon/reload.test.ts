@@ -25,7 +25,14 @@ function fakeAdapters(prepare: (config: DaemonConfig) => Promise<HostPreparation
   const adapters: Adapters = {
     kernel: { addAddress: async () => {}, deleteAddress: async () => {}, replaceRoute: async () => {} },
     view: {
-      links: () => ['eth0', 'eth1'].map((name, index) => ({ name, index: index + 2, adminUp: true, carrier: true, mac: `02:00:00:00:00:0${index}` })),
+      links: () =>
+        ['eth0', 'eth1'].map((name, index) => ({
+          name,
+          index: index + 2,
+          adminUp: true,
+          carrier: true,
+          mac: `02:00:00:00:00:0${index}`,
+        })),
       addresses: () => addresses,
       holdersOf: (address: string) => addresses.filter((a) => a.cidr.address === address).map((a) => a.device),
       routes: () => [{ family: 4, prefixLength: 0, gateway: '198.18.11.1', device: 'eth0', protocol: 'boot' }],
@@ -49,11 +56,20 @@ function fakeAdapters(prepare: (config: DaemonConfig) => Promise<HostPreparation
   return { adapters, sends };
 }
 
-async function withDaemon(prepare: (config: DaemonConfig) => Promise<HostPreparation>, body: (d: Daemon, sends: Array<{ at: number }>) => Promise<void>): Promise<void> {
+async function withDaemon(
+  prepare: (config: DaemonConfig) => Promise<HostPreparation>,
+  body: (d: Daemon, sends: Array<{ at: number }>) => Promise<void>,
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ipmpd-daemon-reload-'));
   const config = twoNicConfig({ failureDetectionTimeMs: 700, adminSocket: join(dir, 'admin.sock') });
   const { adapters, sends } = fakeAdapters(prepare);
-  const daemon = new Daemon({ config, adapters, log: pino({ level: 'silent' }), listenAddress: '127.0.0.1:0', build: { version: 'test', revision: 'test' } });
+  const daemon = new Daemon({
+    config,
+    adapters,
+    log: pino({ level: 'silent' }),
+    listenAddress: '127.0.0.1:0',
+    build: { version: 'test', revision: 'test' },
+  });
   try {
     await daemon.start();
     await body(daemon, sends);
@@ -70,11 +86,17 @@ test('a reload the host refuses keeps the running engine probing', async () => {
     },
     async (daemon, sends) => {
       const running = daemon.engine;
-      await assert.rejects(daemon.reload(twoNicConfig({ failureDetectionTimeMs: 700 })), /fe80::7\/64 to eth1: .*EACCES/);
+      await assert.rejects(
+        daemon.reload(twoNicConfig({ failureDetectionTimeMs: 700 })),
+        /fe80::7\/64 to eth1: .*EACCES/,
+      );
       assert.equal(daemon.engine, running, 'the engine was replaced by a failed reload');
       const t0 = Date.now();
       await sleep(500); // several probe intervals (100 ms)
-      assert.ok(sends.filter((s) => s.at > t0).length >= 4, `only ${sends.filter((s) => s.at > t0).length} probes after the failed reload`);
+      assert.ok(
+        sends.filter((s) => s.at > t0).length >= 4,
+        `only ${sends.filter((s) => s.at > t0).length} probes after the failed reload`,
+      );
     },
   );
 });

@@ -20,7 +20,7 @@ const via = (dst: string | undefined, protocol: string, extra: Partial<KernelRou
   ...extra,
 });
 
-test('a routing daemon owns its routes: only the administrator\'s and the boot configuration\'s follow', () => {
+test("a routing daemon owns its routes: only the administrator's and the boot configuration's follow", () => {
   const table = [
     via(undefined, 'boot'),
     via('198.19.0.1', 'static'),
@@ -37,12 +37,24 @@ test('a routing daemon owns its routes: only the administrator\'s and the boot c
   const moved = routesToMove(table, data, 'eth0', DEFAULT_FOLLOW_PROTOCOLS).map((r) => r.destination ?? 'default');
   assert.deepEqual(moved, ['default', '198.19.0.1', '198.19.0.2']);
   // configurable: an operator who wants bgp routes to follow says so
-  const withBgp = routesToMove(table, data, 'eth0', [...DEFAULT_FOLLOW_PROTOCOLS, 'bgp']).map((r) => r.destination ?? 'default');
+  const withBgp = routesToMove(table, data, 'eth0', [...DEFAULT_FOLLOW_PROTOCOLS, 'bgp']).map(
+    (r) => r.destination ?? 'default',
+  );
   assert.deepEqual(withBgp, ['default', '198.19.0.1', '198.19.0.2', '198.19.0.3']);
 });
 
 test('a kernel prefix route stays (it follows its address); a route by source address follows whatever its gateway', () => {
-  const prefix: KernelRoute = { family: 4, destination: '198.18.11.0', prefixLength: 24, device: 'eth0', prefsrc: '198.18.11.5', table: 254, type: 'unicast', protocol: 'kernel', scope: 'link' };
+  const prefix: KernelRoute = {
+    family: 4,
+    destination: '198.18.11.0',
+    prefixLength: 24,
+    device: 'eth0',
+    prefsrc: '198.18.11.5',
+    table: 254,
+    type: 'unicast',
+    protocol: 'kernel',
+    scope: 'link',
+  };
   const bySource = via('198.19.1.1', 'static', { gateway: '198.18.99.1', prefsrc: '198.18.11.5' });
   assert.deepEqual(routesToMove([prefix, bySource], data, 'eth0', DEFAULT_FOLLOW_PROTOCOLS), [bySource]);
 });

@@ -18,9 +18,18 @@ test('the watchdog interval is half WATCHDOG_USEC, and only for our pid', () => 
 
 test('READY=1 is sent once, when every group first has a verdict; pings stop while the loop is blocked', async () => {
   const sent: Array<{ at: number; message: string }> = [];
-  const n = new SystemdNotifier('/run/systemd/notify', 20, (_path, message) => (sent.push({ at: Date.now(), message }), 0), () => assert.fail('no warning expected'));
+  const n = new SystemdNotifier(
+    '/run/systemd/notify',
+    20,
+    (_path, message) => (sent.push({ at: Date.now(), message }), 0),
+    () => assert.fail('no warning expected'),
+  );
   let ready = false;
-  n.start(() => ready, () => '1 group(s)', 10);
+  n.start(
+    () => ready,
+    () => '1 group(s)',
+    10,
+  );
   await sleep(100);
   assert.equal(sent.filter((s) => s.message.startsWith('READY=1')).length, 0, 'READY before a verdict');
   ready = true;
@@ -30,7 +39,10 @@ test('READY=1 is sent once, when every group first has a verdict; pings stop whi
   ready = true;
   await sleep(50);
   const readies = sent.filter((s) => s.message.startsWith('READY=1'));
-  assert.deepEqual(readies.map((s) => s.message), ['READY=1\nSTATUS=1 group(s)']);
+  assert.deepEqual(
+    readies.map((s) => s.message),
+    ['READY=1\nSTATUS=1 group(s)'],
+  );
   // a hung event loop: no pings while it is blocked, so systemd's watchdog fires
   const pingsBefore = sent.filter((s) => s.message === 'WATCHDOG=1').length;
   assert.ok(pingsBefore >= 5, `only ${pingsBefore} pings in 250 ms at 20 ms`);
@@ -42,7 +54,10 @@ test('READY=1 is sent once, when every group first has a verdict; pings stop whi
   await sleep(60);
   const pings = sent.filter((s) => s.message === 'WATCHDOG=1');
   assert.equal(pings.filter((s) => s.at > blockedFrom && s.at < blockedUntil).length, 0);
-  assert.ok(pings.some((s) => s.at >= blockedUntil), 'pings resume');
+  assert.ok(
+    pings.some((s) => s.at >= blockedUntil),
+    'pings resume',
+  );
   n.stopping();
   const count = sent.length;
   await sleep(60);
@@ -51,12 +66,28 @@ test('READY=1 is sent once, when every group first has a verdict; pings stop whi
 });
 
 test('without NOTIFY_SOCKET nothing is sent; a failing socket is warned about once', async () => {
-  const silent = new SystemdNotifier(undefined, 10, () => assert.fail('sent without a socket'), () => undefined);
-  silent.start(() => true, () => '');
+  const silent = new SystemdNotifier(
+    undefined,
+    10,
+    () => assert.fail('sent without a socket'),
+    () => undefined,
+  );
+  silent.start(
+    () => true,
+    () => '',
+  );
   silent.stopping();
   const warnings: string[] = [];
-  const failing = new SystemdNotifier('/nonexistent/notify', 10, () => 2, (m) => warnings.push(m));
-  failing.start(() => true, () => '');
+  const failing = new SystemdNotifier(
+    '/nonexistent/notify',
+    10,
+    () => 2,
+    (m) => warnings.push(m),
+  );
+  failing.start(
+    () => true,
+    () => '',
+  );
   await sleep(60);
   failing.stopping();
   assert.equal(warnings.length, 1);

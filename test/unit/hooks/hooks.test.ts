@@ -29,18 +29,28 @@ function script(name: string, body: string): string {
   return path;
 }
 
-const moved: HookEvent = addressMoved({ group: 'unrealgrp1', address: { address: '198.18.11.5' }, from: 'eth0', to: 'eth1', reason: 'link' }, '2026-12-02T13:00:00.000Z');
+const moved: HookEvent = addressMoved(
+  { group: 'unrealgrp1', address: { address: '198.18.11.5' }, from: 'eth0', to: 'eth1', reason: 'link' },
+  '2026-12-02T13:00:00.000Z',
+);
 const silent = pino({ level: 'silent' });
 
 async function counter(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
-  const m = (await registry.getSingleMetric(name)!.get()).values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
+  const m = (await registry.getSingleMetric(name)!.get()).values.find((v) =>
+    Object.entries(labels).every(([k, x]) => v.labels[k] === x),
+  );
   return m?.value ?? 0;
 }
 
 test('a hook gets the event in its environment and the same as JSON on stdin', async () => {
   const out = join(dir, 'env.out');
   const hook = script('record.sh', `env | grep '^IPMP_' | sort > ${out}.env\ncat > ${out}.json`);
-  const o = await runCommand([hook], hookEnvironment(moved, { PATH: process.env.PATH, IPMP_STALE: 'x' }), `${JSON.stringify(moved)}\n`, 5000);
+  const o = await runCommand(
+    [hook],
+    hookEnvironment(moved, { PATH: process.env.PATH, IPMP_STALE: 'x' }),
+    `${JSON.stringify(moved)}\n`,
+    5000,
+  );
   assert.equal(o.result, 'ok');
   assert.deepEqual(readFileSync(`${out}.env`, 'utf8').trim().split('\n'), [
     'IPMP_ADDRESS=198.18.11.5',
@@ -52,15 +62,40 @@ test('a hook gets the event in its environment and the same as JSON on stdin', a
     'IPMP_TIMESTAMP=2026-12-02T13:00:00.000Z',
     'IPMP_TO=eth1',
   ]);
-  assert.deepEqual(JSON.parse(readFileSync(`${out}.json`, 'utf8')), { event: 'address_moved', group: 'unrealgrp1', interface: 'eth1', address: '198.18.11.5', from: 'eth0', to: 'eth1', reason: 'link', timestamp: '2026-12-02T13:00:00.000Z' });
+  assert.deepEqual(JSON.parse(readFileSync(`${out}.json`, 'utf8')), {
+    event: 'address_moved',
+    group: 'unrealgrp1',
+    interface: 'eth1',
+    address: '198.18.11.5',
+    from: 'eth0',
+    to: 'eth1',
+    reason: 'link',
+    timestamp: '2026-12-02T13:00:00.000Z',
+  });
 });
 
 test('engine events become interface_failed, interface_repaired and group_state with reason and state', () => {
   const ts = '2026-12-02T13:00:00.000Z';
-  assert.deepEqual(fromEngineEvent({ kind: 'interface_failed', group: 'g', ifname: 'eth0', cause: 'probe', firstFailureAt: 0 }, ts, () => true), { event: 'interface_failed', group: 'g', interface: 'eth0', reason: 'probe', state: 'failed', timestamp: ts });
-  assert.deepEqual(fromEngineEvent({ kind: 'interface_repaired', group: 'g', ifname: 'eth0' }, ts, () => false), { event: 'interface_repaired', group: 'g', interface: 'eth0', reason: 'link', state: 'ok', timestamp: ts });
-  assert.deepEqual(fromEngineEvent({ kind: 'group_state', group: 'g', from: 'ok', to: 'degraded' }, ts, () => true), { event: 'group_state', group: 'g', state: 'degraded', timestamp: ts });
-  assert.equal(fromEngineEvent({ kind: 'link_down', group: 'g', ifname: 'eth0' }, ts, () => true), undefined);
+  assert.deepEqual(
+    fromEngineEvent(
+      { kind: 'interface_failed', group: 'g', ifname: 'eth0', cause: 'probe', firstFailureAt: 0 },
+      ts,
+      () => true,
+    ),
+    { event: 'interface_failed', group: 'g', interface: 'eth0', reason: 'probe', state: 'failed', timestamp: ts },
+  );
+  assert.deepEqual(
+    fromEngineEvent({ kind: 'interface_repaired', group: 'g', ifname: 'eth0' }, ts, () => false),
+    { event: 'interface_repaired', group: 'g', interface: 'eth0', reason: 'link', state: 'ok', timestamp: ts },
+  );
+  assert.deepEqual(
+    fromEngineEvent({ kind: 'group_state', group: 'g', from: 'ok', to: 'degraded' }, ts, () => true),
+    { event: 'group_state', group: 'g', state: 'degraded', timestamp: ts },
+  );
+  assert.equal(
+    fromEngineEvent({ kind: 'link_down', group: 'g', ifname: 'eth0' }, ts, () => true),
+    undefined,
+  );
 });
 
 test('a hook past its timeout is killed with everything it started', async () => {
@@ -74,7 +109,9 @@ test('a hook past its timeout is killed with everything it started', async () =>
   const child = Number(readFileSync(pidFile, 'utf8'));
   await new Promise((r) => setTimeout(r, 100));
   // gone, or a zombie waiting for whoever inherited it to reap it
-  const state = existsSync(`/proc/${child}/stat`) ? readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]![0] : 'gone';
+  const state = existsSync(`/proc/${child}/stat`)
+    ? readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]![0]
+    : 'gone';
   assert.ok(state === 'gone' || state === 'Z', `the hook's own child survived the timeout (state ${state})`);
 });
 
@@ -87,7 +124,7 @@ test('a failing hook reports its exit status and the first lines of its stderr; 
   assert.match(missing.error ?? '', /ENOENT/);
 });
 
-test('dispatcher: publish never waits, a group\'s events run in order, outcomes are counted', async () => {
+test("dispatcher: publish never waits, a group's events run in order, outcomes are counted", async () => {
   const log = join(dir, 'order.log');
   const slow = script('slow.sh', `read line\necho "$IPMP_EVENT $IPMP_GROUP" >> ${log}\nsleep 0.2`);
   const fail = script('fails.sh', 'exit 1');
@@ -98,16 +135,32 @@ test('dispatcher: publish never waits, a group\'s events run in order, outcomes 
     { command: [hang], events: ['group_state'], timeoutMs: 200 },
   ];
   const registry = new Registry();
-  const d = new HookDispatcher({ settings: () => ({ hooks, webhooks: [] }), registry, log: silent, quiet: () => Promise.resolve() });
+  const d = new HookDispatcher({
+    settings: () => ({ hooks, webhooks: [] }),
+    registry,
+    log: silent,
+    quiet: () => Promise.resolve(),
+  });
   const ts = new Date().toISOString();
   const t0 = performance.now();
-  d.publish({ event: 'interface_failed', group: 'a', interface: 'eth0', reason: 'link', state: 'failed', timestamp: ts });
+  d.publish({
+    event: 'interface_failed',
+    group: 'a',
+    interface: 'eth0',
+    reason: 'link',
+    state: 'failed',
+    timestamp: ts,
+  });
   d.publish({ event: 'group_state', group: 'a', state: 'degraded', timestamp: ts });
   d.publish({ ...moved, group: 'a' });
   d.publish({ event: 'interface_repaired', group: 'a', interface: 'eth0', reason: 'link', state: 'ok', timestamp: ts }); // no hook wants it
   assert.ok(performance.now() - t0 < 20, `publish took ${performance.now() - t0} ms`);
   await d.idle();
-  assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), ['interface_failed a', 'group_state a', 'address_moved a']);
+  assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), [
+    'interface_failed a',
+    'group_state a',
+    'address_moved a',
+  ]);
   assert.equal(await counter(registry, 'ipmp_hook_runs_total', { hook: slow, result: 'ok' }), 3);
   assert.equal(await counter(registry, 'ipmp_hook_runs_total', { hook: fail, result: 'failed' }), 1);
   assert.equal(await counter(registry, 'ipmp_hook_runs_total', { hook: hang, result: 'timeout' }), 1);
@@ -119,8 +172,20 @@ test('dispatcher: no run starts while a failover is under way', async () => {
   const hook = script('mark.sh', `touch ${mark}`);
   let release!: () => void;
   const moving = new Promise<void>((r) => (release = r));
-  const d = new HookDispatcher({ settings: () => ({ hooks: [{ command: [hook], events: ['interface_failed'], timeoutMs: 5000 }], webhooks: [] }), registry: new Registry(), log: silent, quiet: () => moving });
-  d.publish({ event: 'interface_failed', group: 'a', interface: 'eth0', reason: 'link', state: 'failed', timestamp: new Date().toISOString() });
+  const d = new HookDispatcher({
+    settings: () => ({ hooks: [{ command: [hook], events: ['interface_failed'], timeoutMs: 5000 }], webhooks: [] }),
+    registry: new Registry(),
+    log: silent,
+    quiet: () => moving,
+  });
+  d.publish({
+    event: 'interface_failed',
+    group: 'a',
+    interface: 'eth0',
+    reason: 'link',
+    state: 'failed',
+    timestamp: new Date().toISOString(),
+  });
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(existsSync(mark), false, 'the hook ran during the failover');
   release();
@@ -156,7 +221,12 @@ test('webhook: the receiver gets the JSON; a failing receiver is retried a bound
   received.length = 0;
   const registry = new Registry();
   const webhooks: WebhookConfig[] = [{ url, events: ['address_moved'], timeoutMs: 2000, retries: 2 }];
-  const d = new HookDispatcher({ settings: () => ({ hooks: [], webhooks }), registry, log: silent, quiet: () => Promise.resolve() });
+  const d = new HookDispatcher({
+    settings: () => ({ hooks: [], webhooks }),
+    registry,
+    log: silent,
+    quiet: () => Promise.resolve(),
+  });
   d.publish(moved);
   await d.idle();
   assert.deepEqual(received, [{ body: moved, type: 'application/json' }]);
@@ -180,7 +250,12 @@ test('dispatcher: a lane holds at most MAX_QUEUED events; the rest are dropped a
   const registry = new Registry();
   let release!: () => void;
   const moving = new Promise<void>((r) => (release = r));
-  const d = new HookDispatcher({ settings: () => ({ hooks, webhooks: [] }), registry, log: silent, quiet: () => moving });
+  const d = new HookDispatcher({
+    settings: () => ({ hooks, webhooks: [] }),
+    registry,
+    log: silent,
+    quiet: () => moving,
+  });
   const e: HookEvent = { event: 'group_state', group: 'a', state: 'ok', timestamp: new Date().toISOString() };
   for (let i = 0; i < MAX_QUEUED + 10; i++) d.publish(e);
   d.publish({ ...e, group: 'b' }); // another group has its own lane

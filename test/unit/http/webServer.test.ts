@@ -22,8 +22,20 @@ const HASH = bcrypt.hashSync('s3cret', 4);
 
 function app(web: Partial<Parameters<typeof createApp>[1]> = {}) {
   const sim = new Sim(twoNicConfig(), { seed: 1 });
-  const exporter = new Exporter(() => sim.engine.snapshot(), (ms) => ms / 1000, { version: 't', revision: 't' });
-  return createApp({ exporter, ready: () => true, status: () => ({}), version: 't' }, { config: { headers: {}, basicAuthUsers: {}, ignored: [] }, telemetryPath: '/metrics', disableExporterMetrics: false, ...web });
+  const exporter = new Exporter(
+    () => sim.engine.snapshot(),
+    (ms) => ms / 1000,
+    { version: 't', revision: 't' },
+  );
+  return createApp(
+    { exporter, ready: () => true, status: () => ({}), version: 't' },
+    {
+      config: { headers: {}, basicAuthUsers: {}, ignored: [] },
+      telemetryPath: '/metrics',
+      disableExporterMetrics: false,
+      ...web,
+    },
+  );
 }
 
 interface Answer {
@@ -33,7 +45,11 @@ interface Answer {
   subject?: string;
 }
 
-function get(port: number, path: string, opts: { ca?: string; cert?: string; key?: string; auth?: string; plain?: boolean; host?: string } = {}): Promise<Answer> {
+function get(
+  port: number,
+  path: string,
+  opts: { ca?: string; cert?: string; key?: string; auth?: string; plain?: boolean; host?: string } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const options = {
       host: opts.host ?? '127.0.0.1',
@@ -49,8 +65,16 @@ function get(port: number, path: string, opts: { ca?: string; cert?: string; key
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
       res.on('end', () => {
-        const peer = 'getPeerCertificate' in res.socket ? (res.socket as import('node:tls').TLSSocket).getPeerCertificate() : undefined;
-        resolve({ status: res.statusCode!, headers: res.headers, body, ...(peer?.subject ? { subject: String(peer.subject.CN) } : {}) });
+        const peer =
+          'getPeerCertificate' in res.socket
+            ? (res.socket as import('node:tls').TLSSocket).getPeerCertificate()
+            : undefined;
+        resolve({
+          status: res.statusCode!,
+          headers: res.headers,
+          body,
+          ...(peer?.subject ? { subject: String(peer.subject.CN) } : {}),
+        });
       });
     });
     req.setTimeout(5000, () => req.destroy(new Error('timeout')));
@@ -67,7 +91,13 @@ describe('web config file', () => {
       `tls_server_config:\n  cert_file: tls/server.crt\n  key_file: /etc/k.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n  min_version: TLS13\n  cipher_suites: [TLS_AES_128_GCM_SHA256]\nhttp_server_config:\n  headers:\n    x-frame-options: deny\nbasic_auth_users:\n  alice: ${HASH}\n`,
       '/etc/ipmpd/web.yml',
     );
-    assert.deepEqual(c.tls, { certFile: '/etc/ipmpd/tls/server.crt', keyFile: '/etc/k.key', clientAuth: 'RequireAndVerifyClientCert', clientCaFile: '/etc/ipmpd/ca.crt', minVersion: 'TLSv1.3' });
+    assert.deepEqual(c.tls, {
+      certFile: '/etc/ipmpd/tls/server.crt',
+      keyFile: '/etc/k.key',
+      clientAuth: 'RequireAndVerifyClientCert',
+      clientCaFile: '/etc/ipmpd/ca.crt',
+      minVersion: 'TLSv1.3',
+    });
     assert.deepEqual(c.headers, { 'X-Frame-Options': 'deny' });
     assert.deepEqual(c.basicAuthUsers, { alice: HASH });
     assert.deepEqual(c.ignored, ['tls_server_config.cipher_suites']);
@@ -76,9 +106,18 @@ describe('web config file', () => {
 
   test('refuses what it cannot honour, naming the file and the setting', () => {
     const refuse = (text: string, message: RegExp) => assert.throws(() => parseWebConfig(text, '/w.yml'), message);
-    refuse('tls_server_config:\n  cert_file: a.crt\n', /^WebConfigError: --web.config.file \/w.yml: tls_server_config needs both cert_file and key_file$/);
-    refuse('tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n', /client_auth_type RequireAndVerifyClientCert needs client_ca_file/);
-    refuse('tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: Whatever\n', /tls_server_config.client_auth_type/);
+    refuse(
+      'tls_server_config:\n  cert_file: a.crt\n',
+      /^WebConfigError: --web.config.file \/w.yml: tls_server_config needs both cert_file and key_file$/,
+    );
+    refuse(
+      'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n',
+      /client_auth_type RequireAndVerifyClientCert needs client_ca_file/,
+    );
+    refuse(
+      'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: Whatever\n',
+      /tls_server_config.client_auth_type/,
+    );
     refuse('basic_auth_users:\n  bob: plaintext\n', /basic_auth_users.bob: not a bcrypt hash/);
     refuse('http_server_config:\n  headers:\n    Set-Cookie: x\n', /Set-Cookie cannot be set/);
     refuse('tls_config:\n  cert_file: a\n', /Unrecognized key.*tls_config/);
@@ -96,7 +135,11 @@ describe('serving TLS with basic auth', () => {
       basicAuthUsers: { prometheus: HASH },
       ignored: [],
     };
-    web = await serveWeb(app({ config, telemetryPath: '/ipmp/metrics', disableExporterMetrics: true }), ['127.0.0.1:0'], config);
+    web = await serveWeb(
+      app({ config, telemetryPath: '/ipmp/metrics', disableExporterMetrics: true }),
+      ['127.0.0.1:0'],
+      config,
+    );
   });
   after(async () => {
     await web?.close();
@@ -125,7 +168,10 @@ describe('serving TLS with basic auth', () => {
   });
 
   test('a certificate replaced on disk is served to the next connection, a half-written one is not', async () => {
-    assert.equal((await get(portOf(web), '/-/healthy', { ca: certs.caCert, auth: 'prometheus:s3cret' })).subject, 'ipmpd');
+    assert.equal(
+      (await get(portOf(web), '/-/healthy', { ca: certs.caCert, auth: 'prometheus:s3cret' })).subject,
+      'ipmpd',
+    );
     const renewed = certs.issueServer('renewed', 'ipmpd-renewed');
     // a new certificate with the old key: does not match, the old pair stays
     const oldCert = readFileSync(certs.serverCert);
@@ -150,14 +196,23 @@ describe('client_auth_type', () => {
   /** Whether a TLS client with or without the client certificate gets an HTTP answer. */
   async function answers(clientAuth: NonNullable<WebConfig['tls']>['clientAuth'], withCert: boolean): Promise<boolean> {
     const config: WebConfig = {
-      tls: { certFile: certs.serverCert, keyFile: certs.serverKey, clientAuth, ...(clientAuth.includes('Verify') ? { clientCaFile: certs.caCert } : {}), minVersion: 'TLSv1.2' },
+      tls: {
+        certFile: certs.serverCert,
+        keyFile: certs.serverKey,
+        clientAuth,
+        ...(clientAuth.includes('Verify') ? { clientCaFile: certs.caCert } : {}),
+        minVersion: 'TLSv1.2',
+      },
       headers: {},
       basicAuthUsers: {},
       ignored: [],
     };
     const web = await serveWeb(app({ config }), ['127.0.0.1:0'], config);
     try {
-      const r = await get(portOf(web), '/-/healthy', { ca: certs.caCert, ...(withCert ? { cert: certs.clientCert, key: certs.clientKey } : {}) });
+      const r = await get(portOf(web), '/-/healthy', {
+        ca: certs.caCert,
+        ...(withCert ? { cert: certs.clientCert, key: certs.clientKey } : {}),
+      });
       return r.status === 200;
     } catch {
       return false;
@@ -180,15 +235,23 @@ describe('client_auth_type', () => {
   });
 
   test('min_version TLS13 refuses a TLS 1.2 client and serves a TLS 1.3 one', async () => {
-    const config: WebConfig = { tls: { certFile: certs.serverCert, keyFile: certs.serverKey, clientAuth: 'NoClientCert', minVersion: 'TLSv1.3' }, headers: {}, basicAuthUsers: {}, ignored: [] };
+    const config: WebConfig = {
+      tls: { certFile: certs.serverCert, keyFile: certs.serverKey, clientAuth: 'NoClientCert', minVersion: 'TLSv1.3' },
+      headers: {},
+      basicAuthUsers: {},
+      ignored: [],
+    };
     const web = await serveWeb(app({ config }), ['127.0.0.1:0'], config);
     try {
       const version = (max: 'TLSv1.2' | 'TLSv1.3') =>
         new Promise<string>((resolve, reject) => {
-          const socket = connect({ host: '127.0.0.1', port: portOf(web), ca: readFileSync(certs.caCert), maxVersion: max }, () => {
-            resolve(socket.getProtocol() ?? '');
-            socket.end();
-          });
+          const socket = connect(
+            { host: '127.0.0.1', port: portOf(web), ca: readFileSync(certs.caCert), maxVersion: max },
+            () => {
+              resolve(socket.getProtocol() ?? '');
+              socket.end();
+            },
+          );
           socket.on('error', reject);
         });
       assert.equal(await version('TLSv1.3'), 'TLSv1.3');
@@ -201,10 +264,23 @@ describe('client_auth_type', () => {
   test('a client certificate from another CA is refused when verified', async () => {
     const other = makeTestCertificates();
     try {
-      const config: WebConfig = { tls: { certFile: certs.serverCert, keyFile: certs.serverKey, clientAuth: 'VerifyClientCertIfGiven', clientCaFile: certs.caCert, minVersion: 'TLSv1.2' }, headers: {}, basicAuthUsers: {}, ignored: [] };
+      const config: WebConfig = {
+        tls: {
+          certFile: certs.serverCert,
+          keyFile: certs.serverKey,
+          clientAuth: 'VerifyClientCertIfGiven',
+          clientCaFile: certs.caCert,
+          minVersion: 'TLSv1.2',
+        },
+        headers: {},
+        basicAuthUsers: {},
+        ignored: [],
+      };
       const web = await serveWeb(app({ config }), ['127.0.0.1:0'], config);
       try {
-        await assert.rejects(get(portOf(web), '/-/healthy', { ca: certs.caCert, cert: other.clientCert, key: other.clientKey }));
+        await assert.rejects(
+          get(portOf(web), '/-/healthy', { ca: certs.caCert, cert: other.clientCert, key: other.clientKey }),
+        );
       } finally {
         await web.close();
       }
@@ -224,7 +300,10 @@ describe('listen addresses', () => {
         assert.equal((await get(port, '/-/healthy', { plain: true, host: address })).status, 200);
       }
       const taken = `127.0.0.1:${portOf(web)}`;
-      await assert.rejects(serveWeb(app(), ['127.0.0.1:0', taken], config), new RegExp(`--web.listen-address ${taken}: cannot listen: EADDRINUSE`));
+      await assert.rejects(
+        serveWeb(app(), ['127.0.0.1:0', taken], config),
+        new RegExp(`--web.listen-address ${taken}: cannot listen: EADDRINUSE`),
+      );
     } finally {
       await web.close();
     }

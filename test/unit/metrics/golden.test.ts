@@ -26,13 +26,22 @@ async function exposition(): Promise<string> {
   const events = new EventMetrics(registry);
   events.failoverDone('unrealgrp1', 'link', 0.012, 1_700_000_150);
   events.announcementsSent('unrealgrp1', 'eth1', 4, 5);
-  return Buffer.concat([Buffer.from(await registry.metrics()), state.render(sim.engine.snapshot()), events.rtt.render(), events.lateness.render()]).toString();
+  return Buffer.concat([
+    Buffer.from(await registry.metrics()),
+    state.render(sim.engine.snapshot()),
+    events.rtt.render(),
+    events.lateness.render(),
+  ]).toString();
 }
 
 test('the /metrics exposition of a simulated failover matches test/fixtures/metrics.golden.txt', async () => {
   const text = await exposition();
   if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, text);
-  assert.equal(text, readFileSync(GOLDEN, 'utf8'), 'metrics changed: review, then rerun with UPDATE_GOLDEN=1 to accept');
+  assert.equal(
+    text,
+    readFileSync(GOLDEN, 'utf8'),
+    'metrics changed: review, then rerun with UPDATE_GOLDEN=1 to accept',
+  );
 });
 
 test('the golden exposition passes promtool check metrics', () => {

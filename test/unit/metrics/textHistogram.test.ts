@@ -13,12 +13,24 @@ import type { EngineSnapshot } from '../../../src/core/snapshot.js';
 
 const canonical = (text: string) =>
   parseSamples(text)
-    .map((s) => `${s.name}{${Object.entries(s.labels).sort().map(([k, v]) => `${k}=${v}`).join(',')}} ${s.value}`)
+    .map(
+      (s) =>
+        `${s.name}{${Object.entries(s.labels)
+          .sort()
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',')}} ${s.value}`,
+    )
     .sort();
 
 test('TextHistogram renders what prom-client renders for the same observations (incl. odd label values)', async () => {
   const registry = new Registry();
-  const reference = new Histogram({ name: 'ipmp_probe_rtt_seconds', help: 'h', labelNames: ['group', 'device', 'target'], buckets: RTT_BUCKETS, registers: [registry] });
+  const reference = new Histogram({
+    name: 'ipmp_probe_rtt_seconds',
+    help: 'h',
+    labelNames: ['group', 'device', 'target'],
+    buckets: RTT_BUCKETS,
+    registers: [registry],
+  });
   const ours = new TextHistogram('ipmp_probe_rtt_seconds', 'h', ['group', 'device', 'target'], RTT_BUCKETS);
   const r = rng(11);
   const groups = ['g1', 'we"ird\\name', 'new\nline'];
@@ -50,7 +62,10 @@ test('StateFamilies renders gauges like prom-client, a repeated label set keeps 
   };
   families.add('gauge', 'ipmp_x', 'h', ['group', 'device'], (_s, set) => fill(set));
   fill((l, v) => g.set(l, v));
-  assert.deepEqual(canonical(families.render({ at: 0, groups: [] } as EngineSnapshot).toString()), canonical(await registry.metrics()));
+  assert.deepEqual(
+    canonical(families.render({ at: 0, groups: [] } as EngineSnapshot).toString()),
+    canonical(await registry.metrics()),
+  );
 });
 
 test('a TextHistogram without labels renders like prom-client too', async () => {

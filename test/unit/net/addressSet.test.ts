@@ -7,7 +7,12 @@ import type { KernelAddress } from '../../../src/daemon/ports.js';
 import { AddressSet } from '../../../src/net/netlink/addressSet.js';
 import { cidr } from '../core/sim.js';
 
-const at = (device: string, text: string): KernelAddress => ({ device, cidr: cidr(text), secondary: false, noprefixroute: false });
+const at = (device: string, text: string): KernelAddress => ({
+  device,
+  cidr: cidr(text),
+  secondary: false,
+  noprefixroute: false,
+});
 
 test('holders by address, across prefix lengths and devices; the list follows every change', () => {
   const set = new AddressSet();
@@ -33,10 +38,20 @@ test('a renamed device keeps its addresses under the new name; a gone one loses 
   set.add(at('eth1', '198.18.11.7/24'));
   set.forDevice('eth0', 'lan0');
   assert.deepEqual(set.holdersOf('198.18.11.5'), ['lan0']);
-  assert.deepEqual(set.list().filter((a) => a.device === 'lan0').map((a) => a.cidr.address).sort(), ['198.18.11.5', '198.18.11.6']);
+  assert.deepEqual(
+    set
+      .list()
+      .filter((a) => a.device === 'lan0')
+      .map((a) => a.cidr.address)
+      .sort(),
+    ['198.18.11.5', '198.18.11.6'],
+  );
   set.forDevice('lan0');
   assert.deepEqual(set.holdersOf('198.18.11.5'), []);
-  assert.deepEqual(set.list().map((a) => a.device), ['eth1']);
+  assert.deepEqual(
+    set.list().map((a) => a.device),
+    ['eth1'],
+  );
   set.replaceAll([at('eth2', '198.18.11.9/24')]);
   assert.deepEqual(set.holdersOf('198.18.11.7'), []);
   assert.deepEqual(set.holdersOf('198.18.11.9'), ['eth2']);

@@ -41,7 +41,10 @@ test('one warning per retry round, not one per notification of a burst; retries 
   const start = Date.now();
   while (warnings.length < 3 && Date.now() - start < 5000) await sleep(5); // the retries at +30 ms and +90 ms
   assert.equal(calls, 102);
-  assert.deepEqual(warnings.map((w) => /again in (\d+) ms/.exec(w)?.[1]), ['30', '60', '120']);
+  assert.deepEqual(
+    warnings.map((w) => /again in (\d+) ms/.exec(w)?.[1]),
+    ['30', '60', '120'],
+  );
   listeners.close();
   await sleep(150);
   assert.equal(calls, 102, 'told again after close');

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { encodeEchoRequest, internetChecksum, ipv4Header, ipv6Header, parseEchoReply, probeIdentifier, refillEchoRequest } from '../../../src/net/icmp/packet.js';
+import {
+  encodeEchoRequest,
+  internetChecksum,
+  ipv4Header,
+  ipv6Header,
+  parseEchoReply,
+  probeIdentifier,
+  refillEchoRequest,
+} from '../../../src/net/icmp/packet.js';
 import { encodeUnsolicitedNa } from '../../../src/net/announce/unsolicitedNa.js';
 
 /** What a target sends back: the request turned into a reply, behind an IPv4 header. */
@@ -18,12 +26,21 @@ function replyTo(request: Buffer, opts: { ihl?: number } = {}): Buffer {
 
 test('echo request/reply round trip, IPv4 with options in the IP header', () => {
   const nonce = randomBytes(8);
-  const req = encodeEchoRequest(4, { id: probeIdentifier(4242, 3), seq: 65535, sentAtNs: 123456789012345n, kind: 'uni', nonce });
+  const req = encodeEchoRequest(4, {
+    id: probeIdentifier(4242, 3),
+    seq: 65535,
+    sentAtNs: 123456789012345n,
+    kind: 'uni',
+    nonce,
+  });
   assert.equal(internetChecksum(req), 0, 'request checksum');
   for (const ihl of [5, 6, 15]) {
     const r = parseEchoReply(4, replyTo(req, { ihl }));
     assert.ok(r.ok);
-    assert.deepEqual([r.id, r.seq, r.sentAtNs, r.kind, r.ttl], [((4242 & 0xff) << 8) | 3, 65535, 123456789012345n, 'uni', 63]);
+    assert.deepEqual(
+      [r.id, r.seq, r.sentAtNs, r.kind, r.ttl],
+      [((4242 & 0xff) << 8) | 3, 65535, 123456789012345n, 'uni', 63],
+    );
     assert.ok(r.nonce.equals(nonce));
   }
 });
@@ -69,7 +86,13 @@ test('the IPv4 header carries the test address as source; the NA carries overrid
 });
 
 test('the IPv6 header carries the test address as source; each refill sets a checksum the receiver accepts', () => {
-  const echo = encodeEchoRequest(6, { id: 0x4203, seq: 0, sentAtNs: 0n, kind: 'uni', nonce: Buffer.from('0123456789abcdef', 'hex') });
+  const echo = encodeEchoRequest(6, {
+    id: 0x4203,
+    seq: 0,
+    sentAtNs: 0n,
+    kind: 'uni',
+    nonce: Buffer.from('0123456789abcdef', 'hex'),
+  });
   const h = ipv6Header('fe80::6', 'fe80::1%eth0', 64, echo.length);
   assert.equal(h.length, 40);
   assert.equal(h[0]! >> 4, 6);
@@ -82,7 +105,11 @@ test('the IPv6 header carries the test address as source; each refill sets a che
   packet.copy(pseudo, 0, 8, 40);
   pseudo.writeUInt32BE(echo.length, 32);
   pseudo[39] = 58;
-  for (const [seq, at] of [[1, 5n], [65535, 123456789012345n], [7, 0xffffffffffffffffn]] as const) {
+  for (const [seq, at] of [
+    [1, 5n],
+    [65535, 123456789012345n],
+    [7, 0xffffffffffffffffn],
+  ] as const) {
     refillEchoRequest(6, packet, 40, seq, at);
     assert.equal(internetChecksum(Buffer.concat([pseudo, packet.subarray(40)])), 0, `seq ${seq}`);
     const parsed = parseEchoReply(6, Buffer.concat([Buffer.from([129]), packet.subarray(41)]));

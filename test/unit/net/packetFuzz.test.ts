@@ -43,7 +43,8 @@ function mutate(r: Rng, packet: Buffer): Buffer {
     if (kind === 0 && b.length > 0) b[below(r, b.length)]! ^= 1 << below(r, 8);
     else if (kind === 1) b = b.subarray(0, below(r, b.length + 1));
     else if (kind === 2) b = Buffer.concat([b, Buffer.from(Array.from({ length: below(r, 40) }, () => below(r, 256)))]);
-    else if (kind === 3 && b.length > 0) b[0] = (b[0]! & 0xf0) | below(r, 16); // IHL anywhere from 0 to 15 words
+    else if (kind === 3 && b.length > 0)
+      b[0] = (b[0]! & 0xf0) | below(r, 16); // IHL anywhere from 0 to 15 words
     else if (b.length > 0) b[below(r, b.length)] = below(r, 256);
   }
   return b;
@@ -54,7 +55,9 @@ function assertSane(family: 4 | 6, packet: Buffer, context: string): ReturnType<
   try {
     parsed = parseEchoReply(family, packet);
   } catch (err) {
-    assert.fail(`${context}: parseEchoReply threw ${(err as Error).message} on ${packet.toString('hex').slice(0, 120)}`);
+    assert.fail(
+      `${context}: parseEchoReply threw ${(err as Error).message} on ${packet.toString('hex').slice(0, 120)}`,
+    );
   }
   if (!parsed.ok) {
     assert.ok(REASONS.has(parsed.reason), `${context}: unknown refusal reason ${parsed.reason}`);
@@ -62,7 +65,8 @@ function assertSane(family: 4 | 6, packet: Buffer, context: string): ReturnType<
   }
   // accepted: the ICMP part must be a checksummed echo reply that re-encodes to itself
   const icmp = family === 4 ? packet.subarray((packet[0]! & 0x0f) * 4) : packet;
-  if (family === 4) assert.equal(internetChecksum(icmp), 0, `${context}: accepted a packet whose checksum does not hold`);
+  if (family === 4)
+    assert.equal(internetChecksum(icmp), 0, `${context}: accepted a packet whose checksum does not hold`);
   assert.ok(KINDS.includes(parsed.kind), `${context}: accepted kind ${parsed.kind}`);
   const again = encodeEchoRequest(family, parsed);
   assert.ok(icmp.subarray(4, 28).equals(again.subarray(4, 28)), `${context}: accepted fields do not match the bytes`);
@@ -89,7 +93,7 @@ test('random bytes of every length up to 120, both families, never throw', () =>
   }
 });
 
-test('every single-bit error in an IPv4 reply\'s ICMP part is refused (the checksum catches it)', () => {
+test("every single-bit error in an IPv4 reply's ICMP part is refused (the checksum catches it)", () => {
   const r = rng(99);
   for (let n = 0; n < 50; n++) {
     const original = reply(4, randomFields(r), 5);
@@ -108,7 +112,10 @@ test('a valid reply parses to the fields that were sent, with any IP header leng
     const fields = randomFields(r);
     const family = i % 2 ? 4 : 6;
     const parsed = parseEchoReply(family, reply(family, fields, 5 + below(r, 11)));
-    assert.ok(parsed.ok, `reply ${i} refused: ${parsed.ok ? "" : parsed.reason}`);
-    assert.deepEqual({ id: parsed.id, seq: parsed.seq, sentAtNs: parsed.sentAtNs, kind: parsed.kind, nonce: parsed.nonce }, fields);
+    assert.ok(parsed.ok, `reply ${i} refused: ${parsed.ok ? '' : parsed.reason}`);
+    assert.deepEqual(
+      { id: parsed.id, seq: parsed.seq, sentAtNs: parsed.sentAtNs, kind: parsed.kind, nonce: parsed.nonce },
+      fields,
+    );
   }
 });

@@ -11,7 +11,13 @@ import { addressHolders, linkReports } from '../../../src/daemon/hostView.js';
 import type { KernelAddress, KernelLink, KernelView } from '../../../src/daemon/ports.js';
 import { FormerNames, linkNamed } from '../../../src/net/netlink/formerNames.js';
 
-const up = (name: string, index: number, formerNames?: string[]): KernelLink => ({ name, index, adminUp: true, carrier: true, ...(formerNames ? { formerNames } : {}) });
+const up = (name: string, index: number, formerNames?: string[]): KernelLink => ({
+  name,
+  index,
+  adminUp: true,
+  carrier: true,
+  ...(formerNames ? { formerNames } : {}),
+});
 
 test('a renamed link keeps its former names; renamed back, the name it has is not a former one', () => {
   const names = new FormerNames();
@@ -59,18 +65,47 @@ const config = parseConfigText(
 );
 
 function view(links: KernelLink[], addresses: Array<[string, string]>): KernelView {
-  const addrs: KernelAddress[] = addresses.map(([device, address]) => ({ device, cidr: { address, prefixLength: 24, family: 4 }, secondary: false, noprefixroute: false }));
-  return { links: () => links, addresses: () => addrs, holdersOf: (address) => addrs.filter((a) => a.cidr.address === address).map((a) => a.device), routes: () => [], gatewayRoutes: () => [] };
+  const addrs: KernelAddress[] = addresses.map(([device, address]) => ({
+    device,
+    cidr: { address, prefixLength: 24, family: 4 },
+    secondary: false,
+    noprefixroute: false,
+  }));
+  return {
+    links: () => links,
+    addresses: () => addrs,
+    holdersOf: (address) => addrs.filter((a) => a.cidr.address === address).map((a) => a.device),
+    routes: () => [],
+    gatewayRoutes: () => [],
+  };
 }
 
 test('host view: the member renamed away is absent, and a data address on it is reported under the member name', () => {
-  const v = view([up('e0x', 5, ['e0']), up('e1', 6)], [['e0x', '198.18.0.10'], ['e1', '198.18.0.10']]);
-  assert.deepEqual(linkReports(v, ['e0', 'e1']).map((r) => [r.ifname, r.present]), [['e0', false], ['e1', true]]);
+  const v = view(
+    [up('e0x', 5, ['e0']), up('e1', 6)],
+    [
+      ['e0x', '198.18.0.10'],
+      ['e1', '198.18.0.10'],
+    ],
+  );
+  assert.deepEqual(
+    linkReports(v, ['e0', 'e1']).map((r) => [r.ifname, r.present]),
+    [
+      ['e0', false],
+      ['e1', true],
+    ],
+  );
   assert.deepEqual([...addressHolders(v, config).get('198.18.0.10')!].sort(), ['e0', 'e1']);
 });
 
 test('host view: a NIC still in the group comes before the renamed one (kept when neither is active)', () => {
-  const v = view([up('e0x', 5, ['e0']), up('e1', 6)], [['e0x', '198.18.0.10'], ['e1', '198.18.0.10']]);
+  const v = view(
+    [up('e0x', 5, ['e0']), up('e1', 6)],
+    [
+      ['e0x', '198.18.0.10'],
+      ['e1', '198.18.0.10'],
+    ],
+  );
   assert.equal(addressHolders(v, config).get('198.18.0.10')?.[0], 'e1');
 });
 

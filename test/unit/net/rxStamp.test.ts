@@ -31,14 +31,24 @@ test('echo replies from 127.0.0.1 carry a kernel arrival time between send and J
         socket.on('message', onMessage);
       });
       const echo = encodeEchoRequest(4, { id: 0x4242, seq, sentAtNs: 0n, kind: 'uni', nonce });
-      socket.send(echo, 0, echo.length, '127.0.0.1', () => undefined, (err) => assert.ifError(err));
+      socket.send(
+        echo,
+        0,
+        echo.length,
+        '127.0.0.1',
+        () => undefined,
+        (err) => assert.ifError(err),
+      );
       stamps.push({ sent, ...(await reply) });
     }
     const stamped = stamps.filter((s) => s.kernel !== undefined);
     assert.ok(stamped.length >= 18, `only ${stamped.length} of 20 replies had a usable kernel stamp`);
     for (const s of stamped) assert.ok(s.sent <= s.kernel! && s.kernel! <= s.seen);
     // the stamp is earlier than JavaScript's view: that is the whole point
-    assert.ok(stamped.some((s) => s.kernel! < s.seen), 'kernel stamps never earlier than JavaScript');
+    assert.ok(
+      stamped.some((s) => s.kernel! < s.seen),
+      'kernel stamps never earlier than JavaScript',
+    );
   } finally {
     clearInterval(keepAlive);
     socket.close();

@@ -3,7 +3,10 @@ import { test } from 'node:test';
 import { sendFailure } from '../../../src/net/icmp/sendErrors.js';
 
 test("raw-socket's strerror() texts map to their errno names", () => {
-  assert.deepEqual(sendFailure(new Error('Operation not permitted')), { errno: 'EPERM', message: 'Operation not permitted' });
+  assert.deepEqual(sendFailure(new Error('Operation not permitted')), {
+    errno: 'EPERM',
+    message: 'Operation not permitted',
+  });
   assert.equal(sendFailure(new Error('Network is unreachable')).errno, 'ENETUNREACH');
   assert.equal(sendFailure(new Error('No buffer space available')).errno, 'ENOBUFS');
 });
