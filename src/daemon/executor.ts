@@ -133,12 +133,8 @@ export class FailoverExecutor {
       );
       // read before anything else changes: the routes that carried the address
       const { first, rest } = this.routesToFollow(cidr, from, to, routesDone);
-      // the address is on `to` now: its routes and its deletion from `from` leave together (one
-      // round trip, not two); the kernel applies them in the order sent, routes first
-      const [moved] = await Promise.all([
-        this.step('route', () => this.replaceRoutes(first)),
-        from && from !== to ? this.step('address_del', () => this.kernel.deleteAddress(from, cidr)) : undefined,
-      ]);
+      const moved = await this.step('route', () => this.replaceRoutes(first));
+      if (from && from !== to) await this.step('address_del', () => this.kernel.deleteAddress(from, cidr));
       const { announce } = this.settings();
       const sent = await this.step(cidr.family === 4 ? 'arp' : 'na', () =>
         this.announcer.announce(to, cidr, announce.count, announce.intervalMs),
