@@ -24,6 +24,7 @@ import {
   IPV6_HDRINCL,
   IPV6_MULTICAST_LOOP,
   SO_RCVBUF,
+  SO_RCVBUFFORCE,
   SOL_RAW,
   SOL_SOCKET,
 } from '../socketOptions.js';
@@ -105,9 +106,16 @@ export class IcmpProber {
       );
     }
     bindToDevice(socket, ifname);
+    // a raw socket sees every ICMP packet of its type on the NIC: a flood of someone else's
+    // echo replies must not crowd ours out while the event loop is busy (4 MiB; as root
+    // SO_RCVBUFFORCE lifts net.core.rmem_max, else SO_RCVBUF gets what rmem_max allows)
     const rcvbuf = Buffer.alloc(4);
-    rcvbuf.writeInt32LE(1 << 20);
-    socket.setOption(SOL_SOCKET, SO_RCVBUF, rcvbuf, 4);
+    rcvbuf.writeInt32LE(4 << 20);
+    try {
+      socket.setOption(SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf, 4);
+    } catch {
+      socket.setOption(SOL_SOCKET, SO_RCVBUF, rcvbuf, 4);
+    }
     if (family === 4) {
       socket.setOption(IPPROTO_IP, IP_HDRINCL, 1);
       // ICMP_FILTER: a mask of types to drop; keep only echo reply (type 0)
