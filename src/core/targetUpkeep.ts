@@ -37,7 +37,7 @@ function emitRemoved(inst: ProbeInstance, t: Target, ctx: EngineContext): void {
 }
 
 /** Add a target; an instance waiting for targets goes back to probing. */
-export function addTarget(inst: ProbeInstance, candidate: Candidate, ctx: EngineContext): Target | undefined {
+function addTarget(inst: ProbeInstance, candidate: Candidate, ctx: EngineContext): Target | undefined {
   if (!inst.testAddress) return undefined;
   const { added, removed } = inst.targets.add(candidate, ctx.now);
   for (const t of removed) emitRemoved(inst, t, ctx);
@@ -49,7 +49,7 @@ export function addTarget(inst: ProbeInstance, candidate: Candidate, ctx: Engine
   return added;
 }
 
-export function deleteTarget(inst: ProbeInstance, target: Target, ctx: EngineContext): void {
+function deleteTarget(inst: ProbeInstance, target: Target, ctx: EngineContext): void {
   inst.targets.remove(target);
   emitRemoved(inst, target, ctx);
   inst.targets.recover(ctx.now); // a spare steps in

@@ -12,7 +12,7 @@ const LATENESS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0
 const FAILOVER_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export const FAILOVER_REASONS = ['link', 'probe', 'admin', 'failback'] as const;
-export const IGNORED_REASONS = [
+const IGNORED_REASONS = [
   'malformed',
   'foreign_identifier',
   'stale',

@@ -8,7 +8,7 @@ import type { KernelAddress, KernelLink, KernelRoute } from '../../daemon/ports.
 const AF_INET = 2;
 const AF_INET6 = 10;
 
-export function familyOf(af: number | undefined): Family | undefined {
+function familyOf(af: number | undefined): Family | undefined {
   return af === AF_INET ? 4 : af === AF_INET6 ? 6 : undefined;
 }
 export function afOf(family: Family): number {
