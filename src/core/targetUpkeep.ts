@@ -7,8 +7,9 @@ import { inSubnet } from './addressMath.js';
 import { MAX_PROBE_TARGETS } from './constants.js';
 import type { EngineContext } from './context.js';
 import type { Phyint, ProbeInstance } from './model.js';
-import { routerCandidates, type RouteInfo } from './routeTargets.js';
+import { routerCandidates } from './routeTargets.js';
 import type { Candidate, Target } from './targets.js';
+import type { KernelRoute } from './route.js';
 
 export function resetRtt(pi: Phyint): void {
   for (const inst of pi.instances) for (const t of inst.targets.all) t.rtt.reset();
@@ -189,7 +190,7 @@ function sameSubnet(inst: ProbeInstance, address: string): boolean {
  * spare); routers that vanished are dropped unless the group has failed
  * (they are kept so that repair can still be measured).
  */
-export function applyRoutes(inst: ProbeInstance, routes: readonly RouteInfo[], ctx: EngineContext): void {
+export function applyRoutes(inst: ProbeInstance, routes: readonly KernelRoute[], ctx: EngineContext): void {
   const test = inst.testAddress;
   if (!test) return;
   const candidates = routerCandidates(routes, { ...test, device: inst.phyint.name }, ctx.ownAddresses);

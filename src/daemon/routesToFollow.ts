@@ -9,7 +9,7 @@
 
 import type { Cidr } from '../config/types.js';
 import { inSubnet, isLinkLocalV6 } from '../core/addressMath.js';
-import type { KernelRoute } from './ports.js';
+import { RT_TABLE_MAIN, type KernelRoute } from '../core/route.js';
 
 export function routesToMove(
   routes: readonly KernelRoute[],
@@ -18,7 +18,7 @@ export function routesToMove(
   followProtocols: readonly string[],
 ): KernelRoute[] {
   return routes.filter((r) => {
-    if (r.family !== data.family || (r.table !== undefined && r.table !== 254)) return false;
+    if (r.family !== data.family || (r.table !== undefined && r.table !== RT_TABLE_MAIN)) return false;
     if (r.type !== undefined && r.type !== 'unicast') return false;
     if (from !== undefined && r.device !== from) return false;
     if (r.protocol === 'kernel' && r.gateway === undefined) return false; // the kernel's own prefix routes follow their addresses
@@ -41,7 +41,7 @@ export function subnetRoute(data: Cidr, device: string): KernelRoute | undefined
     prefsrc: data.address,
     scope: 'link',
     protocol: 'static',
-    table: 254,
+    table: RT_TABLE_MAIN,
   };
 }
 
