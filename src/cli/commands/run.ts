@@ -1,8 +1,9 @@
 import { Command, Option } from 'commander';
 import { readFileSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { bindAdminSocket, bindStatusSocket, type AdminSocket, type StatusSocketOptions } from '../../admin/server.js';
 import { AdminSocketError } from '../../admin/socketFile.js';
+import { statusSocketBeside } from '../../config/defaults.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadConfigFile } from '../../config/load.js';
 import { Daemon } from '../../daemon/daemon.js';
@@ -95,7 +96,7 @@ export function runCommand(): Command {
       }
       // a start that fails after this point exits without a clean stop: the socket is ours, take it along
       process.once('exit', () => rmSync(config.adminSocket, { force: true }));
-      const statusSocket = flags['status.socket'] ?? join(dirname(config.adminSocket), 'status.sock');
+      const statusSocket = flags['status.socket'] ?? statusSocketBeside(config.adminSocket);
       try {
         await bindStatusSocket(statusSocket, adminSocket, statusAccess);
       } catch (err) {

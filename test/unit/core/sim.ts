@@ -3,6 +3,7 @@
 // RTT, and a "kernel" that applies address moves. Deterministic per seed.
 
 import type { Cidr, DaemonConfig, GroupConfig } from '../../../src/config/types.js';
+import { DEFAULT_ADMIN_SOCKET } from '../../../src/config/defaults.js';
 import { DEFAULT_FOLLOW_PROTOCOLS } from '../../../src/config/routeProtocols.js';
 import { Engine } from '../../../src/core/engine.js';
 import type { EngineOutput, LinkReport } from '../../../src/core/types.js';
@@ -29,7 +30,7 @@ export function twoNicConfig(overrides: Partial<DaemonConfig> = {}, group: Parti
     announce: { count: 5, intervalMs: 0, secondBurstAfterMs: 5000, refreshIntervalMs: 0, untilTrafficMs: 60000 },
     fixSysctls: false,
     followRouteProtocols: [...DEFAULT_FOLLOW_PROTOCOLS],
-    adminSocket: '/run/ipmpd/admin.sock',
+    adminSocket: DEFAULT_ADMIN_SOCKET,
     hooks: [],
     webhooks: [],
     groups: [
