@@ -16,7 +16,7 @@ import { canonicalAddress, isLinkLocalV6, parseCidr } from './address.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { canonicalProtocol, DEFAULT_FOLLOW_PROTOCOLS, knownProtocolNames } from './routeProtocols.js';
-import { RawConfig } from './schema.js';
+import { RawConfig, schemaKeys } from './schema.js';
 import {
   HOOK_EVENTS,
   type Cidr,
@@ -301,37 +301,8 @@ function offsetOf(doc: Document, path: Path, key: boolean): number {
   return 0;
 }
 
-const KNOWN = [
-  'failure_detection_time',
-  'failback',
-  'track_interfaces_only_with_groups',
-  'on_all_targets_lost',
-  'announce',
-  'fix_sysctls',
-  'follow_route_protocols',
-  'admin_socket',
-  'groups',
-  'name',
-  'interfaces',
-  'test_address',
-  'standby',
-  'data_addresses',
-  'address',
-  'preferred_interface',
-  'probe_targets',
-  'count',
-  'interval',
-  'second_burst_after',
-  'refresh_interval',
-  'until_traffic',
-  'hooks',
-  'webhooks',
-  'command',
-  'events',
-  'timeout',
-  'url',
-  'retries',
-];
+/** The keys a misspelt one is compared with (schema.ts is the only list). */
+const KNOWN = schemaKeys(RawConfig);
 
 function suggest(key: string): string {
   const close = KNOWN.find((k) => k.replace(/_/g, '') === key.toLowerCase().replace(/[_-]/g, ''));

@@ -82,3 +82,21 @@ export const RawConfig = z
   .strict();
 
 export type RawConfig = z.infer<typeof RawConfig>;
+
+/** Every key the schema accepts, at any depth, in schema order: what "did you mean" suggests from. */
+export function schemaKeys(schema: z.core.$ZodType): string[] {
+  const keys = new Set<string>();
+  const walk = (s: z.core.$ZodType): void => {
+    if (s instanceof z.ZodObject)
+      for (const [key, value] of Object.entries(s.shape)) {
+        keys.add(key);
+        walk(value);
+      }
+    else if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault) walk(s.unwrap());
+    else if (s instanceof z.ZodArray) walk(s.element);
+    else if (s instanceof z.ZodUnion) for (const option of s.options) walk(option);
+    else if (s instanceof z.ZodPipe) walk(s.in);
+  };
+  walk(schema);
+  return [...keys];
+}
