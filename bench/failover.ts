@@ -34,7 +34,7 @@ function effectiveFdtAt(ipmpd: IpmpdProcess, configuredMs: number, at: number): 
 }
 
 async function holder(lab: Lab): Promise<string | undefined> {
-  return (await lab.addresses('ipmp')).find((a) => a.cidr.startsWith(`${DATA}/`))?.dev;
+  return (await lab.holders('ipmp', DATA))[0];
 }
 
 async function trial(lab: Lab, ipmpd: IpmpdProcess, kind: 'link' | 'silent', configuredFdtMs: number): Promise<Trial> {

@@ -78,8 +78,6 @@ function jsonnet(value: unknown, indent = ''): string {
   return JSON.stringify(value);
 }
 
-export const DASHBOARD_FILES = ['ipmpd-overview.json', 'ipmpd-host.json'] as const;
-
 export function renderLibsonnet(): string {
   // showMultiCluster changes the structure (a variable, labels in aggregations), so both shapes are written out
   const single = { ...(symbolic(mixinConfig) as MixinConfig), showMultiCluster: false };

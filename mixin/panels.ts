@@ -24,7 +24,7 @@ export interface PanelSpec {
 
 const DS = { type: 'prometheus', uid: '${datasource}' };
 
-export function panel(p: PanelSpec, id: number, x: number, y: number): Record<string, unknown> {
+function panel(p: PanelSpec, id: number, x: number, y: number): Record<string, unknown> {
   return {
     id,
     type: p.type,
@@ -53,7 +53,7 @@ export function panel(p: PanelSpec, id: number, x: number, y: number): Record<st
 }
 
 /** Lay panels out left to right, two per row unless wider. */
-export function layout(specs: PanelSpec[]): Record<string, unknown>[] {
+function layout(specs: PanelSpec[]): Record<string, unknown>[] {
   let x = 0;
   let y = 0;
   let rowH = 0;
@@ -102,7 +102,7 @@ export function boardLink(title: string, uid: string): Record<string, unknown> {
   };
 }
 
-export const TAGS = ['ipmpd', 'ipmp'];
+const TAGS = ['ipmpd', 'ipmp'];
 
 export function dashboard(
   uid: string,

@@ -17,7 +17,7 @@ export interface Alert {
 type BoardVar = 'job' | 'instance' | 'group' | 'device';
 
 /** The rules for a configuration (mixin/jsonnet.ts passes a symbolic one to write mixin.libsonnet). */
-export function definitions(c: MixinConfig) {
+function definitions(c: MixinConfig) {
   // aggregations keep the cluster label when one Prometheus sees several clusters
   const keep = (labels: string) => (c.showMultiCluster ? `${c.clusterLabel}, ${labels}` : labels);
   const by = keep('job, instance, group');

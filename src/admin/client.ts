@@ -1,7 +1,7 @@
 // Talking to a running daemon over its admin socket.
 
 import { createConnection } from 'node:net';
-import type { AdminRequest, AdminResponse } from './protocol.js';
+import { LineSplitter, toLine, type AdminRequest, type AdminResponse } from './protocol.js';
 
 export class AdminUnavailable extends Error {
   constructor(
@@ -26,21 +26,20 @@ function unreachable(path: string, err: NodeJS.ErrnoException): AdminUnavailable
 export function adminRequest(path: string, request: AdminRequest, timeoutMs = 5000): Promise<AdminResponse> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
-    let buffer = '';
+    const lines = new LineSplitter();
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new AdminUnavailable(`no answer from ipmpd on ${path} within ${timeoutMs} ms`));
     }, timeoutMs);
     socket.setEncoding('utf8');
-    socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+    socket.on('connect', () => socket.write(toLine(request)));
     socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      const nl = buffer.indexOf('\n');
-      if (nl < 0) return;
+      const [answer] = lines.push(chunk);
+      if (answer === undefined) return;
       clearTimeout(timer);
       socket.end();
       try {
-        resolve(JSON.parse(buffer.slice(0, nl)) as AdminResponse);
+        resolve(JSON.parse(answer) as AdminResponse);
       } catch {
         reject(new Error(`ipmpd sent an unreadable answer on ${path}`));
       }
@@ -60,7 +59,7 @@ export function adminStream(
   onAccepted: () => void = () => {},
 ): { stop: () => void; done: Promise<void> } {
   const socket = createConnection(path);
-  let buffer = '';
+  const lines = new LineSplitter();
   let acknowledged = false;
   let refused = false; // the daemon answered the request with an error
   const done = new Promise<void>((resolve, reject) => {
@@ -76,13 +75,9 @@ export function adminStream(
     socket.on('close', () => resolve());
   });
   socket.setEncoding('utf8');
-  socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+  socket.on('connect', () => socket.write(toLine(request)));
   socket.on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
+    for (const line of lines.push(chunk)) {
       let value: unknown;
       try {
         value = JSON.parse(line);

@@ -1,5 +1,5 @@
-// The admin socket speaks one JSON object per line. Requests are small and
-// strictly shaped; anything else is refused with an error that says why.
+// The admin socket speaks one JSON object per line, both ways. Requests are
+// small and strictly shaped; anything else is refused with an error that says why.
 
 import { z } from 'zod';
 
@@ -15,6 +15,28 @@ export const AdminRequest = z.discriminatedUnion('op', [
 export type AdminRequest = z.infer<typeof AdminRequest>;
 
 export type AdminResponse = { ok: true; result?: unknown } | { ok: false; error: string };
+
+/** One message as it goes on the socket: its JSON and a newline. */
+export function toLine(message: unknown): string {
+  return `${JSON.stringify(message)}\n`;
+}
+
+/** Cuts the text a socket delivers, in chunks of any size, into lines. */
+export class LineSplitter {
+  private tail = '';
+
+  /** The lines this chunk completes, without their newlines, in order. */
+  push(chunk: string): string[] {
+    const lines = (this.tail + chunk).split('\n');
+    this.tail = lines.pop()!;
+    return lines;
+  }
+
+  /** The length of the line still waiting for its newline. */
+  get pendingLength(): number {
+    return this.tail.length;
+  }
+}
 
 /** Parse one request line; errors name what is wrong. */
 export function parseRequest(line: string): { ok: true; request: AdminRequest } | { ok: false; error: string } {

@@ -6,7 +6,14 @@
 
 import { chmodSync, chownSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { MAX_REQUEST_BYTES, parseRequest, type AdminRequest, type AdminResponse } from './protocol.js';
+import {
+  LineSplitter,
+  MAX_REQUEST_BYTES,
+  parseRequest,
+  toLine,
+  type AdminRequest,
+  type AdminResponse,
+} from './protocol.js';
 import { AdminSocketError, clearStaleSocket, errnoText, makeSocketDirectory } from './socketFile.js';
 
 export interface AdminHandlers {
@@ -122,27 +129,24 @@ export async function startAdminServer(path: string, handlers: AdminHandlers): P
 
 /** `readOnlyPath`: this is the status socket at that path; only READ_ONLY_OPS are answered. */
 function serve(socket: Socket, current: () => AdminHandlers | undefined, readOnlyPath?: string): void {
-  let buffer = '';
+  const lines = new LineSplitter();
   let unsubscribe: (() => void) | undefined;
   socket.setEncoding('utf8');
   socket.setTimeout(IDLE_TIMEOUT_MS, () => {
     if (!unsubscribe) socket.end();
   });
   const reply = (r: AdminResponse | unknown) => {
-    if (!socket.destroyed) socket.write(`${JSON.stringify(r)}\n`);
+    if (!socket.destroyed) socket.write(toLine(r));
   };
   socket.on('data', (chunk: string) => {
-    buffer += chunk;
-    if (buffer.length > MAX_REQUEST_BYTES && !buffer.includes('\n')) {
+    const complete = lines.push(chunk);
+    if (complete.length === 0 && lines.pendingLength > MAX_REQUEST_BYTES) {
       reply({ ok: false, error: `request larger than ${MAX_REQUEST_BYTES} bytes refused` });
       socket.end();
       socket.destroy();
       return;
     }
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
+    for (const line of complete) {
       if (line.length > MAX_REQUEST_BYTES) {
         reply({ ok: false, error: `request larger than ${MAX_REQUEST_BYTES} bytes refused` });
         continue;

@@ -75,7 +75,7 @@ function isDirectory(dir: string): boolean {
 }
 
 /** What answers on a unix socket path. */
-export function probeSocket(path: string, timeoutMs = 1000): Promise<'answers' | 'refused' | 'absent'> {
+function probeSocket(path: string, timeoutMs = 1000): Promise<'answers' | 'refused' | 'absent'> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
     const timer = setTimeout(() => {

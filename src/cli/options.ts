@@ -26,7 +26,6 @@ export const logFormatOption = () =>
   new Option('--log.format <format>', 'log format').choices(['logfmt', 'json']).default('logfmt');
 export const adminSocketOption = () =>
   new Option('--admin.socket <path>', 'admin socket of the running daemon').default(DEFAULT_ADMIN_SOCKET);
-export const DEFAULT_STATUS_SOCKET = '/run/ipmpd/status.sock';
 
 /** commander turns --config.file into the key "config.file". */
 export interface CommonFlags {

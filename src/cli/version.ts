@@ -7,7 +7,7 @@ import type { BuildInfo } from '../metrics/exporter.js';
 const here = fileURLToPath(import.meta.url);
 const root = join(dirname(here), '../../..');
 
-export function packageVersion(): string {
+function packageVersion(): string {
   return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 }
 

@@ -16,13 +16,16 @@ import { canonicalAddress, isLinkLocalV6, parseCidr } from './address.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { canonicalProtocol, DEFAULT_FOLLOW_PROTOCOLS, knownProtocolNames } from './routeProtocols.js';
-import { RawConfig } from './schema.js';
+import { RawConfig, schemaKeys } from './schema.js';
 import {
   HOOK_EVENTS,
+  type AnnounceConfig,
   type Cidr,
   type DaemonConfig,
+  type DataAddressConfig,
   type GroupConfig,
   type HookConfig,
+  type InterfaceConfig,
   type WebhookConfig,
 } from './types.js';
 
@@ -97,74 +100,81 @@ function firstAliasOffset(doc: Document): number {
   return offset;
 }
 
-function build(raw: RawConfig, report: (path: Path, message: string) => void): DaemonConfig {
+type Report = (path: Path, message: string) => void;
+type RawGroup = NonNullable<RawConfig['groups']>[number];
+type RawInterface = RawGroup['interfaces'][number];
+type RawDataAddress = NonNullable<RawGroup['data_addresses']>[number];
+
+function build(raw: RawConfig, report: Report): DaemonConfig {
+  const failureDetectionTimeMs = failureDetectionTime(raw, report);
+  const groups = groupConfigs(raw.groups ?? [], report);
+  return {
+    failureDetectionTimeMs,
+    failback: raw.failback ?? true,
+    trackInterfacesOnlyWithGroups: raw.track_interfaces_only_with_groups ?? true,
+    onAllTargetsLost: raw.on_all_targets_lost ?? 'rediscover',
+    announce: announce(raw, report),
+    fixSysctls: raw.fix_sysctls ?? false,
+    followRouteProtocols: followProtocols(raw.follow_route_protocols, report),
+    adminSocket: raw.admin_socket ?? DEFAULT_ADMIN_SOCKET,
+    hooks: hooks(raw, report),
+    webhooks: webhooks(raw, report),
+    groups,
+  };
+}
+
+function failureDetectionTime(raw: RawConfig, report: Report): number {
   const fdt = durationAt(raw.failure_detection_time, ['failure_detection_time'], DEFAULT_FDT_MS, report);
   if (fdt < MIN_FDT_MS)
     report(
       ['failure_detection_time'],
       `failure_detection_time must be at least ${formatDuration(MIN_FDT_MS)} (in.mpathd's minimum), got ${raw.failure_detection_time}`,
     );
-  const seenAddress = new Map<string, string>();
-  const seenInterface = new Map<string, string>();
-  const seenGroup = new Set<string>();
-  const claim = (address: string, where: string, path: Path) => {
-    const first = seenAddress.get(address);
-    if (first) report(path, `${address} is already used as ${first}`);
-    else seenAddress.set(address, where);
-  };
+  return fdt;
+}
 
-  const groups: GroupConfig[] = (raw.groups ?? []).map((g, gi) => {
+/** What the groups have taken so far: a group name, member or address is used once in the whole file. */
+class Taken {
+  private readonly groups = new Set<string>();
+  /** interface -> its group */
+  private readonly interfaces = new Map<string, string>();
+  /** address -> what it is ("the test address of eth0") */
+  private readonly addresses = new Map<string, string>();
+
+  constructor(private readonly report: Report) {}
+
+  group(name: string, path: Path): void {
+    if (this.groups.has(name)) this.report(path, `group "${name}" is defined twice`);
+    this.groups.add(name);
+  }
+
+  member(name: string, group: string, path: Path): void {
+    const other = this.interfaces.get(name);
+    if (other) this.report(path, `interface ${name} is already a member of group ${other}`);
+    this.interfaces.set(name, group);
+  }
+
+  address(address: string, where: string, path: Path): void {
+    const first = this.addresses.get(address);
+    if (first) this.report(path, `${address} is already used as ${first}`);
+    else this.addresses.set(address, where);
+  }
+}
+
+function groupConfigs(raw: readonly RawGroup[], report: Report): GroupConfig[] {
+  const taken = new Taken(report);
+  return raw.map((g, gi) => {
     const gp: Path = ['groups', gi];
-    if (seenGroup.has(g.name)) report([...gp, 'name'], `group "${g.name}" is defined twice`);
+    taken.group(g.name, [...gp, 'name']);
     if (g.name === ANONYMOUS_GROUP)
       report(
         [...gp, 'name'],
         `"${ANONYMOUS_GROUP}" is reserved for the NICs in no group (track_interfaces_only_with_groups: false)`,
       );
-    seenGroup.add(g.name);
-    const interfaces = g.interfaces.map((i, ii) => {
-      const ip: Path = [...gp, 'interfaces', ii];
-      if (!IFNAME.test(i.name) || i.name === '.' || i.name === '..')
-        report(
-          [...ip, 'name'],
-          `"${i.name}" is not a valid Linux interface name (1 to 15 characters, no "/", ":" or spaces)`,
-        );
-      const other = seenInterface.get(i.name);
-      if (other) report([...ip, 'name'], `interface ${i.name} is already a member of group ${other}`);
-      seenInterface.set(i.name, g.name);
-      const texts =
-        i.test_address === undefined ? [] : Array.isArray(i.test_address) ? i.test_address : [i.test_address];
-      const tests: Cidr[] = [];
-      texts.forEach((t, ti) => {
-        const tp: Path = Array.isArray(i.test_address) ? [...ip, 'test_address', ti] : [...ip, 'test_address'];
-        const c = parseCidr(t);
-        if (!c.ok) return report(tp, `test_address: ${c.error}`);
-        if (tests.some((x) => x.family === c.cidr.family))
-          return report(tp, `interface ${i.name} has more than one IPv${c.cidr.family} test address`);
-        if (c.cidr.family === 6 && !isLinkLocalV6(c.cidr.address))
-          return report(
-            tp,
-            `IPv6 test address ${c.cidr.address} must be link-local (fe80::/10), as in.mpathd requires`,
-          );
-        claim(c.cidr.address, `the test address of ${i.name}`, tp);
-        tests.push(c.cidr);
-      });
-      return { name: i.name, testAddresses: tests, standby: i.standby ?? false };
-    });
-    const dataAddresses = (g.data_addresses ?? []).flatMap((d, di) => {
-      const dp: Path = [...gp, 'data_addresses', di];
-      const text = typeof d === 'string' ? d : d.address;
-      const c = parseCidr(text);
-      if (!c.ok) {
-        report(typeof d === 'string' ? dp : [...dp, 'address'], `data address: ${c.error}`);
-        return [];
-      }
-      claim(c.cidr.address, `a data address of group ${g.name}`, typeof d === 'string' ? dp : [...dp, 'address']);
-      const preferred = typeof d === 'string' ? undefined : d.preferred_interface;
-      if (preferred !== undefined && !g.interfaces.some((i) => i.name === preferred))
-        report([...dp, 'preferred_interface'], `preferred_interface ${preferred} is not a member of group ${g.name}`);
-      return [{ address: c.cidr, ...(preferred !== undefined ? { preferredInterface: preferred } : {}) }];
-    });
+    const interfaces = g.interfaces.map((i, ii) => member(i, g.name, [...gp, 'interfaces', ii], taken, report));
+    const dataAddresses = (g.data_addresses ?? []).flatMap((d, di) =>
+      dataAddress(d, g, [...gp, 'data_addresses', di], taken, report),
+    );
     const probeTargets = (g.probe_targets ?? []).flatMap((t, ti) => {
       const a = canonicalAddress(t);
       if (!a) {
@@ -178,37 +188,64 @@ function build(raw: RawConfig, report: (path: Path, message: string) => void): D
     });
     return { name: g.name, interfaces, dataAddresses, probeTargets };
   });
+}
 
+function member(i: RawInterface, group: string, ip: Path, taken: Taken, report: Report): InterfaceConfig {
+  if (!IFNAME.test(i.name) || i.name === '.' || i.name === '..')
+    report(
+      [...ip, 'name'],
+      `"${i.name}" is not a valid Linux interface name (1 to 15 characters, no "/", ":" or spaces)`,
+    );
+  taken.member(i.name, group, [...ip, 'name']);
+  return { name: i.name, testAddresses: testAddresses(i, ip, taken, report), standby: i.standby ?? false };
+}
+
+/** At most one test address per family; an IPv6 one link-local, as in.mpathd requires. */
+function testAddresses(i: RawInterface, ip: Path, taken: Taken, report: Report): Cidr[] {
+  const texts = i.test_address === undefined ? [] : Array.isArray(i.test_address) ? i.test_address : [i.test_address];
+  const tests: Cidr[] = [];
+  texts.forEach((t, ti) => {
+    const tp: Path = Array.isArray(i.test_address) ? [...ip, 'test_address', ti] : [...ip, 'test_address'];
+    const c = parseCidr(t);
+    if (!c.ok) return report(tp, `test_address: ${c.error}`);
+    if (tests.some((x) => x.family === c.cidr.family))
+      return report(tp, `interface ${i.name} has more than one IPv${c.cidr.family} test address`);
+    if (c.cidr.family === 6 && !isLinkLocalV6(c.cidr.address))
+      return report(tp, `IPv6 test address ${c.cidr.address} must be link-local (fe80::/10), as in.mpathd requires`);
+    taken.address(c.cidr.address, `the test address of ${i.name}`, tp);
+    tests.push(c.cidr);
+  });
+  return tests;
+}
+
+function dataAddress(d: RawDataAddress, g: RawGroup, dp: Path, taken: Taken, report: Report): DataAddressConfig[] {
+  const text = typeof d === 'string' ? d : d.address;
+  const c = parseCidr(text);
+  if (!c.ok) {
+    report(typeof d === 'string' ? dp : [...dp, 'address'], `data address: ${c.error}`);
+    return [];
+  }
+  taken.address(c.cidr.address, `a data address of group ${g.name}`, typeof d === 'string' ? dp : [...dp, 'address']);
+  const preferred = typeof d === 'string' ? undefined : d.preferred_interface;
+  if (preferred !== undefined && !g.interfaces.some((i) => i.name === preferred))
+    report([...dp, 'preferred_interface'], `preferred_interface ${preferred} is not a member of group ${g.name}`);
+  return [{ address: c.cidr, ...(preferred !== undefined ? { preferredInterface: preferred } : {}) }];
+}
+
+function announce(raw: RawConfig, report: Report): AnnounceConfig {
   return {
-    failureDetectionTimeMs: fdt,
-    failback: raw.failback ?? true,
-    trackInterfacesOnlyWithGroups: raw.track_interfaces_only_with_groups ?? true,
-    onAllTargetsLost: raw.on_all_targets_lost ?? 'rediscover',
-    announce: {
-      count: raw.announce?.count ?? 5,
-      intervalMs: durationAt(raw.announce?.interval, ['announce', 'interval'], 0, report),
-      secondBurstAfterMs: durationAt(
-        raw.announce?.second_burst_after,
-        ['announce', 'second_burst_after'],
-        5000,
-        report,
-      ),
-      refreshIntervalMs: refreshInterval(raw, report),
-      untilTrafficMs: durationAt(raw.announce?.until_traffic, ['announce', 'until_traffic'], 60_000, report),
-    },
-    fixSysctls: raw.fix_sysctls ?? false,
-    followRouteProtocols: followProtocols(raw.follow_route_protocols, report),
-    adminSocket: raw.admin_socket ?? DEFAULT_ADMIN_SOCKET,
-    hooks: hooks(raw, report),
-    webhooks: webhooks(raw, report),
-    groups,
+    count: raw.announce?.count ?? 5,
+    intervalMs: durationAt(raw.announce?.interval, ['announce', 'interval'], 0, report),
+    secondBurstAfterMs: durationAt(raw.announce?.second_burst_after, ['announce', 'second_burst_after'], 5000, report),
+    refreshIntervalMs: refreshInterval(raw, report),
+    untilTrafficMs: durationAt(raw.announce?.until_traffic, ['announce', 'until_traffic'], 60_000, report),
   };
 }
 
 /** Below this a refresh is a flood, not a reminder. */
 const MIN_REFRESH_MS = 100;
 
-function refreshInterval(raw: RawConfig, report: (path: Path, message: string) => void): number {
+function refreshInterval(raw: RawConfig, report: Report): number {
   const ms = durationAt(raw.announce?.refresh_interval, ['announce', 'refresh_interval'], 0, report);
   if (ms > 0 && ms < MIN_REFRESH_MS)
     report(
@@ -218,7 +255,7 @@ function refreshInterval(raw: RawConfig, report: (path: Path, message: string) =
   return ms;
 }
 
-function hooks(raw: RawConfig, report: (path: Path, message: string) => void): HookConfig[] {
+function hooks(raw: RawConfig, report: Report): HookConfig[] {
   return (raw.hooks ?? []).map((h, i) => {
     const timeoutMs = durationAt(h.timeout, ['hooks', i, 'timeout'], DEFAULT_HOOK_TIMEOUT_MS, report);
     if (timeoutMs <= 0) report(['hooks', i, 'timeout'], 'hooks.timeout must be more than 0s');
@@ -227,7 +264,7 @@ function hooks(raw: RawConfig, report: (path: Path, message: string) => void): H
   });
 }
 
-function webhooks(raw: RawConfig, report: (path: Path, message: string) => void): WebhookConfig[] {
+function webhooks(raw: RawConfig, report: Report): WebhookConfig[] {
   return (raw.webhooks ?? []).map((w, i) => {
     const timeoutMs = durationAt(w.timeout, ['webhooks', i, 'timeout'], DEFAULT_WEBHOOK_TIMEOUT_MS, report);
     if (timeoutMs <= 0) report(['webhooks', i, 'timeout'], 'webhooks.timeout must be more than 0s');
@@ -248,10 +285,7 @@ function webhooks(raw: RawConfig, report: (path: Path, message: string) => void)
   });
 }
 
-function followProtocols(
-  list: Array<string | number> | undefined,
-  report: (path: Path, message: string) => void,
-): string[] {
+function followProtocols(list: Array<string | number> | undefined, report: Report): string[] {
   if (list === undefined) return [...DEFAULT_FOLLOW_PROTOCOLS];
   const names: string[] = [];
   list.forEach((v, i) => {
@@ -266,12 +300,7 @@ function followProtocols(
   return names;
 }
 
-function durationAt(
-  text: string | undefined,
-  path: Path,
-  fallback: number,
-  report: (path: Path, message: string) => void,
-): number {
+function durationAt(text: string | undefined, path: Path, fallback: number, report: Report): number {
   if (text === undefined) return fallback;
   const ms = parseDuration(text);
   if (ms === undefined) {
@@ -301,37 +330,8 @@ function offsetOf(doc: Document, path: Path, key: boolean): number {
   return 0;
 }
 
-const KNOWN = [
-  'failure_detection_time',
-  'failback',
-  'track_interfaces_only_with_groups',
-  'on_all_targets_lost',
-  'announce',
-  'fix_sysctls',
-  'follow_route_protocols',
-  'admin_socket',
-  'groups',
-  'name',
-  'interfaces',
-  'test_address',
-  'standby',
-  'data_addresses',
-  'address',
-  'preferred_interface',
-  'probe_targets',
-  'count',
-  'interval',
-  'second_burst_after',
-  'refresh_interval',
-  'until_traffic',
-  'hooks',
-  'webhooks',
-  'command',
-  'events',
-  'timeout',
-  'url',
-  'retries',
-];
+/** The keys a misspelt one is compared with (schema.ts is the only list). */
+const KNOWN = schemaKeys(RawConfig);
 
 function suggest(key: string): string {
   const close = KNOWN.find((k) => k.replace(/_/g, '') === key.toLowerCase().replace(/[_-]/g, ''));

@@ -6,7 +6,7 @@ import { z } from 'zod';
 const duration = z.string({ error: 'must be a duration such as 10s or 100ms' });
 const cidrList = z.union([z.string(), z.array(z.string())]);
 
-export const RawInterface = z
+const RawInterface = z
   .object({
     name: z.string({ error: 'interface name is required' }),
     test_address: cidrList.optional(),
@@ -14,7 +14,7 @@ export const RawInterface = z
   })
   .strict();
 
-export const RawDataAddress = z.union([
+const RawDataAddress = z.union([
   z.string(),
   z
     .object({
@@ -24,7 +24,7 @@ export const RawDataAddress = z.union([
     .strict(),
 ]);
 
-export const RawGroup = z
+const RawGroup = z
   .object({
     name: z.string({ error: 'group name is required' }),
     interfaces: z.array(RawInterface).min(1, 'a group needs at least one interface'),
@@ -37,7 +37,7 @@ const hookEvents = z
   .array(z.enum(['address_moved', 'interface_failed', 'interface_repaired', 'group_state']))
   .min(1, 'list at least one event, or leave events out for all four');
 
-export const RawHook = z
+const RawHook = z
   .object({
     command: z
       .array(z.string())
@@ -47,7 +47,7 @@ export const RawHook = z
   })
   .strict();
 
-export const RawWebhook = z
+const RawWebhook = z
   .object({
     url: z.string({ error: 'url is required' }),
     events: hookEvents.optional(),
@@ -82,3 +82,21 @@ export const RawConfig = z
   .strict();
 
 export type RawConfig = z.infer<typeof RawConfig>;
+
+/** Every key the schema accepts, at any depth, in schema order: what "did you mean" suggests from. */
+export function schemaKeys(schema: z.core.$ZodType): string[] {
+  const keys = new Set<string>();
+  const walk = (s: z.core.$ZodType): void => {
+    if (s instanceof z.ZodObject)
+      for (const [key, value] of Object.entries(s.shape)) {
+        keys.add(key);
+        walk(value);
+      }
+    else if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault) walk(s.unwrap());
+    else if (s instanceof z.ZodArray) walk(s.element);
+    else if (s instanceof z.ZodUnion) for (const option of s.options) walk(option);
+    else if (s instanceof z.ZodPipe) walk(s.in);
+  };
+  walk(schema);
+  return [...keys];
+}

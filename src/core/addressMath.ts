@@ -34,6 +34,13 @@ export function isLinkLocalV6(address: string): boolean {
   return isIPv6(address) && addressToBigInt(address) >> 118n === 0x3fan; // fe80::/10
 }
 
+/** The network of `address`/`prefixLength` (its host bits cleared), as canonical text. */
+export function networkOf(address: string, prefixLength: number): string {
+  const family = isIPv4(address) ? 4 : 6;
+  const hostBits = BigInt((family === 4 ? 32 : 128) - prefixLength);
+  return bigIntToText((addressToBigInt(address) >> hostBits) << hostBits, family);
+}
+
 /** Canonical text: IPv4 dotted decimal; IPv6 lower case with the longest zero run compressed (RFC 5952). */
 export function canonicalText(address: string): string {
   if (isIPv4(address))
@@ -41,7 +48,11 @@ export function canonicalText(address: string): string {
       .split('.')
       .map((p) => String(Number(p)))
       .join('.');
-  const n = addressToBigInt(address);
+  return bigIntToText(addressToBigInt(address), 6);
+}
+
+function bigIntToText(n: bigint, family: Family): string {
+  if (family === 4) return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 255n)).join('.');
   const groups = Array.from({ length: 8 }, (_, i) => ((n >> BigInt((7 - i) * 16)) & 0xffffn).toString(16));
   let bestStart = -1;
   let bestLen = 1;

@@ -13,11 +13,11 @@ import type { ProbeSlot } from './probeRing.js';
 import type { Target } from './targets.js';
 import { placeAddresses } from './placement.js';
 import { handleReply, nextDeadline, runPhyintTimers, startTimer, stopTimer } from './prober.js';
-import type { RouteInfo } from './routeTargets.js';
 import { applyRoutes, applyStaticTargets } from './targetUpkeep.js';
 import { activateAnother, refreshGroupState, transitionToRunning } from './transitions.js';
 import type { EngineOutput, GroupState, LinkReport, ProbeReply } from './types.js';
 import { buildSnapshot, type EngineSnapshot } from './snapshot.js';
+import type { KernelRoute } from './route.js';
 
 export interface EngineOptions {
   config: DaemonConfig;
@@ -44,7 +44,7 @@ export class Engine {
   readonly groups: Group[] = [];
   private readonly phyints = new Map<string, Phyint>();
   private outputs: EngineOutput[] = [];
-  private routes: RouteInfo[] = [];
+  private routes: KernelRoute[] = [];
   private readonly localAddresses = new Set<string>();
   private readonly ctx: EngineContext;
   /** Groups that existed before a reload, with the state they had then (start() reports the difference). */
@@ -244,7 +244,7 @@ export class Engine {
     now: number,
     host: {
       links: LinkReport[];
-      routes: RouteInfo[];
+      routes: KernelRoute[];
       localAddresses?: string[];
       addressHolders: ReadonlyMap<string, string[]>;
     },
@@ -363,7 +363,7 @@ export class Engine {
     }
   }
 
-  reportRoutes(now: number, routes: readonly RouteInfo[]): void {
+  reportRoutes(now: number, routes: readonly KernelRoute[]): void {
     const ctx = this.at(now);
     this.routes = [...routes];
     for (const group of this.groups) {

@@ -162,7 +162,7 @@ function lastAnswerAt(m: Phyint, ctx: EngineContext): number | undefined {
 }
 
 /** in.mpathd phyint_repaired: link up, and ten answered probes (or, link-only, a stable link). */
-export function isRepaired(pi: Phyint, ctx: EngineContext): boolean {
+function isRepaired(pi: Phyint, ctx: EngineContext): boolean {
   if (!pi.linkUp || !pi.present) return false;
   if (!pi.probeEnabled) {
     const older = pi.linkUpTimes[pi.linkUpIndex]!;

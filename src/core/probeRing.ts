@@ -35,9 +35,9 @@ export interface SuccessInfo {
 }
 
 const SEQ_MOD = 0x10000;
-export const seqAdd = (a: number, b: number): number => (((a + b) % SEQ_MOD) + SEQ_MOD) % SEQ_MOD;
+const seqAdd = (a: number, b: number): number => (((a + b) % SEQ_MOD) + SEQ_MOD) % SEQ_MOD;
 /** Signed distance a - b in 16-bit sequence space. */
-export const seqDiff = (a: number, b: number): number => {
+const seqDiff = (a: number, b: number): number => {
   const d = seqAdd(a, -b);
   return d >= SEQ_MOD / 2 ? d - SEQ_MOD : d;
 };

@@ -6,17 +6,8 @@
 
 import type { Family } from '../config/types.js';
 import { inSubnet, isLinkLocalV6 } from './addressMath.js';
+import type { KernelRoute } from './route.js';
 import type { Candidate } from './targets.js';
-
-export interface RouteInfo {
-  family: Family;
-  /** Destination; undefined for the default route. */
-  destination?: string;
-  prefixLength: number;
-  gateway?: string;
-  /** Outgoing interface name. */
-  device?: string;
-}
 
 export interface TestAddressView {
   address: string;
@@ -26,7 +17,7 @@ export interface TestAddressView {
 }
 
 export function routerCandidates(
-  routes: readonly RouteInfo[],
+  routes: readonly KernelRoute[],
   test: TestAddressView,
   ownAddresses: ReadonlySet<string>,
 ): Candidate[] {

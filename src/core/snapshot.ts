@@ -3,21 +3,17 @@
 
 import type { Cidr, Family } from '../config/types.js';
 import type { Group } from './model.js';
-import type { TargetSource, TargetStatus } from './targets.js';
+import type { TargetCounters, TargetSource, TargetStatus } from './targets.js';
 import type { GroupState, InterfaceState, ProbeState } from './types.js';
 
-export interface TargetView {
+/** A target with its counters (requests, replies, timeouts, duplicates, send errors) alongside. */
+export interface TargetView extends TargetCounters {
   address: string;
   source: TargetSource;
   status: TargetStatus;
   rttAverageMs: number;
   rttDeviationMs: number;
   crttMs: number;
-  requests: number;
-  replies: number;
-  timeouts: number;
-  duplicates: number;
-  sendErrors: number;
 }
 
 export interface InstanceView {

@@ -7,8 +7,9 @@ import { inSubnet } from './addressMath.js';
 import { MAX_PROBE_TARGETS } from './constants.js';
 import type { EngineContext } from './context.js';
 import type { Phyint, ProbeInstance } from './model.js';
-import { routerCandidates, type RouteInfo } from './routeTargets.js';
+import { routerCandidates } from './routeTargets.js';
 import type { Candidate, Target } from './targets.js';
+import type { KernelRoute } from './route.js';
 
 export function resetRtt(pi: Phyint): void {
   for (const inst of pi.instances) for (const t of inst.targets.all) t.rtt.reset();
@@ -37,7 +38,7 @@ function emitRemoved(inst: ProbeInstance, t: Target, ctx: EngineContext): void {
 }
 
 /** Add a target; an instance waiting for targets goes back to probing. */
-export function addTarget(inst: ProbeInstance, candidate: Candidate, ctx: EngineContext): Target | undefined {
+function addTarget(inst: ProbeInstance, candidate: Candidate, ctx: EngineContext): Target | undefined {
   if (!inst.testAddress) return undefined;
   const { added, removed } = inst.targets.add(candidate, ctx.now);
   for (const t of removed) emitRemoved(inst, t, ctx);
@@ -49,7 +50,7 @@ export function addTarget(inst: ProbeInstance, candidate: Candidate, ctx: Engine
   return added;
 }
 
-export function deleteTarget(inst: ProbeInstance, target: Target, ctx: EngineContext): void {
+function deleteTarget(inst: ProbeInstance, target: Target, ctx: EngineContext): void {
   inst.targets.remove(target);
   emitRemoved(inst, target, ctx);
   inst.targets.recover(ctx.now); // a spare steps in
@@ -189,7 +190,7 @@ function sameSubnet(inst: ProbeInstance, address: string): boolean {
  * spare); routers that vanished are dropped unless the group has failed
  * (they are kept so that repair can still be measured).
  */
-export function applyRoutes(inst: ProbeInstance, routes: readonly RouteInfo[], ctx: EngineContext): void {
+export function applyRoutes(inst: ProbeInstance, routes: readonly KernelRoute[], ctx: EngineContext): void {
   const test = inst.testAddress;
   if (!test) return;
   const candidates = routerCandidates(routes, { ...test, device: inst.phyint.name }, ctx.ownAddresses);

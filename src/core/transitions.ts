@@ -60,7 +60,7 @@ export function transitionToRunning(pi: Phyint, ctx: EngineContext): void {
   refreshGroupState(group, ctx);
 }
 
-export function computeGroupState(group: Group): GroupState {
+function computeGroupState(group: Group): GroupState {
   if (group.anonymous) return 'ok';
   const usable = group.members.filter((m) => m.usable).length;
   if (usable === 0) return 'failed';

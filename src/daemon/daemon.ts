@@ -15,7 +15,7 @@ import { monotonicMs, monotonicToUnixSeconds } from './clock.js';
 import { EngineDriver } from './driver.js';
 import { logEvent } from './eventLog.js';
 import { FailoverExecutor } from './executor.js';
-import { addressHolders, linkReports, localAddresses, routeInfos } from './hostView.js';
+import { addressHolders, linkReports, localAddresses } from './hostView.js';
 import { anonymousMembers, socketsFor } from './anonymousGroup.js';
 import type { Announcer, ArrivalWatcher, KernelOps, KernelView } from './ports.js';
 import { everyGroupHasVerdict } from './readiness.js';
@@ -206,7 +206,7 @@ export class Daemon {
       this.refreshAnonymous(now);
       this.engine.start(now, {
         links: linkReports(adapters.view, this.ifnames()),
-        routes: routeInfos(adapters.view),
+        routes: adapters.view.gatewayRoutes(),
         localAddresses: localAddresses(adapters.view),
         addressHolders: addressHolders(adapters.view, this.config),
       });
@@ -413,7 +413,7 @@ export class Daemon {
         this.engine.reportLocalAddresses(now, localAddresses(adapters.view));
         this.refreshAnonymous(now);
         this.engine.reportLinks(now, linkReports(adapters.view, this.ifnames()));
-        this.engine.reportRoutes(now, routeInfos(adapters.view));
+        this.engine.reportRoutes(now, adapters.view.gatewayRoutes());
         this.engine.observeAddresses(now, addressHolders(adapters.view, this.config));
         this.restoreTestAddresses();
       }),

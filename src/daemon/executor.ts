@@ -13,8 +13,9 @@ import type { Cidr, DaemonConfig } from '../config/types.js';
 import type { EngineAction } from '../core/types.js';
 import type { EventMetrics, FailoverStage } from '../metrics/eventMetrics.js';
 import { monotonicMs, monotonicToUnixSeconds } from './clock.js';
-import type { Announcer, KernelOps, KernelRoute, KernelView } from './ports.js';
+import type { Announcer, KernelOps, KernelView } from './ports.js';
 import { routesToMove, subnetRoute } from './routesToFollow.js';
+import { RT_TABLE_MAIN, type KernelRoute } from '../core/route.js';
 
 export interface ExecutorResult {
   /** The move is done (or failed); `holders` is where the kernel has the address now. */
@@ -298,7 +299,7 @@ function routeKey(r: {
   metric?: number;
   device?: string;
 }): string {
-  return `${r.family} ${r.destination ?? 'default'}/${r.prefixLength} t${r.table ?? 254} m${r.metric ?? 0} ${r.device ?? ''}`;
+  return `${r.family} ${r.destination ?? 'default'}/${r.prefixLength} t${r.table ?? RT_TABLE_MAIN} m${r.metric ?? 0} ${r.device ?? ''}`;
 }
 
 /** IPv4 labels must start with the device name and fit in 15 characters. */

@@ -1,7 +1,6 @@
 // Turns the kernel's view (links, addresses, routes) into the engine's inputs.
 
 import type { DaemonConfig } from '../config/types.js';
-import type { RouteInfo } from '../core/routeTargets.js';
 import type { LinkReport } from '../core/types.js';
 import type { KernelView } from './ports.js';
 
@@ -13,10 +12,6 @@ export function linkReports(view: KernelView, ifnames: readonly string[]): LinkR
       ? { ifname: name, present: true, up: l.adminUp && l.carrier, mac: l.mac }
       : { ifname: name, present: false, up: false };
   });
-}
-
-export function routeInfos(view: KernelView): RouteInfo[] {
-  return view.gatewayRoutes();
 }
 
 /**

@@ -1,29 +1,8 @@
 // What the daemon needs from the kernel, as narrow interfaces. The adapters in
 // src/net implement them; tests of the daemon logic can too.
 
-import type { Cidr, Family } from '../config/types.js';
-import type { RouteInfo } from '../core/routeTargets.js';
-
-export interface KernelRoute {
-  family: Family;
-  /** Undefined for the default route. */
-  destination?: string;
-  prefixLength: number;
-  gateway?: string;
-  device?: string;
-  prefsrc?: string;
-  metric?: number;
-  table?: number;
-  protocol?: string;
-  scope?: string;
-  type?: string;
-  /**
-   * What the adapter read besides the fields above and must write back when the
-   * route moves (MTU and other RTA_METRICS, IPv6 preference, realm, ToS):
-   * opaque here, present only when the route has any.
-   */
-  extras?: unknown;
-}
+import type { Cidr } from '../config/types.js';
+import type { KernelRoute } from '../core/route.js';
 
 export interface KernelAddress {
   device: string;
@@ -50,7 +29,7 @@ export interface KernelView {
   /** The routes that may follow a data address (main table, origin in follow_route_protocols), whole. */
   routes(): KernelRoute[];
   /** Gateway routes of the main table, one per gateway, interface and kind (host, other, default): for probe targets. */
-  gatewayRoutes(): RouteInfo[];
+  gatewayRoutes(): KernelRoute[];
 }
 
 export interface KernelOps {

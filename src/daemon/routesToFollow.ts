@@ -8,8 +8,8 @@
 // daemon's routes (bgp, ospf, bird, ...) are its own, it reacts to the link.
 
 import type { Cidr } from '../config/types.js';
-import { inSubnet, isLinkLocalV6 } from '../core/addressMath.js';
-import type { KernelRoute } from './ports.js';
+import { inSubnet, isLinkLocalV6, networkOf } from '../core/addressMath.js';
+import { RT_TABLE_MAIN, type KernelRoute } from '../core/route.js';
 
 export function routesToMove(
   routes: readonly KernelRoute[],
@@ -18,7 +18,7 @@ export function routesToMove(
   followProtocols: readonly string[],
 ): KernelRoute[] {
   return routes.filter((r) => {
-    if (r.family !== data.family || (r.table !== undefined && r.table !== 254)) return false;
+    if (r.family !== data.family || (r.table !== undefined && r.table !== RT_TABLE_MAIN)) return false;
     if (r.type !== undefined && r.type !== 'unicast') return false;
     if (from !== undefined && r.device !== from) return false;
     if (r.protocol === 'kernel' && r.gateway === undefined) return false; // the kernel's own prefix routes follow their addresses
@@ -35,19 +35,12 @@ export function subnetRoute(data: Cidr, device: string): KernelRoute | undefined
   if (data.family !== 4 || data.prefixLength >= 32) return undefined;
   return {
     family: 4,
-    destination: networkOf(data),
+    destination: networkOf(data.address, data.prefixLength),
     prefixLength: data.prefixLength,
     device,
     prefsrc: data.address,
     scope: 'link',
     protocol: 'static',
-    table: 254,
+    table: RT_TABLE_MAIN,
   };
-}
-
-function networkOf(c: Cidr): string {
-  const n = c.address.split('.').reduce((acc, p) => (acc << 8n) | BigInt(Number(p)), 0n);
-  const mask = ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - c.prefixLength)) - 1n);
-  const net = n & mask;
-  return [24n, 16n, 8n, 0n].map((s) => String((net >> s) & 255n)).join('.');
 }

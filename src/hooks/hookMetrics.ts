@@ -5,7 +5,7 @@ import type { HookConfig, WebhookConfig } from '../config/types.js';
 import { webhookLabel } from './postWebhook.js';
 
 /** `dropped`: the event never ran, because too many were waiting for that hook and group. */
-export const HOOK_RESULTS = ['ok', 'failed', 'timeout', 'dropped'] as const;
+const HOOK_RESULTS = ['ok', 'failed', 'timeout', 'dropped'] as const;
 export type HookResult = (typeof HOOK_RESULTS)[number];
 
 /** A hook in labels and logs: its program. */

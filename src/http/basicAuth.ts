@@ -37,7 +37,7 @@ export function basicAuth(users: Record<string, string>): (req: Request, res: Re
   };
 }
 
-export function parseBasic(header: string | undefined): { user: string; password: string } | undefined {
+function parseBasic(header: string | undefined): { user: string; password: string } | undefined {
   const m = header ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
   if (!m) return undefined;
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');

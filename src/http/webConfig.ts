@@ -8,7 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 
-export const CLIENT_AUTH_TYPES = [
+const CLIENT_AUTH_TYPES = [
   'NoClientCert',
   'RequestClientCert',
   'RequireAnyClientCert',
@@ -79,7 +79,7 @@ export interface WebConfig {
 
 export const EMPTY_WEB_CONFIG: WebConfig = { headers: {}, basicAuthUsers: {}, ignored: [] };
 
-export class WebConfigError extends Error {
+class WebConfigError extends Error {
   constructor(file: string, detail: string) {
     super(`--web.config.file ${file}: ${detail}`);
     this.name = 'WebConfigError';

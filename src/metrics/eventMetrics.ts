@@ -12,7 +12,7 @@ const LATENESS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0
 const FAILOVER_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export const FAILOVER_REASONS = ['link', 'probe', 'admin', 'failback'] as const;
-export const IGNORED_REASONS = [
+const IGNORED_REASONS = [
   'malformed',
   'foreign_identifier',
   'stale',
@@ -22,7 +22,9 @@ export const IGNORED_REASONS = [
   'unknown_interface',
 ] as const;
 export type IgnoredReason = (typeof IGNORED_REASONS)[number];
-export type FailoverStage = 'address_add' | 'address_del' | 'route' | 'arp' | 'na';
+/** The steps of a move that can fail (label `stage`). */
+const FAILOVER_STAGES = ['address_add', 'address_del', 'route', 'arp', 'na'] as const;
+export type FailoverStage = (typeof FAILOVER_STAGES)[number];
 
 export class EventMetrics {
   /** rendered by the exporter after the registry's text (see textHistogram.ts for why) */
@@ -121,8 +123,7 @@ export class EventMetrics {
   /** Pre-create every series of a group so they exist at zero from the start. */
   declareGroup(group: string, devices: string[]): void {
     for (const reason of FAILOVER_REASONS) this.failovers.inc({ group, reason }, 0);
-    for (const stage of ['address_add', 'address_del', 'route', 'arp', 'na'] as const)
-      this.failoverErrors.inc({ group, stage }, 0);
+    for (const stage of FAILOVER_STAGES) this.failoverErrors.inc({ group, stage }, 0);
     // zero() resets a histogram that exists: a reload declares its groups again
     if (!this.declaredGroups.has(group)) this.failoverDuration.zero({ group });
     this.declaredGroups.add(group);

@@ -3,7 +3,7 @@
 export const SOL_SOCKET = 1;
 export const SO_RCVBUF = 8;
 export const SO_RCVBUFFORCE = 33;
-export const SO_BINDTODEVICE = 25;
+const SO_BINDTODEVICE = 25;
 export const IPPROTO_IP = 0;
 export const IP_HDRINCL = 3;
 export const SOL_RAW = 255;

@@ -34,6 +34,28 @@ function maskToPrefix(mask: string): number | undefined {
 /** Read the Solaris files below `root` (root/etc/... or root/...), mapping interface names. */
 export function importSolaris(root: string, interfaceMap: Record<string, string> = {}): ImportResult {
   const warnings: Warning[] = [];
+  const files = readSolarisFiles(root, warnings);
+  const groups = ipmpGroups(files, interfaceMap, warnings);
+  const targets = staticRouteTargets(files.etc, files.hosts);
+  return { yaml: renderConfig(root, files.defaults, groups, targets), warnings };
+}
+
+type MpathdDefaults = ReturnType<typeof parseMpathdDefaults>;
+
+interface SolarisFiles {
+  etc: string;
+  hosts: Map<string, string>;
+  netmasks: Array<{ network: string; mask: string }>;
+  defaults: MpathdDefaults;
+  physicals: PhysicalInterface[];
+}
+
+interface ConvertedGroup {
+  interfaces: unknown[];
+  data: unknown[];
+}
+
+function readSolarisFiles(root: string, warnings: Warning[]): SolarisFiles {
   const etc = existsSync(join(root, 'etc')) ? join(root, 'etc') : root;
   const read = (name: string) => (existsSync(join(etc, name)) ? readFileSync(join(etc, name), 'utf8') : undefined);
   const hosts = parseHosts(read('hosts') ?? read('inet/hosts') ?? '');
@@ -51,29 +73,17 @@ export function importSolaris(root: string, interfaceMap: Record<string, string>
     );
   if (physicals.length === 0)
     warnings.push({ file: etc, line: 0, message: 'no /etc/hostname.<interface> files found' });
+  return { etc, hosts, netmasks, defaults, physicals };
+}
 
-  const resolve = (p: PhysicalInterface, a: string, line: number): string | undefined => {
-    const addr = canonicalAddress(a) ?? (hosts.get(a) !== undefined ? canonicalAddress(hosts.get(a)!) : undefined);
-    if (!addr) warnings.push({ file: p.file, line, message: `"${a}" is neither an address nor a name in /etc/hosts` });
-    return addr;
-  };
-  const prefixFor = (p: PhysicalInterface, addr: string, netmask: string | undefined, line: number): number => {
-    if (netmask && netmask !== '+') {
-      const n = maskToPrefix(netmask);
-      if (n !== undefined) return n;
-      warnings.push({ file: p.file, line, message: `netmask "${netmask}" is not understood; /24 assumed` });
-      return 24;
-    }
-    for (const { network, mask } of netmasks) {
-      const n = maskToPrefix(mask);
-      if (n !== undefined && canonicalAddress(network) && inSubnet(addr, network, n, 4)) return n;
-    }
-    warnings.push({ file: p.file, line, message: `no /etc/netmasks entry for ${addr}; /24 assumed` });
-    return 24;
-  };
-
-  const groups = new Map<string, { interfaces: unknown[]; data: unknown[] }>();
-  for (const p of physicals) {
+/** The IPMP groups of the hostname files: each member with its test addresses, the data addresses it hosts. */
+function ipmpGroups(
+  files: SolarisFiles,
+  interfaceMap: Record<string, string>,
+  warnings: Warning[],
+): Map<string, ConvertedGroup> {
+  const groups = new Map<string, ConvertedGroup>();
+  for (const p of files.physicals) {
     if (!p.group) {
       warnings.push({
         file: p.file,
@@ -87,9 +97,9 @@ export function importSolaris(root: string, interfaceMap: Record<string, string>
     const name = interfaceMap[p.name] ?? p.name;
     const tests: string[] = [];
     for (const l of p.logicals) {
-      const addr = resolve(p, l.address, l.line);
+      const addr = resolveAddress(files.hosts, p, l.address, l.line, warnings);
       if (!addr) continue;
-      const cidr = `${addr}/${prefixFor(p, addr, l.netmask, l.line)}`;
+      const cidr = `${addr}/${prefixLengthOf(files.netmasks, p, addr, l.netmask, l.line, warnings)}`;
       if (!l.failover) {
         if (!l.deprecated && !addr.includes(':'))
           warnings.push({
@@ -114,19 +124,65 @@ export function importSolaris(root: string, interfaceMap: Record<string, string>
       ...(p.standby ? { standby: true } : {}),
     });
   }
+  return groups;
+}
 
-  // host routes of a static-routes start script name the probe targets (route add host T T)
+/** An address as written in a hostname file (an address or a name in /etc/hosts), canonical. */
+function resolveAddress(
+  hosts: Map<string, string>,
+  p: PhysicalInterface,
+  a: string,
+  line: number,
+  warnings: Warning[],
+): string | undefined {
+  const addr = canonicalAddress(a) ?? (hosts.get(a) !== undefined ? canonicalAddress(hosts.get(a)!) : undefined);
+  if (!addr) warnings.push({ file: p.file, line, message: `"${a}" is neither an address nor a name in /etc/hosts` });
+  return addr;
+}
+
+/** The prefix length: the hostname file's netmask, else /etc/netmasks' entry for the address, else /24 with a warning. */
+function prefixLengthOf(
+  netmasks: SolarisFiles['netmasks'],
+  p: PhysicalInterface,
+  addr: string,
+  netmask: string | undefined,
+  line: number,
+  warnings: Warning[],
+): number {
+  if (netmask && netmask !== '+') {
+    const n = maskToPrefix(netmask);
+    if (n !== undefined) return n;
+    warnings.push({ file: p.file, line, message: `netmask "${netmask}" is not understood; /24 assumed` });
+    return 24;
+  }
+  for (const { network, mask } of netmasks) {
+    const n = maskToPrefix(mask);
+    if (n !== undefined && canonicalAddress(network) && inSubnet(addr, network, n, 4)) return n;
+  }
+  warnings.push({ file: p.file, line, message: `no /etc/netmasks entry for ${addr}; /24 assumed` });
+  return 24;
+}
+
+/** Host routes of a static-routes start script name the probe targets (route add host T T). */
+function staticRouteTargets(etc: string, hosts: Map<string, string>): string[] {
   const rc = join(etc, 'rc2.d');
   const targets: string[] = [];
-  if (existsSync(rc)) {
-    for (const f of readdirSync(rc).sort()) {
-      for (const r of parseStaticRoutes(join(rc, f), readFileSync(join(rc, f), 'utf8'))) {
-        const t = canonicalAddress(r.target) ?? canonicalAddress(hosts.get(r.target) ?? '');
-        if (t && !targets.includes(t)) targets.push(t);
-      }
+  if (!existsSync(rc)) return targets;
+  for (const f of readdirSync(rc).sort()) {
+    for (const r of parseStaticRoutes(join(rc, f), readFileSync(join(rc, f), 'utf8'))) {
+      const t = canonicalAddress(r.target) ?? canonicalAddress(hosts.get(r.target) ?? '');
+      if (t && !targets.includes(t)) targets.push(t);
     }
   }
+  return targets;
+}
 
+function renderConfig(
+  root: string,
+  defaults: MpathdDefaults,
+  groups: Map<string, ConvertedGroup>,
+  targets: string[],
+): string {
   const config = {
     ...(defaults.fdtMs !== undefined ? { failure_detection_time: formatDuration(defaults.fdtMs) } : {}),
     ...(defaults.failback !== undefined ? { failback: defaults.failback } : {}),
@@ -138,6 +194,14 @@ export function importSolaris(root: string, interfaceMap: Record<string, string>
       ...(targets.length ? { probe_targets: targets } : {}),
     })),
   };
-  const header = `# Converted from the Solaris files in ${root} by ipmpd import-solaris.\n${targets.length ? '# probe_targets come from the host routes of the static-routes start script;\n# ipmpd also finds them in the routing table if you add the same host routes on Linux.\n' : ''}`;
-  return { yaml: header + stringify(config), warnings };
+  const header = [
+    `# Converted from the Solaris files in ${root} by ipmpd import-solaris.`,
+    ...(targets.length
+      ? [
+          '# probe_targets come from the host routes of the static-routes start script;',
+          '# ipmpd also finds them in the routing table if you add the same host routes on Linux.',
+        ]
+      : []),
+  ];
+  return header.map((line) => `${line}\n`).join('') + stringify(config);
 }

@@ -6,7 +6,7 @@ import type { EngineSnapshot } from '../core/snapshot.js';
 export type ViewName = 'group' | 'interface' | 'target' | 'address';
 export type Row = Record<string, string>;
 
-export const FIELDS: Record<ViewName, string[]> = {
+const FIELDS: Record<ViewName, string[]> = {
   group: ['GROUP', 'STATE', 'FDT', 'INTERFACES'],
   interface: ['INTERFACE', 'ACTIVE', 'GROUP', 'FLAGS', 'LINK', 'PROBE', 'STATE'],
   target: ['INTERFACE', 'MODE', 'TESTADDR', 'TARGETS'],

@@ -258,6 +258,25 @@ export class Lab implements SyncTeardown {
     return result;
   }
 
+  /** The NICs of `host` that hold `address` (any prefix length), sorted. */
+  async holders(host: string, address: string): Promise<string[]> {
+    return (await this.holdersOf(host, [address])).get(address)!;
+  }
+
+  /** The NICs holding each of `addresses`, sorted, from one reading of the host's addresses (one instant). */
+  async holdersOf(host: string, addresses: readonly string[]): Promise<Map<string, string[]>> {
+    const all = await this.addresses(host);
+    return new Map(
+      addresses.map((address) => [
+        address,
+        all
+          .filter((a) => a.cidr.split('/')[0] === address)
+          .map((a) => a.dev)
+          .sort(),
+      ]),
+    );
+  }
+
   /** The link-layer address the host's neighbour table holds for ip (undefined if none/unresolved). */
   async neighbor(host: string, ip: string, dev?: string): Promise<string | undefined> {
     const args = ['neigh', 'show', 'to', ip, ...(dev ? ['dev', dev] : [])];

@@ -69,18 +69,7 @@ type Holders = Map<string, string[]>;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function holdersNow(lab: Lab): Promise<Holders> {
-  const all = await lab.addresses('ipmp');
-  return new Map(
-    DATA.map((d) => [
-      d,
-      all
-        .filter((a) => a.cidr.split('/')[0] === d)
-        .map((a) => a.dev)
-        .sort(),
-    ]),
-  );
-}
+const holdersNow = (lab: Lab): Promise<Holders> => lab.holdersOf('ipmp', DATA);
 
 const describeHolders = (h: Holders) => [...h].map(([a, devs]) => `${a}@${devs.join('+') || 'nowhere'}`).join(' ');
 

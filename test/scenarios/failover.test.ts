@@ -17,14 +17,6 @@ const DATA6 = '2001:db8:11::5';
 const moved = (to: string, since: number) => (l: LogLine) =>
   l.event === 'address_moved' && l.to === to && l.at >= since;
 
-async function holders(lab: Lab, address: string): Promise<string[]> {
-  const all = await lab.addresses('ipmp');
-  return all
-    .filter((a) => a.cidr.split('/')[0] === address)
-    .map((a) => a.dev)
-    .sort();
-}
-
 async function waitUntil(what: string, cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
@@ -64,7 +56,7 @@ describe('failover on the real kernel', { concurrency: false }, () => {
   });
 
   test('link failure: the address moves at once, the client is answered again, cause link', async () => {
-    assert.deepEqual(await holders(lab, DATA), ['eth0']);
+    assert.deepEqual(await lab.holders('ipmp', DATA), ['eth0']);
     const pinger = startPinger(lab, 'client', DATA, 10);
     await pinger.waitForReply(Date.now(), 5000);
     const t0 = Date.now();
@@ -80,8 +72,8 @@ describe('failover on the real kernel', { concurrency: false }, () => {
     const result = await pinger.stop();
     assert.ok(answered - t0 < 3000, `client outage ${answered - t0} ms`);
     assert.ok(result.replies.length > 0);
-    assert.deepEqual(await holders(lab, DATA), ['eth1']);
-    assert.deepEqual(await holders(lab, DATA6), ['eth1']);
+    assert.deepEqual(await lab.holders('ipmp', DATA), ['eth1']);
+    assert.deepEqual(await lab.holders('ipmp', DATA6), ['eth1']);
   });
 
   test("the client's neighbour entries point at the new NIC's MAC (IPv4 and IPv6)", async () => {
@@ -108,7 +100,7 @@ describe('failover on the real kernel', { concurrency: false }, () => {
       (l) => l.event === 'probe_acked' && l.ifname === 'eth0' && l.at >= t0 && l.at <= repair.at,
     );
     assert.ok(acks.length >= 10, `repaired after ${acks.length} answered probes`);
-    assert.deepEqual(await holders(lab, DATA), ['eth0']);
+    assert.deepEqual(await lab.holders('ipmp', DATA), ['eth0']);
     assert.equal(await lab.neighbor('client', DATA), await lab.mac('ipmp', 'eth0'));
   });
 
@@ -131,11 +123,12 @@ describe('failover on the real kernel', { concurrency: false }, () => {
     const answered = await pinger.waitForReply(failure.at, 5000);
     await pinger.stop();
     assert.ok(answered - t0 < 4000, `client outage ${answered - t0} ms`);
-    assert.deepEqual(await holders(lab, DATA), ['eth1']);
+    assert.deepEqual(await lab.holders('ipmp', DATA), ['eth1']);
     await lab.reattach('ipmp', 'eth0');
     await waitUntil(
       'both addresses back on eth0',
-      async () => (await holders(lab, DATA)).join() === 'eth0' && (await holders(lab, DATA6)).join() === 'eth0',
+      async () =>
+        (await lab.holders('ipmp', DATA)).join() === 'eth0' && (await lab.holders('ipmp', DATA6)).join() === 'eth0',
       10_000,
     );
   });
@@ -148,7 +141,7 @@ describe('failover on the real kernel', { concurrency: false }, () => {
     await new Promise((r) => setTimeout(r, 3000));
     const status = JSON.parse((await ipmpd.http('/api/v1/status')).body) as { groups: Array<{ state: string }> };
     assert.equal(status.groups[0]!.state, 'failed');
-    assert.deepEqual(await holders(lab, DATA), ['eth0']);
+    assert.deepEqual(await lab.holders('ipmp', DATA), ['eth0']);
     const movedDuring = ipmpd.lines.filter((l) => l.event === 'address_moved' && l.at >= t0);
     assert.equal(movedDuring.length, 0, `an address moved during the group failure: ${JSON.stringify(movedDuring)}`);
     await lab.restoreCarrier('ipmp', 'eth0');
@@ -171,7 +164,7 @@ describe('FAILBACK=no and restart', { concurrency: false }, () => {
         10_000,
       );
       await new Promise((r) => setTimeout(r, 2000));
-      assert.deepEqual(await holders(lab, DATA), ['eth1']);
+      assert.deepEqual(await lab.holders('ipmp', DATA), ['eth1']);
       assert.equal(ipmpd.lines.filter(moved('eth0', t0)).length, 0);
     } finally {
       await ipmpd.stop();
@@ -195,7 +188,7 @@ describe('FAILBACK=no and restart', { concurrency: false }, () => {
         await again.waitFor('started', (l) => l.event === 'started', 10_000);
         await new Promise((r) => setTimeout(r, 3000));
         assert.equal(again.events('address_moved').length, 0, 'the restart moved an address');
-        assert.deepEqual(await holders(lab, DATA), ['eth1']);
+        assert.deepEqual(await lab.holders('ipmp', DATA), ['eth1']);
         assert.equal((await lab.exec('ipmp', ['ip', '-j', 'addr'])).stdout, before.stdout);
         assert.equal((await lab.exec('ipmp', ['ip', 'route'])).stdout, routesBefore.stdout);
       } finally {
@@ -231,7 +224,7 @@ describe('FAILBACK=no and restart', { concurrency: false }, () => {
       const t1 = Date.now();
       await lab.silentCut('ipmp', 'eth0');
       await ipmpd.waitFor('the move to eth1', moved('eth1', t1), 10_000);
-      assert.deepEqual(await holders(lab, DATA), ['eth1']);
+      assert.deepEqual(await lab.holders('ipmp', DATA), ['eth1']);
     } finally {
       await ipmpd.stop();
       await lab.destroy();

@@ -25,10 +25,6 @@ async function nft(lab: Lab, host: string, script: string): Promise<void> {
 }
 const dropTable = (name: string) => `table ip ${name}\ndelete table ip ${name}\n`;
 
-async function holders(lab: Lab): Promise<string[]> {
-  return (await lab.addresses('ipmp')).filter((a) => a.cidr.startsWith(`${DATA}/`)).map((a) => a.dev);
-}
-
 describe('hostile input on the real kernel', { concurrency: false }, () => {
   let lab: Lab;
   let ipmpd: IpmpdProcess;
@@ -65,7 +61,7 @@ describe('hostile input on the real kernel', { concurrency: false }, () => {
       assert.equal(failure.cause, 'probe');
       const ignored = total(await metrics(), 'ipmp_probe_ignored_packets_total', { reason: 'not_a_target' }) - before;
       assert.ok(ignored >= 5, `only ${ignored} replies were ignored as not_a_target`);
-      assert.deepEqual(await holders(lab), ['eth1']);
+      assert.deepEqual(await lab.holders('ipmp', DATA), ['eth1']);
     } finally {
       for (const h of ANSWERING_HOSTS) await nft(lab, h, dropTable('ipmpd_spoof'));
     }
@@ -128,7 +124,7 @@ describe('hostile input on the real kernel', { concurrency: false }, () => {
         forged > 1000 && ignored >= forged * 0.9,
         `${forged} forged replies sent, ${ignored} ignored as foreign`,
       );
-      assert.deepEqual(await holders(lab), ['eth0']);
+      assert.deepEqual(await lab.holders('ipmp', DATA), ['eth0']);
     } finally {
       await lab.stopProcess(forger);
       for (const h of ANSWERING_HOSTS) await nft(lab, h, dropTable('ipmpd_deaf'));

@@ -16,13 +16,6 @@ import { IpmpdProcess, twoNicYaml } from './ipmpd.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-async function holders(lab: Lab, address: string): Promise<string[]> {
-  return (await lab.addresses('ipmp'))
-    .filter((a) => a.cidr.split('/')[0] === address)
-    .map((a) => a.dev)
-    .sort();
-}
-
 test('reload on SIGHUP and through the admin socket; graceful shutdown', async () => {
   const lab = await Lab.create(twoNicGroup());
   const ipmpd = IpmpdProcess.start(lab, 'ipmp', twoNicYaml({ fdt: '1s' }));
@@ -52,7 +45,7 @@ test('reload on SIGHUP and through the admin socket; graceful shutdown', async (
       0,
       'the reload moved an address that did not need to move',
     );
-    assert.deepEqual(await holders(lab, '198.18.11.5'), ['eth0']);
+    assert.deepEqual(await lab.holders('ipmp', '198.18.11.5'), ['eth0']);
     const status = JSON.parse((await ipmpd.http('/api/v1/status')).body) as { groups: Array<{ fdtMs: number }> };
     assert.equal(status.groups[0]!.fdtMs, 2000);
 
@@ -81,7 +74,7 @@ test('reload on SIGHUP and through the admin socket; graceful shutdown', async (
     await ipmpd.stop('SIGTERM');
     assert.equal(ipmpd.child.exitCode, 0);
     assert.equal((await lab.exec('ipmp', ['ip', '-br', 'addr'])).stdout, before);
-    assert.deepEqual(await holders(lab, '198.18.11.5'), ['eth1']);
+    assert.deepEqual(await lab.holders('ipmp', '198.18.11.5'), ['eth1']);
   } finally {
     await ipmpd.stop();
     await lab.destroy();
@@ -213,7 +206,7 @@ test('a reload the host refuses changes nothing and failover still works; an ide
       (l) => l.event === 'address_moved' && l.to === 'eth1' && l.at >= t2,
       10_000,
     );
-    assert.deepEqual(await holders(lab, '198.18.11.5'), ['eth1']);
+    assert.deepEqual(await lab.holders('ipmp', '198.18.11.5'), ['eth1']);
 
     // back to the running file: the failed NIC stays failed, the failover counts stay
     const failoversBefore = await samples(ipmpd, 'ipmp_failover_duration_seconds_count');
@@ -229,7 +222,7 @@ test('a reload the host refuses changes nothing and failover still works; an ide
       'the reload caused events',
     );
     assert.deepEqual(await samples(ipmpd, 'ipmp_failover_duration_seconds_count'), failoversBefore);
-    assert.deepEqual(await holders(lab, '198.18.11.5'), ['eth1']);
+    assert.deepEqual(await lab.holders('ipmp', '198.18.11.5'), ['eth1']);
     assert.match(
       (await ipmpd.http('/metrics')).body,
       /^ipmp_interface_state\{[^}]*device="eth0"[^}]*state="failed"[^}]*\} 1$/m,

@@ -16,18 +16,7 @@ const DATA6 = '2001:db8:11::5';
 
 type Holders = Map<string, string[]>;
 
-async function holdersNow(lab: Lab): Promise<Holders> {
-  const all = await lab.addresses('ipmp');
-  return new Map(
-    [DATA, DATA6].map((d) => [
-      d,
-      all
-        .filter((a) => a.cidr.split('/')[0] === d)
-        .map((a) => a.dev)
-        .sort(),
-    ]),
-  );
-}
+const holdersNow = (lab: Lab): Promise<Holders> => lab.holdersOf('ipmp', [DATA, DATA6]);
 
 const describeHolders = (h: Holders) => [...h].map(([a, devs]) => `${a}@${devs.join('+') || 'nowhere'}`).join(' ');
 

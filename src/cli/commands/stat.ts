@@ -3,7 +3,8 @@ import { adminRequest, adminStream } from '../../admin/client.js';
 import type { EngineSnapshot } from '../../core/snapshot.js';
 import type { EngineEvent } from '../../core/types.js';
 import { renderParsable, renderTable, rows, selectFields, type ViewName } from '../../stat/views.js';
-import { adminSocketOption, DEFAULT_STATUS_SOCKET, type CommonFlags } from '../options.js';
+import { DEFAULT_STATUS_SOCKET } from '../../config/defaults.js';
+import { adminSocketOption, type CommonFlags } from '../options.js';
 
 interface StatFlags extends CommonFlags {
   g?: boolean;

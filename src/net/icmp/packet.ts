@@ -7,7 +7,7 @@ import type { Family } from '../../config/types.js';
 import type { ProbeKind } from '../../core/types.js';
 import { textToIp } from '../netlink/convert.js';
 
-export const MTYPE: Record<ProbeKind, number> = { uni: 0x1234, multi: 0x5678, rtt: 0x9abc };
+const MTYPE: Record<ProbeKind, number> = { uni: 0x1234, multi: 0x5678, rtt: 0x9abc };
 const KIND_OF = new Map<number, ProbeKind>(Object.entries(MTYPE).map(([k, v]) => [v, k as ProbeKind]));
 
 const ICMP_ECHO_REPLY = 0;
@@ -15,8 +15,8 @@ const ICMP_ECHO_REQUEST = 8;
 const ICMP6_ECHO_REQUEST = 128;
 const ICMP6_ECHO_REPLY = 129;
 const HEADER = 8;
-export const PAYLOAD_LENGTH = 20;
-export const ECHO_LENGTH = HEADER + PAYLOAD_LENGTH;
+const PAYLOAD_LENGTH = 20;
+const ECHO_LENGTH = HEADER + PAYLOAD_LENGTH;
 
 export interface EchoFields {
   id: number;
@@ -60,7 +60,7 @@ const NEXT_HEADER_ICMPV6 = 58;
  * start of `packet` (RFC 8200 8.1: the pseudo-header is source, destination,
  * upper-layer length, next header), its own checksum field counted as zero.
  */
-export function icmpv6Checksum(packet: Buffer, offset = IPV6_HEADER): number {
+function icmpv6Checksum(packet: Buffer, offset = IPV6_HEADER): number {
   const length = packet.length - offset;
   const pseudo = wordSum(packet, 8, 40) + (length >>> 16) + (length & 0xffff) + NEXT_HEADER_ICMPV6;
   return folded(pseudo + wordSum(packet, offset, packet.length) - packet.readUInt16BE(offset + 2));

@@ -40,7 +40,7 @@ export interface ArrivalHandle {
 }
 
 /** Network-order bytes of an IPv4 or IPv6 address. */
-export function addressBytes(address: string): Buffer {
+function addressBytes(address: string): Buffer {
   const length = isIPv4(address) ? 4 : isIPv6(address) ? 16 : 0;
   if (length === 0) throw new Error(`not an IP address: ${address}`);
   const hex = addressToBigInt(address)
@@ -54,7 +54,7 @@ export function addressBytes(address: string): Buffer {
  * for inbound packets to `address` received by the NIC `ifindex` for itself,
  * until closed. Throws when the socket cannot be opened (no CAP_NET_RAW).
  */
-export function watchArrivals(
+function watchArrivals(
   ifindex: number,
   address: string,
   onArrival: (monotonicMs: number) => void,

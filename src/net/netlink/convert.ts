@@ -3,12 +3,13 @@
 import type { AddressMessage, LinkMessage, RouteMessage } from 'netlink/dist/rt/structs.js';
 import type { Cidr, Family } from '../../config/types.js';
 import { canonicalText } from '../../core/addressMath.js';
-import type { KernelAddress, KernelLink, KernelRoute } from '../../daemon/ports.js';
+import type { KernelAddress, KernelLink } from '../../daemon/ports.js';
+import type { KernelRoute } from '../../core/route.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
 
-export function familyOf(af: number | undefined): Family | undefined {
+function familyOf(af: number | undefined): Family | undefined {
   return af === AF_INET ? 4 : af === AF_INET6 ? 6 : undefined;
 }
 export function afOf(family: Family): number {

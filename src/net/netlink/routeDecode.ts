@@ -4,13 +4,13 @@
 // gateway nor a preferred source) is dropped after the 12-byte header.
 
 import type { Family } from '../../config/types.js';
+import { RT_TABLE_MAIN } from '../../core/route.js';
 import { ipToText } from './convert.js';
 import { forEachAttribute } from './wire.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
 const RT_TABLE_COMPAT = 252;
-export const RT_TABLE_MAIN = 254;
 const RTN_UNICAST = 1;
 const RTA_DST = 1;
 const RTA_OIF = 4;

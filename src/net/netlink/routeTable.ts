@@ -9,10 +9,9 @@
 // applies are applied here too (linkGone, linkAdminDown, ipv4AddressGone).
 
 import type { Family } from '../../config/types.js';
-import type { RouteInfo } from '../../core/routeTargets.js';
-import type { KernelRoute } from '../../daemon/ports.js';
 import { decodeRoute, type NextHop, type WireRoute } from './routeDecode.js';
 import { NLM_F_REPLACE, RTM_DELROUTE, RTM_NEWROUTE } from './wire.js';
+import type { KernelRoute } from '../../core/route.js';
 
 /** 0: host route, 1: other prefix, 2: default (routerCandidates' order). */
 type RouteClass = 0 | 1 | 2;
@@ -36,7 +35,7 @@ interface Summary {
   oif: number | undefined;
   prefsrc: string | undefined;
   cls: RouteClass;
-  /** One of the routes counted, for the RouteInfo this stands for. */
+  /** One of the routes counted, for the KernelRoute this stands for. */
   dst: string | undefined;
   dstLen: number;
   count: number;
@@ -58,7 +57,7 @@ export class RouteTable {
   private kept = 0;
   /** The whole routes again, by identity: a failover reads them, never the whole table. */
   private readonly wholeEntries = new Set<Entry>();
-  private cached: RouteInfo[] | undefined;
+  private cached: KernelRoute[] | undefined;
   private cachedNames: ((index: number) => string | undefined) | undefined;
 
   constructor(private readonly options: RouteTableOptions) {}
@@ -121,12 +120,12 @@ export class RouteTable {
     );
   }
 
-  /** One RouteInfo per (gateway, interface, kind of route), for probe-target selection; cached. */
-  gatewayRoutes(nameOf: (index: number) => string | undefined): RouteInfo[] {
+  /** One KernelRoute per (gateway, interface, kind of route), for probe-target selection; cached. */
+  gatewayRoutes(nameOf: (index: number) => string | undefined): KernelRoute[] {
     if (this.cached && this.cachedNames === nameOf) return this.cached;
     this.cachedNames = nameOf;
     const seen = new Set<string>();
-    const infos: RouteInfo[] = [];
+    const infos: KernelRoute[] = [];
     for (const s of this.summaries) {
       if (!s) continue;
       // summaries that differ only by source address are one candidate

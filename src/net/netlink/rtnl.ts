@@ -18,8 +18,7 @@ import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
 import { parseMessage, parseRouteMessage, type AddressMessage, type LinkMessage } from 'netlink/dist/rt/structs.js';
 import { protocolNumber } from '../../config/routeProtocols.js';
 import type { Cidr } from '../../config/types.js';
-import type { RouteInfo } from '../../core/routeTargets.js';
-import type { KernelAddress, KernelLink, KernelOps, KernelRoute, KernelView } from '../../daemon/ports.js';
+import type { KernelAddress, KernelLink, KernelOps, KernelView } from '../../daemon/ports.js';
 import { afOf, cidrText, textToIp, toAddress, toLink, toRoute, type RouteExtras } from './convert.js';
 import { ChangeListeners } from './changeListeners.js';
 import { ENOBUFS, NetlinkEventSocket } from './eventSocket.js';
@@ -27,9 +26,9 @@ import { FormerNames, linkNamed } from './formerNames.js';
 import { AddressSet } from './addressSet.js';
 import { collectGarbage } from './collectGarbage.js';
 import { RouteDumpSocket } from './routeDump.js';
-import { RT_TABLE_MAIN } from './routeDecode.js';
 import { RouteTable } from './routeTable.js';
 import { messagesIn, RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE } from './wire.js';
+import { RT_TABLE_MAIN, type KernelRoute } from '../../core/route.js';
 
 /** RTNLGRP_LINK, _IPV4_IFADDR, _IPV4_ROUTE, _IPV6_IFADDR, _IPV6_ROUTE */
 const GROUPS = [1, 5, 7, 9, 11];
@@ -135,7 +134,7 @@ export class Rtnl implements KernelView, KernelOps {
     return this.table.wholeRoutes(this.nameOf);
   }
   /** One entry per gateway and kind of route, for probe targets; cached until it changes. */
-  gatewayRoutes(): RouteInfo[] {
+  gatewayRoutes(): KernelRoute[] {
     return this.table.gatewayRoutes(this.nameOf);
   }
   /** How many routes are kept (whole or counted) and how many whole: for the metrics and the bench. */

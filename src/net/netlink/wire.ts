@@ -4,17 +4,16 @@
 
 export const NLMSG_ERROR = 2;
 export const NLMSG_DONE = 3;
-export const NLM_F_REQUEST = 0x1;
-export const NLM_F_MULTI = 0x2;
+const NLM_F_REQUEST = 0x1;
 export const NLM_F_REPLACE = 0x100;
-export const NLM_F_DUMP = 0x300;
+const NLM_F_DUMP = 0x300;
 export const RTM_NEWLINK = 16;
 export const RTM_DELLINK = 17;
 export const RTM_NEWADDR = 20;
 export const RTM_DELADDR = 21;
 export const RTM_NEWROUTE = 24;
 export const RTM_DELROUTE = 25;
-export const RTM_GETROUTE = 26;
+const RTM_GETROUTE = 26;
 
 const NLMSG_HDRLEN = 16;
 

@@ -102,6 +102,22 @@ test('IPv6 data addresses are canonicalised', () => {
   assert.deepEqual(c.groups[0]!.dataAddresses[0]!.address, { address: '2001:db8::5', prefixLength: 64, family: 6 });
 });
 
+test('a misspelt key at any depth gets the schema key it resembles', () => {
+  rejects(
+    'failureDetectionTime: 10s\n',
+    'failureDetectionTime',
+    /unknown key "failureDetectionTime" \(did you mean "failure_detection_time"\?\)/,
+  );
+  rejects('announce:\n  second-burst-after: 5s\n', 'second-burst', /did you mean "second_burst_after"/);
+  rejects(
+    group(`${ifaces}    data_addresses:\n      - address: 198.18.0.5/24\n        preferredInterface: eth0\n`),
+    'preferredInterface',
+    /did you mean "preferred_interface"/,
+  );
+  rejects('webhooks:\n  - url: http://127.0.0.1:1/\n    Retries: 2\n', 'Retries', /did you mean "retries"/);
+  rejects('failbak: true\n', 'failbak', /^unknown key "failbak"$/);
+});
+
 test('errors name the file, line and column', () => {
   rejects('failure_detection_time: 10s\nfailbak: true\n', 'failbak', /unknown key "failbak"/);
   rejects(group(`${ifaces}    data_adresses: []\n`), 'data_adresses', /unknown key "data_adresses"/);

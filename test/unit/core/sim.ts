@@ -3,11 +3,12 @@
 // RTT, and a "kernel" that applies address moves. Deterministic per seed.
 
 import type { Cidr, DaemonConfig, GroupConfig } from '../../../src/config/types.js';
+import { DEFAULT_ADMIN_SOCKET } from '../../../src/config/defaults.js';
 import { DEFAULT_FOLLOW_PROTOCOLS } from '../../../src/config/routeProtocols.js';
 import { Engine } from '../../../src/core/engine.js';
-import type { RouteInfo } from '../../../src/core/routeTargets.js';
 import type { EngineOutput, LinkReport } from '../../../src/core/types.js';
 import { rng } from '../../rng.js';
+import type { KernelRoute } from '../../../src/core/route.js';
 
 /** The engine's random source in tests: the shared seeded generator. */
 export function seededRandom(seed: number): () => number {
@@ -29,7 +30,7 @@ export function twoNicConfig(overrides: Partial<DaemonConfig> = {}, group: Parti
     announce: { count: 5, intervalMs: 0, secondBurstAfterMs: 5000, refreshIntervalMs: 0, untilTrafficMs: 60000 },
     fixSysctls: false,
     followRouteProtocols: [...DEFAULT_FOLLOW_PROTOCOLS],
-    adminSocket: '/run/ipmpd/admin.sock',
+    adminSocket: DEFAULT_ADMIN_SOCKET,
     hooks: [],
     webhooks: [],
     groups: [
@@ -48,8 +49,8 @@ export function twoNicConfig(overrides: Partial<DaemonConfig> = {}, group: Parti
   };
 }
 
-export const defaultRoute = (gateway: string): RouteInfo => ({ family: 4, prefixLength: 0, gateway });
-export const hostRoute = (dst: string, gateway = dst): RouteInfo => ({
+export const defaultRoute = (gateway: string): KernelRoute => ({ family: 4, prefixLength: 0, gateway });
+export const hostRoute = (dst: string, gateway = dst): KernelRoute => ({
   family: 4,
   destination: dst,
   prefixLength: 32,
@@ -76,14 +77,14 @@ export class Sim {
   private pending: { at: number; deliver: () => void }[] = [];
 
   /** The routing table the engine was last told about. */
-  routes: RouteInfo[];
+  routes: KernelRoute[];
 
   constructor(
     public config: DaemonConfig,
     opts: {
       seed?: number;
       start?: number;
-      routes?: RouteInfo[];
+      routes?: KernelRoute[];
       holders?: Record<string, string[]>;
       links?: Record<string, boolean>;
     } = {},

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inSubnet, isLinkLocalV6 } from '../../../src/core/addressMath.js';
+import { inSubnet, isLinkLocalV6, networkOf } from '../../../src/core/addressMath.js';
 import { ProbeRing } from '../../../src/core/probeRing.js';
 import { routerCandidates } from '../../../src/core/routeTargets.js';
 import { computeCrtt, RttEstimator } from '../../../src/core/rtt.js';
@@ -73,6 +73,12 @@ test('address math', () => {
   assert.equal(isLinkLocalV6('febf::1'), true);
   assert.equal(isLinkLocalV6('fec0::1'), false);
   assert.equal(isLinkLocalV6('198.18.0.1'), false);
+  assert.equal(networkOf('198.18.11.200', 24), '198.18.11.0');
+  assert.equal(networkOf('198.18.11.200', 21), '198.18.8.0');
+  assert.equal(networkOf('198.18.11.200', 32), '198.18.11.200');
+  assert.equal(networkOf('198.18.11.200', 0), '0.0.0.0');
+  assert.equal(networkOf('2001:db8:1:2:3::9', 64), '2001:db8:1:2::');
+  assert.equal(networkOf('2001:db8:1:2:3::9', 128), '2001:db8:1:2:3::9');
 });
 
 test('probe ring: sequence window, duplicates and wrap-around', () => {

@@ -9,9 +9,10 @@ import { Registry } from 'prom-client';
 import type { Cidr } from '../../../src/config/types.js';
 import type { EngineAction } from '../../../src/core/types.js';
 import { FailoverExecutor, type ExecutorSettings } from '../../../src/daemon/executor.js';
-import type { Announcer, KernelOps, KernelRoute, KernelView } from '../../../src/daemon/ports.js';
+import type { Announcer, KernelOps, KernelView } from '../../../src/daemon/ports.js';
 import { EventMetrics } from '../../../src/metrics/eventMetrics.js';
 import { cidr, twoNicConfig } from '../core/sim.js';
+import { RT_TABLE_MAIN, type KernelRoute } from '../../../src/core/route.js';
 
 const data = cidr('198.18.11.5/24');
 const onEth0 = (dst: string | undefined, protocol = 'boot'): KernelRoute => ({
@@ -20,7 +21,7 @@ const onEth0 = (dst: string | undefined, protocol = 'boot'): KernelRoute => ({
   prefixLength: dst ? 32 : 0,
   gateway: '198.18.11.1',
   device: 'eth0',
-  table: 254,
+  table: RT_TABLE_MAIN,
   type: 'unicast',
   protocol,
 });

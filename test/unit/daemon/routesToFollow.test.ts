@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_FOLLOW_PROTOCOLS, canonicalProtocol, protocolNumber } from '../../../src/config/routeProtocols.js';
-import type { KernelRoute } from '../../../src/daemon/ports.js';
 import { routesToMove } from '../../../src/daemon/routesToFollow.js';
 import { cidr } from '../core/sim.js';
+import { RT_TABLE_MAIN, type KernelRoute } from '../../../src/core/route.js';
 
 const data = cidr('198.18.11.5/24');
 const via = (dst: string | undefined, protocol: string, extra: Partial<KernelRoute> = {}): KernelRoute => ({
@@ -14,7 +14,7 @@ const via = (dst: string | undefined, protocol: string, extra: Partial<KernelRou
   prefixLength: dst ? 32 : 0,
   gateway: '198.18.11.1',
   device: 'eth0',
-  table: 254,
+  table: RT_TABLE_MAIN,
   type: 'unicast',
   protocol,
   ...extra,
@@ -50,7 +50,7 @@ test('a kernel prefix route stays (it follows its address); a route by source ad
     prefixLength: 24,
     device: 'eth0',
     prefsrc: '198.18.11.5',
-    table: 254,
+    table: RT_TABLE_MAIN,
     type: 'unicast',
     protocol: 'kernel',
     scope: 'link',
