@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { ANONYMOUS_GROUP } from '../core/anonymous.js';
+import { inSubnet } from '../core/addressMath.js';
 import { MIN_FDT_MS } from '../core/constants.js';
 import {
   DEFAULT_ADMIN_SOCKET,
@@ -122,6 +123,7 @@ function build(raw: RawConfig, report: (path: Path, message: string) => void): D
         `"${ANONYMOUS_GROUP}" is reserved for the NICs in no group (track_interfaces_only_with_groups: false)`,
       );
     seenGroup.add(g.name);
+    const probeMethod = g.probe_method ?? 'icmp';
     const interfaces = g.interfaces.map((i, ii) => {
       const ip: Path = [...gp, 'interfaces', ii];
       if (!IFNAME.test(i.name) || i.name === '.' || i.name === '..')
@@ -141,6 +143,11 @@ function build(raw: RawConfig, report: (path: Path, message: string) => void): D
         if (!c.ok) return report(tp, `test_address: ${c.error}`);
         if (tests.some((x) => x.family === c.cidr.family))
           return report(tp, `interface ${i.name} has more than one IPv${c.cidr.family} test address`);
+        if (c.cidr.family === 4 && probeMethod === 'arp')
+          return report(
+            tp,
+            `test_address ${c.cidr.address} is not used with probe_method: arp (IPv4 members probe with ARP from 0.0.0.0): remove it, or use probe_method: icmp`,
+          );
         if (c.cidr.family === 6 && !isLinkLocalV6(c.cidr.address))
           return report(
             tp,
@@ -176,7 +183,8 @@ function build(raw: RawConfig, report: (path: Path, message: string) => void): D
       }
       return [a];
     });
-    return { name: g.name, interfaces, dataAddresses, probeTargets };
+    if (probeMethod === 'arp') checkArpTargets(g.name, probeTargets, dataAddresses, gp, report);
+    return { name: g.name, interfaces, dataAddresses, probeTargets, probeMethod };
   });
 
   return {
@@ -203,6 +211,34 @@ function build(raw: RawConfig, report: (path: Path, message: string) => void): D
     webhooks: webhooks(raw, report),
     groups,
   };
+}
+
+/**
+ * ARP reaches only hosts on the link: with probe_method: arp, an IPv4 probe
+ * target must lie in the subnet of one of the group's IPv4 data addresses
+ * (the only IPv4 subnets an ARP group knows it is on).
+ */
+function checkArpTargets(
+  group: string,
+  targets: readonly string[],
+  dataAddresses: readonly { address: Cidr }[],
+  gp: Path,
+  report: (path: Path, message: string) => void,
+): void {
+  const subnets = dataAddresses.map((d) => d.address).filter((c) => c.family === 4);
+  targets.forEach((t, ti) => {
+    if (t.includes(':')) return;
+    if (subnets.length === 0)
+      return report(
+        [...gp, 'probe_targets', ti],
+        `probe target ${t}: probe_method: arp needs an IPv4 data address in group ${group} to know which subnet the members are on`,
+      );
+    if (!subnets.some((c) => inSubnet(t, c.address, c.prefixLength, 4)))
+      report(
+        [...gp, 'probe_targets', ti],
+        `probe target ${t} is not in the subnet of any IPv4 data address of group ${group} (${subnets.map((c) => `${c.address}/${c.prefixLength}`).join(', ')}); ARP probes reach only hosts on the link`,
+      );
+  });
 }
 
 /** Below this a refresh is a flood, not a reminder. */
@@ -319,6 +355,7 @@ const KNOWN = [
   'address',
   'preferred_interface',
   'probe_targets',
+  'probe_method',
   'count',
   'interval',
   'second_burst_after',
