@@ -10,7 +10,8 @@
  * (src/net/arp); this file only makes system calls and moves buffers.
  *
  * open(ifindex, mac: Buffer(6), onReply(packet: Buffer, atMs), onError(errno)) -> handle
- * send(handle, packet: Buffer(28)) -> monotonic ms just before sendto(), or -errno
+ * send(handle, packet: Buffer(28)[, to: Buffer(6)]) -> monotonic ms just before sendto(), or -errno
+ *   (to: the Ethernet destination, broadcast by default)
  * close(handle)
  * Every JS callback's exception is cleared here; nothing escapes into C.
  */
@@ -222,16 +223,17 @@ static napi_value open_prober(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-/* Broadcasts one ARP packet out of the socket's NIC; the kernel adds the Ethernet header with the NIC's MAC. */
+/* Sends one ARP packet out of the socket's NIC (broadcast unless told); the kernel adds the Ethernet header with the NIC's MAC. */
 static napi_value send_probe(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  prober *p = argc == 2 ? handle_arg(env, argv[0]) : NULL;
-  void *packet = NULL;
-  size_t len = 0;
-  if (!p || napi_get_buffer_info(env, argv[1], &packet, &len) != napi_ok || len != ARP_LEN) {
-    napi_throw_type_error(env, NULL, "send(handle, packet: Buffer(28))");
+  prober *p = argc >= 2 ? handle_arg(env, argv[0]) : NULL;
+  void *packet = NULL, *dst = NULL;
+  size_t len = 0, dst_len = 6;
+  if (!p || napi_get_buffer_info(env, argv[1], &packet, &len) != napi_ok || len != ARP_LEN ||
+      (argc == 3 && (napi_get_buffer_info(env, argv[2], &dst, &dst_len) != napi_ok || dst_len != 6))) {
+    napi_throw_type_error(env, NULL, "send(handle, packet: Buffer(28)[, to: Buffer(6)])");
     return NULL;
   }
   double result = -EBADF;
@@ -242,7 +244,8 @@ static napi_value send_probe(napi_env env, napi_callback_info info) {
     to.sll_protocol = htons(ETH_P_ARP);
     to.sll_ifindex = p->ifindex;
     to.sll_halen = 6;
-    memset(to.sll_addr, 0xff, 6);
+    if (dst) memcpy(to.sll_addr, dst, 6);
+    else memset(to.sll_addr, 0xff, 6);
     double at = monotonic_ms(); /* the RTT starts right before sendto(), as ping's does */
     result = sendto(p->fd, packet, len, 0, (struct sockaddr *)&to, sizeof to) == (ssize_t)len ? at : -errno;
   }

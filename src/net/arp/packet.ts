@@ -16,7 +16,8 @@ function ipv4Bytes(address: string): number[] {
 
 export function macBytes(mac: string): Buffer {
   const parts = mac.split(':');
-  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-f]{1,2}$/i.test(p))) throw new Error(`not a MAC address: ${mac}`);
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-f]{1,2}$/i.test(p)))
+    throw new Error(`not a MAC address: ${mac}`);
   return Buffer.from(parts.map((p) => parseInt(p, 16)));
 }
 

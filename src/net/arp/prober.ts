@@ -17,21 +17,21 @@ import type { SendFailure } from '../icmp/sendErrors.js';
 import { readNeighbours, type Neighbour } from './neighbours.js';
 import { encodeArpProbe, macBytes, parseArpReply } from './packet.js';
 
-interface ArpProbeAddon {
+export interface ArpProbeAddon {
   open(
     ifindex: number,
     mac: Buffer,
     onReply: (packet: Buffer, atMs: number) => void,
     onError: (errno: number) => void,
   ): object;
-  /** Monotonic ms just before sendto(), or -errno. */
-  send(handle: object, packet: Buffer): number;
+  /** Monotonic ms just before sendto(), or -errno; to: the Ethernet destination (default broadcast). */
+  send(handle: object, packet: Buffer, to?: Buffer): number;
   close(handle: object): void;
 }
 
 let addon: ArpProbeAddon | undefined;
 
-function load(): ArpProbeAddon {
+export function loadArpProbeAddon(): ArpProbeAddon {
   if (addon) return addon;
   const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..'); // dist/src/net/arp -> repo root
   try {
@@ -92,21 +92,23 @@ export class ArpProber {
     let handle: object;
     const next: Omit<Endpoint, 'handle'> = { ifname, ifindex, mac, packets: new Map(), outstanding: new Map() };
     try {
-      handle = load().open(
+      handle = loadArpProbeAddon().open(
         ifindex,
         macBytes(mac),
         (packet, at) => this.receive(next, packet, at),
         () => undefined, // a read error: the next probe's reply (or its loss) tells the engine
       );
     } catch (err) {
-      throw new Error(`cannot open an ARP probe socket for ${ifname}: ${(err as Error).message} (ipmpd needs CAP_NET_RAW)`);
+      throw new Error(
+        `cannot open an ARP probe socket for ${ifname}: ${(err as Error).message} (ipmpd needs CAP_NET_RAW)`,
+      );
     }
     this.endpoints.set(ifname, Object.assign(next, { handle }));
   }
 
   close(ifname: string): void {
     const ep = this.endpoints.get(ifname);
-    if (ep) load().close(ep.handle);
+    if (ep) loadArpProbeAddon().close(ep.handle);
     this.endpoints.delete(ifname);
   }
 
@@ -128,7 +130,7 @@ export class ArpProber {
       packet = encodeArpProbe(macBytes(ep.mac), p.target);
       ep.packets.set(p.target, packet);
     }
-    const at = load().send(ep.handle, packet);
+    const at = loadArpProbeAddon().send(ep.handle, packet);
     if (at < 0) {
       const errno = getSystemErrorName(at);
       // reported after send() returns: the engine that asked for the probe may still be busy
