@@ -1,19 +1,18 @@
 // ARP probing (probe_method: arp): one AF_PACKET socket per member NIC
 // (native/arpprobe.c) sends RFC 5227 probes - requests from 0.0.0.0 - and
-// receives only the ARP replies that NIC got for its own MAC. An ARP reply
-// carries no sequence number or nonce, so a reply is matched by receiving NIC
-// and sender address to the last probe that NIC sent to that target; a reply
-// from any other address, or one arriving on another NIC, matches nothing.
-// Its RTT runs from just before sendto() to the kernel's receive stamp.
+// receives only the ARP replies that NIC got for its own MAC; each is matched
+// to a probe of that NIC by its sender address (matcher.ts). Its RTT runs from
+// just before sendto() to the kernel's receive stamp.
 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
-import type { ProbeKind, ProbeReply } from '../../core/types.js';
+import type { ProbeReply } from '../../core/types.js';
 import type { IgnoredReason } from '../../metrics/eventMetrics.js';
 import type { ProbeRequest } from '../icmp/prober.js';
 import type { SendFailure } from '../icmp/sendErrors.js';
+import { ArpReplyMatcher } from './matcher.js';
 import { readNeighbours, type Neighbour } from './neighbours.js';
 import { encodeArpProbe, macBytes, parseArpReply } from './packet.js';
 
@@ -42,12 +41,6 @@ export function loadArpProbeAddon(): ArpProbeAddon {
   return addon;
 }
 
-interface Outstanding {
-  seq: number;
-  kind: ProbeKind;
-  sentAt: number;
-}
-
 interface Endpoint {
   handle: object;
   ifname: string;
@@ -55,12 +48,8 @@ interface Endpoint {
   mac: string;
   /** a probe per target, built once (the request does not change between sends) */
   packets: Map<string, Buffer>;
-  /**
-   * The last failure-detection and the last RTT-only probe sent to each target,
-   * waiting for a reply. A reply says only "this target answered this NIC":
-   * it goes to the failure-detection probe first.
-   */
-  outstanding: Map<string, { uni?: Outstanding; rtt?: Outstanding }>;
+  /** the probes waiting for a reply */
+  replies: ArpReplyMatcher;
 }
 
 /** Targets come and go: rebuild rather than grow without bound. */
@@ -90,7 +79,7 @@ export class ArpProber {
     if (ep && ep.ifindex === ifindex && ep.mac === mac) return;
     if (ep) this.close(ifname);
     let handle: object;
-    const next: Omit<Endpoint, 'handle'> = { ifname, ifindex, mac, packets: new Map(), outstanding: new Map() };
+    const next: Omit<Endpoint, 'handle'> = { ifname, ifindex, mac, packets: new Map(), replies: new ArpReplyMatcher() };
     try {
       handle = loadArpProbeAddon().open(
         ifindex,
@@ -137,9 +126,7 @@ export class ArpProber {
       queueMicrotask(() => this.sendErrorHandler(p, { errno, message: `sendto(AF_PACKET): ${errno}` }));
       return true;
     }
-    const waiting = ep.outstanding.get(p.target) ?? {};
-    waiting[p.kind] = { seq: p.seq, kind: p.kind, sentAt: at };
-    ep.outstanding.set(p.target, waiting);
+    ep.replies.sent(p.target, { seq: p.seq, kind: p.kind, sentAt: at });
     return true;
   }
 
@@ -163,10 +150,8 @@ export class ArpProber {
   private receive(ep: Omit<Endpoint, 'handle'>, packet: Buffer, receivedAt: number): void {
     const reply = parseArpReply(packet);
     if (!reply.ok) return this.ignoredHandler('malformed');
-    const waiting = ep.outstanding.get(reply.senderIp);
-    const probe = waiting?.uni ?? waiting?.rtt;
-    if (!waiting || !probe) return this.ignoredHandler('not_a_target'); // not probed from this NIC, or answered
-    delete waiting[probe.kind === 'uni' ? 'uni' : 'rtt'];
+    const probe = ep.replies.match(reply.senderIp);
+    if (!probe) return this.ignoredHandler('not_a_target'); // not probed from this NIC, or answered already
     this.replyHandler({
       ifname: ep.ifname,
       family: 4,
