@@ -3,10 +3,11 @@
  * NIC, bound to that NIC and to ARP. Its classic BPF filter keeps only ARP
  * replies the NIC received for itself (PACKET_HOST: a reply flooded by a switch
  * to another member's MAC does not count) whose target hardware address is
- * this NIC's MAC, so the process wakes for nothing else. Replies are handed to
- * JavaScript as the ARP packet (28 bytes) with the kernel's receive stamp
- * (SO_TIMESTAMPNS) converted to CLOCK_MONOTONIC milliseconds (process.hrtime's
- * clock). Building requests and matching replies to probes is JavaScript's job
+ * this NIC's MAC and whose target protocol address is 0.0.0.0 (answers to
+ * probes, not to the kernel's own ARP requests), so the process wakes for
+ * nothing else. Replies are handed to JavaScript as the ARP packet (28 bytes)
+ * with the kernel's receive stamp (SO_TIMESTAMPNS) converted to CLOCK_MONOTONIC
+ * milliseconds (process.hrtime's clock). Building requests and matching replies to probes is JavaScript's job
  * (src/net/arp); this file only makes system calls and moves buffers.
  *
  * open(ifindex, mac: Buffer(6), onReply(packet: Buffer, atMs), onError(errno)) -> handle
@@ -137,22 +138,26 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
 
 /*
  * On a SOCK_DGRAM packet socket the filter sees the ARP packet itself: keep
- * PACKET_HOST Ethernet/IPv4 ARP replies whose target hardware address is ours.
+ * PACKET_HOST Ethernet/IPv4 ARP replies whose target hardware address is ours
+ * and whose target protocol address is 0.0.0.0: answers to a probe (RFC 826
+ * swaps sender and target), not to the kernel's own ARP requests.
  */
 static int build_filter(struct sock_filter *f, const unsigned char *mac) {
   uint32_t mac_hi = ((uint32_t)mac[0] << 24) | ((uint32_t)mac[1] << 16) | ((uint32_t)mac[2] << 8) | mac[3];
   uint32_t mac_lo = ((uint32_t)mac[4] << 8) | mac[5];
   int n = 0;
   f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE);
-  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_HOST, 0, 9);
+  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_HOST, 0, 11);
   f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0); /* hardware and protocol type */
-  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x00010800, 0, 7);
+  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x00010800, 0, 9);
   f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4); /* lengths 6 and 4, opcode */
-  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x06040002, 0, 5);
+  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x06040002, 0, 7);
   f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 18); /* target hardware address */
-  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mac_hi, 0, 3);
+  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mac_hi, 0, 5);
   f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 22);
-  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mac_lo, 0, 1);
+  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mac_lo, 0, 3);
+  f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 24); /* target protocol address */
+  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1);
   f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ARP_LEN);
   f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
   return n;
@@ -181,7 +186,7 @@ static napi_value open_prober(napi_env env, napi_callback_info info) {
   /* Protocol 0 until the filter is attached: nothing unfiltered is queued meanwhile. */
   int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return throw_errno(env, "socket(AF_PACKET)", errno);
-  struct sock_filter code[12];
+  struct sock_filter code[14];
   struct sock_fprog prog = {(unsigned short)build_filter(code, mac), code};
   int on = 1;
   setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on); /* without it, the read time stands in */

@@ -3,16 +3,19 @@
 // moves it; a silent cut of the other NIC fails that NIC and leaves the
 // address alone; a target that drops every ICMP packet but answers ARP keeps
 // the group healthy; forged ARP replies - from a non-target, or with the
-// target's address but for the other NIC's MAC - never keep a deaf NIC alive.
+// target's address but for the other NIC's MAC - never keep a deaf NIC alive;
+// without a router, hosts of the neighbour table that answer become targets.
 // Faults are injected at the switch or in the router's namespace. Time bounds
 // are loose (2 x FDT); the tight figures are measured by bench/arpProbe.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../lab/lab.js';
 import { twoNicGroup } from '../lab/topologies.js';
-import { IpmpdProcess, type LogLine } from './ipmpd.js';
+import { IpmpdProcess, twoNicYaml, type LogLine } from './ipmpd.js';
 import { parseSamples, total } from './metricsText.js';
 
 const SENDER = fileURLToPath(new URL('../lab/arpSender.js', import.meta.url));
@@ -20,6 +23,8 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const DATA = '198.18.11.5';
 const ROUTER = '198.18.11.1';
 const CLIENT = '198.18.11.50';
+const T1 = '198.18.11.21';
+const T2 = '198.18.11.22';
 const FDT_MS = 1000;
 
 function arpYaml(fdt = '1s'): string {
@@ -253,5 +258,89 @@ describe('ARP probing without test addresses', { concurrency: false }, () => {
       await nft(lab, 'router', dropTable('arp', 'ipmpd_deaf'));
     }
     await ipmpd.waitFor('eth1 repaired once the router answers again', repairedSince('eth1', t0), 10_000);
+  });
+});
+
+describe('ARP probing: hosts from the neighbour table, reloads', { concurrency: false }, () => {
+  test('a host the table knows and that answers becomes a target of both NICs; a dead one in the table never does', async () => {
+    const lab = await Lab.create(twoNicGroup());
+    const ipmpd = IpmpdProcess.start(lab, 'ipmp', arpYaml());
+    try {
+      await ipmpd.waitFor('the first placement of the data address', moved('eth0', 0), 15_000);
+      // t2 is dead but the table still has it (an entry can outlive its host for hours)
+      await lab.silenceHost('t2');
+      const t2mac = await lab.mac('t2', 'eth0');
+      await lab.exec('ipmp', ['ip', 'neigh', 'replace', T2, 'lladdr', t2mac, 'dev', 'eth0', 'nud', 'stale']);
+      assert.ok(await lab.ping('ipmp', T1, { count: 1, timeoutMs: 2000 }), 'the host cannot reach t1');
+      for (const nic of ['eth0', 'eth1'])
+        await ipmpd.waitFor(
+          `t1 answering ${nic}'s ARP probes`,
+          (l) => l.event === 'probe_acked' && l.ifname === nic && l.target === T1,
+          10_000,
+        );
+      await new Promise((r) => setTimeout(r, 2 * FDT_MS));
+      const status = JSON.parse((await ipmpd.http('/api/v1/status')).body) as StatusJson;
+      for (const i of status.groups[0]!.interfaces)
+        assert.deepEqual(
+          i.instances[0]!.targets.map((t) => t.address),
+          [T1],
+          `${i.name}'s targets`,
+        );
+      assert.equal(
+        ipmpd.lines.filter((l) => l.event === 'target_added' && l.target === T2).length,
+        0,
+        'the dead host became a target',
+      );
+      assert.equal(ipmpd.lines.filter((l) => l.event === 'interface_failed').length, 0);
+    } finally {
+      await ipmpd.stop();
+      await lab.destroy();
+    }
+  });
+
+  test('a reload from icmp to arp and back: the sockets follow, the members probe with the new method', async () => {
+    const lab = await Lab.create(twoNicGroup());
+    const ipmpd = IpmpdProcess.start(lab, 'ipmp', twoNicYaml({ fdt: '1s' }));
+    const reload = async (yaml: string) => {
+      const t = Date.now();
+      writeFileSync(join(ipmpd.dir, 'ipmpd.yaml'), `admin_socket: ${ipmpd.adminSocket}\n${yaml}`);
+      ipmpd.child.kill('SIGHUP');
+      await ipmpd.waitFor('the reload', (l) => l.event === 'config_reloaded' && l.at >= t, 10_000);
+      return t;
+    };
+    const answered = (method: string, since: number) => async () => {
+      for (const nic of ['eth0', 'eth1'])
+        await ipmpd.waitFor(
+          `an ${method} answer on ${nic}`,
+          (l) => l.event === 'probe_acked' && l.ifname === nic && l.method === method && l.at >= since,
+          10_000,
+        );
+    };
+    try {
+      await ipmpd.waitFor('the first placement of the data address', moved('eth0', 0), 15_000);
+      await lab.exec('ipmp', ['ip', 'route', 'add', 'default', 'via', ROUTER]);
+      await answered('icmp', 0)();
+      const t0 = await reload(arpYaml());
+      await answered('arp', t0)();
+      // ARP probing works after the reload: a silent cut of eth1 fails it
+      const t1 = Date.now();
+      await lab.silentCut('ipmp', 'eth1');
+      try {
+        const failure = await ipmpd.waitFor('eth1 probe failure', failedSince('eth1', t1), 10 * FDT_MS);
+        assert.equal(failure.cause, 'probe');
+      } finally {
+        await lab.reattach('ipmp', 'eth1');
+      }
+      await ipmpd.waitFor('eth1 repaired', repairedSince('eth1', t1), 10_000);
+      const t2 = await reload(twoNicYaml({ fdt: '1s' }));
+      await answered('icmp', t2)();
+      await new Promise((r) => setTimeout(r, FDT_MS));
+      const arpAfter = ipmpd.lines.filter((l) => l.event === 'probe_acked' && l.method === 'arp' && l.at >= t2 + 500);
+      assert.deepEqual(arpAfter, [], 'ARP probes answered after the reload to icmp');
+      assert.deepEqual(await holders(lab), ['eth0']);
+    } finally {
+      await ipmpd.stop();
+      await lab.destroy();
+    }
   });
 });

@@ -50,10 +50,14 @@ interface Endpoint {
   packets: Map<string, Buffer>;
   /** the probes waiting for a reply */
   replies: ArpReplyMatcher;
+  /** where the next discovery request goes on in the neighbour table */
+  discoveryCursor: number;
 }
 
 /** Targets come and go: rebuild rather than grow without bound. */
 const MAX_PACKETS = 64;
+/** Neighbours probed per discovery request (in.mpathd keeps at most five hosts). */
+const DISCOVERY_BATCH = 8;
 
 export class ArpProber {
   private readonly endpoints = new Map<string, Endpoint>();
@@ -79,7 +83,14 @@ export class ArpProber {
     if (ep && ep.ifindex === ifindex && ep.mac === mac) return;
     if (ep) this.close(ifname);
     let handle: object;
-    const next: Omit<Endpoint, 'handle'> = { ifname, ifindex, mac, packets: new Map(), replies: new ArpReplyMatcher() };
+    const next: Omit<Endpoint, 'handle'> = {
+      ifname,
+      ifindex,
+      mac,
+      packets: new Map(),
+      replies: new ArpReplyMatcher(),
+      discoveryCursor: 0,
+    };
     try {
       handle = loadArpProbeAddon().open(
         ifindex,
@@ -105,7 +116,7 @@ export class ArpProber {
     for (const name of [...this.endpoints.keys()]) this.close(name);
   }
 
-  /** Send a probe, or answer a discovery request from the neighbour table; false when the NIC has no socket. */
+  /** Send a probe, or discovery probes to known neighbours; false when the NIC has no socket. */
   send(p: ProbeRequest): boolean {
     const ep = this.endpoints.get(p.ifname);
     if (!ep) return false;
@@ -113,13 +124,7 @@ export class ArpProber {
       this.discover(ep, p);
       return true;
     }
-    let packet = ep.packets.get(p.target);
-    if (!packet) {
-      if (ep.packets.size >= MAX_PACKETS) ep.packets.clear();
-      packet = encodeArpProbe(macBytes(ep.mac), p.target);
-      ep.packets.set(p.target, packet);
-    }
-    const at = loadArpProbeAddon().send(ep.handle, packet);
+    const at = loadArpProbeAddon().send(ep.handle, this.probePacket(ep, p.target));
     if (at < 0) {
       const errno = getSystemErrorName(at);
       // reported after send() returns: the engine that asked for the probe may still be busy
@@ -130,21 +135,31 @@ export class ArpProber {
     return true;
   }
 
-  /** The hosts the neighbour table knows on the ARP-probing NICs, as answers to the discovery request. */
+  /**
+   * Look for hosts: ARP has no all-hosts address, so probe the hosts the
+   * kernel's neighbour table knows on the ARP-probing NICs, a few per request
+   * (the table may be long), and report those that answer as 'multi' replies.
+   * An entry alone proves nothing: a dead host's entry can stay for hours.
+   */
   private discover(ep: Endpoint, p: ProbeRequest): void {
-    const found = this.neighbours().filter((n) => this.endpoints.has(n.device));
-    queueMicrotask(() => {
-      for (const n of found)
-        this.replyHandler({
-          ifname: ep.ifname,
-          family: 4,
-          source: n.address,
-          seq: p.seq,
-          kind: 'multi',
-          sentAt: 0,
-          receivedAt: 0,
-        });
-    });
+    const known = this.neighbours().filter((n) => this.endpoints.has(n.device));
+    const count = Math.min(DISCOVERY_BATCH, known.length);
+    for (let i = 0; i < count; i++) {
+      const n = known[(ep.discoveryCursor + i) % known.length]!;
+      const at = loadArpProbeAddon().send(ep.handle, this.probePacket(ep, n.address));
+      if (at >= 0) ep.replies.sent(n.address, { seq: p.seq, kind: 'multi', sentAt: at });
+    }
+    ep.discoveryCursor = known.length === 0 ? 0 : (ep.discoveryCursor + count) % known.length;
+  }
+
+  private probePacket(ep: Endpoint, target: string): Buffer {
+    let packet = ep.packets.get(target);
+    if (!packet) {
+      if (ep.packets.size >= MAX_PACKETS) ep.packets.clear();
+      packet = encodeArpProbe(macBytes(ep.mac), target);
+      ep.packets.set(target, packet);
+    }
+    return packet;
   }
 
   private receive(ep: Omit<Endpoint, 'handle'>, packet: Buffer, receivedAt: number): void {

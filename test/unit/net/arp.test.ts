@@ -27,7 +27,7 @@ test('replies: sender address and MAC of an Ethernet/IPv4 reply; requests and ot
   assert.throws(() => encodeArpProbe(macBytes(MAC), 'fe80::1'), /not an IPv4 address/);
 });
 
-test('a reply answers the last probe to its sender once, the failure-detection probe first; others match nothing', () => {
+test('a reply answers the last probe to its sender once: failure detection, then RTT, then discovery; others match nothing', () => {
   const m = new ArpReplyMatcher();
   m.sent('198.18.11.1', { seq: 1, kind: 'uni', sentAt: 10 });
   m.sent('198.18.11.1', { seq: 2, kind: 'uni', sentAt: 20 }); // the first was lost: only the newest waits
@@ -36,6 +36,12 @@ test('a reply answers the last probe to its sender once, the failure-detection p
   assert.deepEqual(m.match('198.18.11.1'), { seq: 2, kind: 'uni', sentAt: 20 });
   assert.deepEqual(m.match('198.18.11.1'), { seq: 2, kind: 'rtt', sentAt: 25 });
   assert.equal(m.match('198.18.11.1'), undefined, 'a duplicate matched');
+  // a discovery probe to a neighbour is answered after the probes that judge a NIC
+  m.sent('198.18.11.21', { seq: 7, kind: 'multi', sentAt: 30 });
+  m.sent('198.18.11.21', { seq: 8, kind: 'uni', sentAt: 31 });
+  assert.equal(m.match('198.18.11.21')?.kind, 'uni');
+  assert.equal(m.match('198.18.11.21')?.kind, 'multi');
+  assert.equal(m.match('198.18.11.21'), undefined);
 });
 
 test('neighbour table: complete entries only, with their device', () => {
