@@ -125,6 +125,11 @@ describe('ARP probing without test addresses', { concurrency: false }, () => {
       ipmpd.adminSocket,
     ]);
     assert.equal(stat.stdout, `eth0:arp:--:${ROUTER}\neth1:arp:--:${ROUTER}\n`);
+    // the runbook's way to send the same probe by hand, from a NIC without an IPv4 address
+    const byHand = await lab.exec('ipmp', ['arping', '-D', '-I', 'eth1', '-c', '2', '-w', '3', ROUTER], {
+      allowFail: true,
+    });
+    assert.match(byHand.stdout, new RegExp(`reply from ${ROUTER.replace(/\./g, '\\.')}`, 'i'));
   });
 
   test('silent cut of the NIC holding the data address: failed after five lost ARP probes, the address moves', async () => {
