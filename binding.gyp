@@ -21,6 +21,11 @@
       "cflags": ["-Wall", "-Wextra", "-O2"]
     },
     {
+      "target_name": "arpprobe",
+      "sources": ["native/arpprobe.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
+    },
+    {
       "target_name": "arrival",
       "sources": ["native/arrival.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]

@@ -1,5 +1,6 @@
 // npm run bench -- <name> [options]: each benchmark builds its own lab and prints a table.
 
+import { arpProbeBench } from './arpProbe.js';
 import { campaignBench } from './campaign.js';
 import { convergenceBench } from './convergence.js';
 import { detectionSimBench } from './detectionSim.js';
@@ -13,6 +14,7 @@ import { soakBench } from './soak.js';
 
 const benches: Record<string, (args: string[]) => Promise<string>> = {
   failover: failoverBench,
+  'arp-probe': arpProbeBench,
   'detection-sim': detectionSimBench,
   'probe-cost': probeCostBench,
   'rtt-accuracy': rttAccuracyBench,

@@ -21,6 +21,7 @@ function config(nics: number): DaemonConfig {
     })),
     dataAddresses: [{ address: cidr(`198.19.0.${g + 1}/16`), preferredInterface: `n${2 * g}` }],
     probeTargets: [1, 2, 3, 4, 5].map((t) => `198.18.200.${t}`),
+    probeMethod: 'icmp',
   }));
   return {
     failureDetectionTimeMs: 1000,

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { ANONYMOUS_GROUP } from '../core/anonymous.js';
+import { inSubnet } from '../core/addressMath.js';
 import { MIN_FDT_MS } from '../core/constants.js';
 import {
   DEFAULT_ADMIN_SOCKET,
@@ -26,6 +27,7 @@ import {
   type GroupConfig,
   type HookConfig,
   type InterfaceConfig,
+  type ProbeMethod,
   type WebhookConfig,
 } from './types.js';
 
@@ -171,7 +173,10 @@ function groupConfigs(raw: readonly RawGroup[], report: Report): GroupConfig[] {
         [...gp, 'name'],
         `"${ANONYMOUS_GROUP}" is reserved for the NICs in no group (track_interfaces_only_with_groups: false)`,
       );
-    const interfaces = g.interfaces.map((i, ii) => member(i, g.name, [...gp, 'interfaces', ii], taken, report));
+    const probeMethod = g.probe_method ?? 'icmp';
+    const interfaces = g.interfaces.map((i, ii) =>
+      member(i, g.name, probeMethod, [...gp, 'interfaces', ii], taken, report),
+    );
     const dataAddresses = (g.data_addresses ?? []).flatMap((d, di) =>
       dataAddress(d, g, [...gp, 'data_addresses', di], taken, report),
     );
@@ -186,22 +191,37 @@ function groupConfigs(raw: readonly RawGroup[], report: Report): GroupConfig[] {
       }
       return [a];
     });
-    return { name: g.name, interfaces, dataAddresses, probeTargets };
+    if (probeMethod === 'arp') checkArpTargets(g.name, probeTargets, dataAddresses, gp, report);
+    return { name: g.name, interfaces, dataAddresses, probeTargets, probeMethod };
   });
 }
 
-function member(i: RawInterface, group: string, ip: Path, taken: Taken, report: Report): InterfaceConfig {
+function member(
+  i: RawInterface,
+  group: string,
+  probeMethod: ProbeMethod,
+  ip: Path,
+  taken: Taken,
+  report: Report,
+): InterfaceConfig {
   if (!IFNAME.test(i.name) || i.name === '.' || i.name === '..')
     report(
       [...ip, 'name'],
       `"${i.name}" is not a valid Linux interface name (1 to 15 characters, no "/", ":" or spaces)`,
     );
   taken.member(i.name, group, [...ip, 'name']);
-  return { name: i.name, testAddresses: testAddresses(i, ip, taken, report), standby: i.standby ?? false };
+  return {
+    name: i.name,
+    testAddresses: testAddresses(i, probeMethod, ip, taken, report),
+    standby: i.standby ?? false,
+  };
 }
 
-/** At most one test address per family; an IPv6 one link-local, as in.mpathd requires. */
-function testAddresses(i: RawInterface, ip: Path, taken: Taken, report: Report): Cidr[] {
+/**
+ * At most one test address per family; an IPv6 one link-local, as in.mpathd
+ * requires; no IPv4 one with ARP probing (it would be unused).
+ */
+function testAddresses(i: RawInterface, probeMethod: ProbeMethod, ip: Path, taken: Taken, report: Report): Cidr[] {
   const texts = i.test_address === undefined ? [] : Array.isArray(i.test_address) ? i.test_address : [i.test_address];
   const tests: Cidr[] = [];
   texts.forEach((t, ti) => {
@@ -210,6 +230,11 @@ function testAddresses(i: RawInterface, ip: Path, taken: Taken, report: Report):
     if (!c.ok) return report(tp, `test_address: ${c.error}`);
     if (tests.some((x) => x.family === c.cidr.family))
       return report(tp, `interface ${i.name} has more than one IPv${c.cidr.family} test address`);
+    if (c.cidr.family === 4 && probeMethod === 'arp')
+      return report(
+        tp,
+        `test_address ${c.cidr.address} is not used with probe_method: arp (IPv4 members probe with ARP from 0.0.0.0): remove it, or use probe_method: icmp`,
+      );
     if (c.cidr.family === 6 && !isLinkLocalV6(c.cidr.address))
       return report(tp, `IPv6 test address ${c.cidr.address} must be link-local (fe80::/10), as in.mpathd requires`);
     taken.address(c.cidr.address, `the test address of ${i.name}`, tp);
@@ -240,6 +265,34 @@ function announce(raw: RawConfig, report: Report): AnnounceConfig {
     refreshIntervalMs: refreshInterval(raw, report),
     untilTrafficMs: durationAt(raw.announce?.until_traffic, ['announce', 'until_traffic'], 60_000, report),
   };
+}
+
+/**
+ * ARP reaches only hosts on the link: with probe_method: arp, an IPv4 probe
+ * target must lie in the subnet of one of the group's IPv4 data addresses
+ * (the only IPv4 subnets an ARP group knows it is on).
+ */
+function checkArpTargets(
+  group: string,
+  targets: readonly string[],
+  dataAddresses: readonly { address: Cidr }[],
+  gp: Path,
+  report: (path: Path, message: string) => void,
+): void {
+  const subnets = dataAddresses.map((d) => d.address).filter((c) => c.family === 4);
+  targets.forEach((t, ti) => {
+    if (t.includes(':')) return;
+    if (subnets.length === 0)
+      return report(
+        [...gp, 'probe_targets', ti],
+        `probe target ${t}: probe_method: arp needs an IPv4 data address in group ${group} to know which subnet the members are on`,
+      );
+    if (!subnets.some((c) => inSubnet(t, c.address, c.prefixLength, 4)))
+      report(
+        [...gp, 'probe_targets', ti],
+        `probe target ${t} is not in the subnet of any IPv4 data address of group ${group} (${subnets.map((c) => `${c.address}/${c.prefixLength}`).join(', ')}); ARP probes reach only hosts on the link`,
+      );
+  });
 }
 
 /** Below this a refresh is a flood, not a reminder. */

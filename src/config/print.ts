@@ -43,6 +43,7 @@ export function configToYaml(c: DaemonConfig): string {
         ...(d.preferredInterface ? { preferred_interface: d.preferredInterface } : {}),
       })),
       probe_targets: g.probeTargets,
+      probe_method: g.probeMethod,
     })),
   });
 }

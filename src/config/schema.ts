@@ -30,6 +30,7 @@ const RawGroup = z
     interfaces: z.array(RawInterface).min(1, 'a group needs at least one interface'),
     data_addresses: z.array(RawDataAddress).optional(),
     probe_targets: z.array(z.string()).optional(),
+    probe_method: z.enum(['icmp', 'arp'], { error: 'probe_method must be icmp or arp' }).optional(),
   })
   .strict();
 

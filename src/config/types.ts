@@ -24,12 +24,20 @@ export interface DataAddressConfig {
   preferredInterface?: string;
 }
 
+/**
+ * How IPv4 members probe: `icmp` echo from each member's test address
+ * (in.mpathd), or `arp` requests from 0.0.0.0 (RFC 5227 probes), which need no
+ * test address. IPv6 members always probe with ICMPv6 from link-local addresses.
+ */
+export type ProbeMethod = 'icmp' | 'arp';
+
 export interface GroupConfig {
   name: string;
   interfaces: InterfaceConfig[];
   dataAddresses: DataAddressConfig[];
   /** Static probe targets (plain addresses); empty means discover them. */
   probeTargets: string[];
+  probeMethod: ProbeMethod;
 }
 
 /** Gratuitous ARP / unsolicited NA after an address move (keepalived's defaults). */

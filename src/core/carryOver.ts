@@ -6,6 +6,7 @@
 
 import type { Cidr, GroupConfig, InterfaceConfig } from '../config/types.js';
 import type { DataAddress, Group, Phyint } from './model.js';
+import { probeSourcesOf, sameProbeSource } from './probeSources.js';
 
 export function sameCidr(a: Cidr, b: Cidr): boolean {
   return a.family === b.family && a.address === b.address && a.prefixLength === b.prefixLength;
@@ -17,17 +18,17 @@ function sameList<T>(a: readonly T[], b: readonly T[], same: (x: T, y: T) => boo
 
 /**
  * The running member `old` can go on as `ic` of group `gc`: same group, same
- * standby flag, same test addresses, and the same static targets (its target
- * list is only right for those). A changed FDT does not count: in.mpathd also
- * keeps its members when only the FDT changes.
+ * standby flag, the same probing (test addresses, probe method), and the same
+ * static targets (its target list is only right for those). A changed FDT
+ * does not count: in.mpathd also keeps its members when only the FDT changes.
  */
 export function canCarryInterface(old: Phyint, gc: GroupConfig, ic: InterfaceConfig): boolean {
-  const oldTests = old.instances.flatMap((i) => (i.testAddress ? [i.testAddress] : []));
+  const oldSources = old.instances.map((i) => ({ family: i.family, method: i.method, testAddress: i.testAddress }));
   return (
     old.name === ic.name &&
     old.group.name === gc.name &&
     old.standby === ic.standby &&
-    sameList(oldTests, ic.testAddresses, sameCidr) &&
+    sameList(oldSources, probeSourcesOf(ic, gc), sameProbeSource) &&
     sameList(old.group.staticTargets, gc.probeTargets, (x, y) => x === y)
   );
 }

@@ -3,13 +3,14 @@
 // replies, admin requests, and the passing of time. Outputs (takeOutputs):
 // probes to send, addresses to move, and events to log and count.
 
-import type { DaemonConfig, Family, InterfaceConfig } from '../config/types.js';
+import type { DaemonConfig, Family, GroupConfig, InterfaceConfig } from '../config/types.js';
 import { ANONYMOUS_GROUP, sameAnonymousMember, type AnonymousMember } from './anonymous.js';
 import { canCarryInterface, carryAddress, carryGroupState, sameCidr } from './carryOver.js';
 import type { EngineContext, EngineSettings } from './context.js';
 import { checkForRepair, linkDown } from './failure.js';
 import { Group, Phyint, ProbeInstance, type DataAddress } from './model.js';
 import type { ProbeSlot } from './probeRing.js';
+import { probeSourcesOf } from './probeSources.js';
 import type { Target } from './targets.js';
 import { placeAddresses } from './placement.js';
 import { handleReply, nextDeadline, runPhyintTimers, startTimer, stopTimer } from './prober.js';
@@ -66,7 +67,7 @@ export class Engine {
     };
     const onSlotChange = (inst: ProbeInstance, slot: ProbeSlot<Target>) => this.onSlotChange(inst, slot);
     for (const gc of config.groups) {
-      const group = new Group(gc.name, config.failureDetectionTimeMs, gc.probeTargets);
+      const group = new Group(gc.name, config.failureDetectionTimeMs, gc.probeTargets, gc.probeMethod);
       const before = previous?.groups.find((g) => g.name === gc.name);
       if (before) {
         carryGroupState(before, group);
@@ -78,7 +79,7 @@ export class Engine {
         const pi =
           running && canCarryInterface(running, gc, ic)
             ? this.takeOver(running, group, onSlotChange)
-            : this.newPhyint(ic, group, options.now, onSlotChange);
+            : this.newPhyint(ic, gc, group, options.now, onSlotChange);
         group.members.push(pi);
         this.phyints.set(ic.name, pi);
       }
@@ -102,7 +103,7 @@ export class Engine {
       }
       this.groups.push(group);
     }
-    this.anonymous = new Group(ANONYMOUS_GROUP, config.failureDetectionTimeMs, [], true);
+    this.anonymous = new Group(ANONYMOUS_GROUP, config.failureDetectionTimeMs, [], 'icmp', true);
     if (previous) carryGroupState(previous.anonymous, this.anonymous);
     for (const m of options.anonymous ?? []) {
       if (this.phyints.has(m.name)) continue; // a configured member is never anonymous
@@ -110,7 +111,7 @@ export class Engine {
       const carry = running && sameAnonymousMember(anonymousOf(running), m);
       const pi = carry
         ? this.takeOver(running, this.anonymous, onSlotChange)
-        : this.newPhyint(anonymousConfig(m), this.anonymous, options.now, onSlotChange);
+        : this.newPhyint(anonymousConfig(m), ANONYMOUS_PROBING, this.anonymous, options.now, onSlotChange);
       this.anonymous.members.push(pi);
       this.phyints.set(m.name, pi);
     }
@@ -151,7 +152,7 @@ export class Engine {
     const onSlotChange = (inst: ProbeInstance, slot: ProbeSlot<Target>) => this.onSlotChange(inst, slot);
     for (const m of members) {
       if (this.phyints.has(m.name)) continue;
-      const pi = this.newPhyint(anonymousConfig(m), group, now, onSlotChange);
+      const pi = this.newPhyint(anonymousConfig(m), ANONYMOUS_PROBING, group, now, onSlotChange);
       for (const inst of pi.instances) applyRoutes(inst, this.routes, ctx);
       group.members.push(pi);
       this.phyints.set(m.name, pi);
@@ -189,16 +190,15 @@ export class Engine {
 
   private newPhyint(
     ic: InterfaceConfig,
+    gc: ProbingConfig,
     group: Group,
     now: number,
     onSlotChange: ProbeInstance['onSlotChange'],
   ): Phyint {
     const pi = new Phyint(ic.name, group, ic.standby, now);
-    for (const family of [4, 6] as Family[]) {
-      const test = ic.testAddresses.find((t) => t.family === family);
-      if (!test) continue;
-      pi.instances.push(new ProbeInstance(pi, family, test, now, onSlotChange));
-      this.localAddresses.add(test.address);
+    for (const source of probeSourcesOf(ic, gc)) {
+      pi.instances.push(new ProbeInstance(pi, source, now, onSlotChange));
+      if (source.testAddress) this.localAddresses.add(source.testAddress.address);
     }
     return pi;
   }
@@ -226,6 +226,7 @@ export class Engine {
       group: pi.group.name,
       ifname: pi.name,
       family: inst.family,
+      method: inst.method,
       target: slot.target.address,
       seq: slot.seq,
     });
@@ -541,6 +542,10 @@ export class Engine {
     return buildSnapshot(this.groups, this.ctx.now);
   }
 }
+
+type ProbingConfig = Pick<GroupConfig, 'probeMethod' | 'dataAddresses' | 'probeTargets'>;
+/** The anonymous group probes with ICMP from addresses its NICs already have. */
+const ANONYMOUS_PROBING: ProbingConfig = { probeMethod: 'icmp', dataAddresses: [], probeTargets: [] };
 
 function anonymousConfig(m: AnonymousMember): InterfaceConfig {
   return { name: m.name, testAddresses: m.sources, standby: false };

@@ -29,9 +29,10 @@
 // IFF_FAILED), usable (functioning, present, online), active (usable, not
 // inactive, no duplicate MAC): only active members hold data addresses.
 
-import type { Cidr, Family } from '../config/types.js';
+import type { Cidr, Family, ProbeMethod } from '../config/types.js';
 import { FAILURE_DETECTION_QP_MS, LINK_UP_PERMIN, probeIntervalFor, TESTADDR_CONF_TIME_MS } from './constants.js';
 import { ProbeRing, type ProbeSlot } from './probeRing.js';
+import { ARP_PROBE_SOURCE, type ProbeSource } from './probeSources.js';
 import { Target, TargetList } from './targets.js';
 import type { FailureCause, GroupState, InterfaceState, ProbeState } from './types.js';
 
@@ -39,6 +40,10 @@ import type { FailureCause, GroupState, InterfaceState, ProbeState } from './typ
 export type PhyintStatus = 'init' | 'running' | 'failed' | 'offline' | 'notargets';
 
 export class ProbeInstance {
+  readonly family: Family;
+  /** ICMP echo from the test address, or ARP from 0.0.0.0 (no test address). */
+  readonly method: ProbeMethod;
+  readonly testAddress: Cidr | undefined;
   readonly targets = new TargetList();
   readonly ring: ProbeRing<Target>;
   /** Timer: next send time, strictly periodic base, failure-detection base. */
@@ -50,19 +55,37 @@ export class ProbeInstance {
 
   constructor(
     readonly phyint: Phyint,
-    readonly family: Family,
-    readonly testAddress: Cidr | undefined,
+    source: ProbeSource,
     now: number,
     /** Who hears of lost probes: the engine that owns this instance (a reload hands it over). */
     public onSlotChange: (inst: ProbeInstance, slot: ProbeSlot<Target>) => void,
   ) {
+    this.family = source.family;
+    this.method = source.method;
+    this.testAddress = source.testAddress;
     this.quietUntil = now + FAILURE_DETECTION_QP_MS;
     this.ring = new ProbeRing<Target>((slot) => this.onSlotChange(this, slot));
   }
 
-  /** Has a test address (in.mpathd PROBE_ENABLED). */
+  /** Something to probe from: a test address, or ARP, which needs none. */
+  get hasSource(): boolean {
+    return this.testAddress !== undefined || this.method === 'arp';
+  }
+  /** The probes' source address: the test address, or ARP's 0.0.0.0. */
+  get sourceAddress(): string {
+    return this.testAddress?.address ?? ARP_PROBE_SOURCE;
+  }
+  /**
+   * The subnets whose hosts this instance may probe: the test address's, or for
+   * ARP the group's IPv4 data addresses' (the link the members share).
+   */
+  get subnets(): Cidr[] {
+    if (this.testAddress) return [this.testAddress];
+    return this.phyint.group.addresses.map((a) => a.address).filter((c) => c.family === this.family);
+  }
+  /** Can probe (in.mpathd PROBE_ENABLED: a test address, here also ARP). */
   get probeEnabled(): boolean {
-    return this.testAddress !== undefined && !this.phyint.offline;
+    return this.hasSource && !this.phyint.offline;
   }
   /** Probe-enabled with at least one target (PROBE_CAPABLE). */
   get probeCapable(): boolean {
@@ -170,12 +193,13 @@ export class Phyint {
   get probeEnabled(): boolean {
     return this.instances.some((i) => i.probeEnabled);
   }
-  get hasTestAddress(): boolean {
-    return this.instances.some((i) => i.testAddress !== undefined);
+  /** Some instance can probe (a test address, or ARP). */
+  get hasProbeSource(): boolean {
+    return this.instances.some((i) => i.hasSource);
   }
   /** Time to say once that probing is off for lack of a test address. */
   noTestAddressDueAt(): number {
-    return this.noTestAddressReported || this.hasTestAddress || this.offline
+    return this.noTestAddressReported || this.hasProbeSource || this.offline
       ? Number.POSITIVE_INFINITY
       : this.joinedAt + TESTADDR_CONF_TIME_MS;
   }
@@ -199,7 +223,7 @@ export class Phyint {
     return 'unknown';
   }
   get probeState(): ProbeState {
-    if (!this.hasTestAddress) return 'disabled';
+    if (!this.hasProbeSource) return 'disabled';
     if (this.interfaceState === 'failed') return 'failed';
     if (!this.instances.some((i) => i.probeCapable)) return 'unknown';
     return 'ok';
@@ -234,6 +258,8 @@ export class Group {
     readonly name: string,
     readonly configuredFdtMs: number,
     readonly staticTargets: readonly string[],
+    /** How IPv4 members probe (IPv6 members always use ICMPv6). */
+    readonly probeMethod: ProbeMethod = 'icmp',
     /** in.mpathd's anonymous group: observe only (see anonymous.ts). */
     readonly anonymous = false,
   ) {

@@ -53,62 +53,97 @@ export function runPhyintTimers(pi: Phyint, ctx: EngineContext): void {
   }
 }
 
+/**
+ * One wake-up of an instance's timer: schedule the next, then either look for
+ * targets, or measure RTT only (between failure-detection ticks while the FDT
+ * is raised), or run a failure-detection tick and send its probe.
+ */
 function fire(inst: ProbeInstance, ctx: EngineContext): void {
-  const pi = inst.phyint;
-  const group = pi.group;
-  const upi = group.configuredProbeIntervalMs;
-  const probeInterval = group.probeIntervalMs;
-  const now = ctx.now;
-
-  // next send: somewhere in the second half of the next period
-  const jitter = MIN_RANDOM_FACTOR * upi + ctx.random() * (MAX_RANDOM_FACTOR - MIN_RANDOM_FACTOR) * upi;
-  inst.nextSendAt = inst.sendBase + jitter;
-  if (now > inst.nextSendAt) {
-    const n = Math.floor((now - inst.nextSendAt) / upi);
-    inst.nextSendAt += (n + 1) * upi;
-    inst.sendBase += (n + 1) * upi;
-    ctx.emit({ kind: 'probes_missed', group: group.name, ifname: pi.name, family: inst.family, count: n + 1 });
-  }
-  inst.sendBase += upi;
-
-  inst.targets.recover(now);
+  scheduleNextSend(inst, ctx);
+  inst.targets.recover(ctx.now);
   if (inst.targets.activeCount === 0) {
-    // nothing to probe: look for hosts by multicast
+    // nothing to probe: look for hosts
     inst.fdBase = inst.sendBase;
     requestMulticast(inst, ctx);
     return;
   }
-
-  if (upi !== probeInterval && inst.nextSendAt < inst.fdBase) {
-    // the failure-detection tick has not come yet: only measure RTT
-    const t = inst.targets.nextForRtt();
-    if (t) send(inst, t, 'rtt', ctx);
+  if (!isDetectionTick(inst)) {
+    sendRttProbe(inst, ctx);
     return;
   }
-  if (upi === probeInterval) {
-    inst.fdBase = inst.sendBase;
-  } else {
-    inst.fdBase += probeInterval;
-    if (now > inst.fdBase) inst.fdBase += (Math.floor((now - inst.fdBase) / probeInterval) + 1) * probeInterval;
-  }
+  advanceDetectionBase(inst, ctx.now);
+  judgeProbeHistory(inst, ctx);
+  sendDetectionProbe(inst, ctx);
+}
 
-  const validUnacked = inst.ring.resolveOutstanding(now, (s) => inst.timeoutOf(s));
+/** Next send somewhere in the second half of the next period; periods slept through are reported as missed. */
+function scheduleNextSend(inst: ProbeInstance, ctx: EngineContext): void {
+  const upi = inst.phyint.group.configuredProbeIntervalMs;
+  const jitter = MIN_RANDOM_FACTOR * upi + ctx.random() * (MAX_RANDOM_FACTOR - MIN_RANDOM_FACTOR) * upi;
+  inst.nextSendAt = inst.sendBase + jitter;
+  if (ctx.now > inst.nextSendAt) {
+    const n = Math.floor((ctx.now - inst.nextSendAt) / upi);
+    inst.nextSendAt += (n + 1) * upi;
+    inst.sendBase += (n + 1) * upi;
+    ctx.emit({
+      kind: 'probes_missed',
+      group: inst.phyint.group.name,
+      ifname: inst.phyint.name,
+      family: inst.family,
+      count: n + 1,
+    });
+  }
+  inst.sendBase += upi;
+}
+
+/**
+ * Sends go out every configured interval; while the FDT is raised, failure
+ * detection runs only every (longer) effective interval, and the sends in
+ * between only measure RTT.
+ */
+function isDetectionTick(inst: ProbeInstance): boolean {
+  const group = inst.phyint.group;
+  return group.configuredProbeIntervalMs === group.probeIntervalMs || inst.nextSendAt >= inst.fdBase;
+}
+
+function advanceDetectionBase(inst: ProbeInstance, now: number): void {
+  const group = inst.phyint.group;
+  const probeInterval = group.probeIntervalMs;
+  if (group.configuredProbeIntervalMs === probeInterval) {
+    inst.fdBase = inst.sendBase;
+    return;
+  }
+  inst.fdBase += probeInterval;
+  if (now > inst.fdBase) inst.fdBase += (Math.floor((now - inst.fdBase) / probeInterval) + 1) * probeInterval;
+}
+
+/** Resolve overdue probes as lost, then check a running member for failure or a failed one for repair. */
+function judgeProbeHistory(inst: ProbeInstance, ctx: EngineContext): void {
+  const pi = inst.phyint;
+  const validUnacked = inst.ring.resolveOutstanding(ctx.now, (s) => inst.timeoutOf(s));
   const newestResolvedAcked = inst.ring.newestResolvedAcked(validUnacked);
   if (pi.status === 'failed') {
     if (newestResolvedAcked) checkForRepair(pi, ctx);
   } else if (pi.status === 'running') {
-    if (inst.quietUntil <= now && !newestResolvedAcked) checkForFailure(pi, inst, ctx);
+    if (inst.quietUntil <= ctx.now && !newestResolvedAcked) checkForFailure(pi, inst, ctx);
   }
+}
 
+function sendRttProbe(inst: ProbeInstance, ctx: EngineContext): void {
+  const t = inst.targets.nextForRtt();
+  if (t) send(inst, t, 'rtt', ctx);
+}
+
+function sendDetectionProbe(inst: ProbeInstance, ctx: EngineContext): void {
   const target = inst.targets.next();
-  if (target) {
-    send(inst, target, 'uni', ctx);
-    // without routers, keep asking the all-hosts group until five hosts answer (in.mpathd
-    // asks only while it has a single host target, which leaves a group on two or three)
-    if (!inst.targets.hasActiveRouters && inst.targets.activeCount < MAX_PROBE_TARGETS) requestMulticast(inst, ctx);
-  } else {
+  if (!target) {
     requestMulticast(inst, ctx);
+    return;
   }
+  send(inst, target, 'uni', ctx);
+  // without routers, keep looking for hosts until five answer (in.mpathd asks only
+  // while it has a single host target, which leaves a group on two or three)
+  if (!inst.targets.hasActiveRouters && inst.targets.activeCount < MAX_PROBE_TARGETS) requestMulticast(inst, ctx);
 }
 
 function send(inst: ProbeInstance, target: Target, probeKind: 'uni' | 'rtt', ctx: EngineContext): void {
@@ -120,14 +155,15 @@ function send(inst: ProbeInstance, target: Target, probeKind: 'uni' | 'rtt', ctx
     group: pi.group.name,
     ifname: pi.name,
     family: inst.family,
-    source: inst.testAddress!.address,
+    method: inst.method,
+    source: inst.sourceAddress,
     target: target.address,
     seq,
     probeKind,
   });
 }
 
-/** A validated echo reply reached us. */
+/** A validated reply reached us: an echo reply, or an ARP reply matched to its probe. */
 export function handleReply(inst: ProbeInstance, reply: ProbeReply, ctx: EngineContext): void {
   const pi = inst.phyint;
   if (!pi.linkUp) {
@@ -182,6 +218,7 @@ function handleUniReply(inst: ProbeInstance, reply: ProbeReply, rtt: number, ctx
     group: group.name,
     ifname: pi.name,
     family: inst.family,
+    method: inst.method,
     target: target.address,
     seq: reply.seq,
     rttMs: rtt,

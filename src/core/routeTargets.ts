@@ -9,16 +9,16 @@ import { inSubnet, isLinkLocalV6 } from './addressMath.js';
 import type { KernelRoute } from './route.js';
 import type { Candidate } from './targets.js';
 
-export interface TestAddressView {
-  address: string;
-  prefixLength: number;
+/** Where an instance probes: its family, its NIC, and the IPv4 subnets it is on (a test address's, or the data addresses'). */
+export interface ProbingView {
   family: Family;
   device: string;
+  subnets: ReadonlyArray<{ address: string; prefixLength: number }>;
 }
 
 export function routerCandidates(
   routes: readonly KernelRoute[],
-  test: TestAddressView,
+  test: ProbingView,
   ownAddresses: ReadonlySet<string>,
 ): Candidate[] {
   const hostLen = test.family === 4 ? 32 : 128;
@@ -31,7 +31,7 @@ export function routerCandidates(
     if (test.family === 6) {
       // in.mpathd: IPv6 router targets are link-local gateways on our link
       if (!isLinkLocalV6(gw) || (r.device !== undefined && r.device !== test.device)) continue;
-    } else if (!inSubnet(gw, test.address, test.prefixLength, 4)) {
+    } else if (!test.subnets.some((s) => inSubnet(gw, s.address, s.prefixLength, 4))) {
       continue;
     }
     seen.add(gw);

@@ -1,7 +1,7 @@
 // A plain, read-only picture of the engine's state at one instant: what the
 // exporter, the status API and `ipmpd stat` show.
 
-import type { Cidr, Family } from '../config/types.js';
+import type { Cidr, Family, ProbeMethod } from '../config/types.js';
 import type { Group } from './model.js';
 import type { TargetCounters, TargetSource, TargetStatus } from './targets.js';
 import type { GroupState, InterfaceState, ProbeState } from './types.js';
@@ -18,7 +18,10 @@ export interface TargetView extends TargetCounters {
 
 export interface InstanceView {
   family: Family;
-  testAddress: string;
+  /** ICMP echo from the test address, or ARP from 0.0.0.0. */
+  method: ProbeMethod;
+  /** Absent for ARP, which needs none. */
+  testAddress?: string;
   /** ipmpstat -t MODE. */
   mode: 'routes' | 'multicast' | 'static';
   targets: TargetView[];
@@ -100,12 +103,13 @@ export function buildSnapshot(groups: readonly Group[], at: number): EngineSnaps
         failures: { link: m.counters.linkFailures, probe: m.counters.probeFailures },
         repairs: m.counters.repairs,
         instances: m.instances
-          .filter((i) => i.testAddress)
+          .filter((i) => i.hasSource)
           .map((i) => {
             const { acked, lost } = i.ring.counts();
             return {
               family: i.family,
-              testAddress: i.testAddress!.address,
+              method: i.method,
+              ...(i.testAddress ? { testAddress: i.testAddress.address } : {}),
               mode: g.staticTargets.length > 0 ? 'static' : i.targets.hasActiveRouters ? 'routes' : 'multicast',
               lossRatio: acked + lost === 0 ? 0 : lost / (acked + lost),
               targets: i.targets.all.map((t) => ({

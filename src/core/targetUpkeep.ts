@@ -7,6 +7,7 @@ import { inSubnet } from './addressMath.js';
 import { MAX_PROBE_TARGETS } from './constants.js';
 import type { EngineContext } from './context.js';
 import type { Phyint, ProbeInstance } from './model.js';
+import { ARP_ANY_NEIGHBOUR } from './probeSources.js';
 import { routerCandidates } from './routeTargets.js';
 import type { Candidate, Target } from './targets.js';
 import type { KernelRoute } from './route.js';
@@ -39,7 +40,7 @@ function emitRemoved(inst: ProbeInstance, t: Target, ctx: EngineContext): void {
 
 /** Add a target; an instance waiting for targets goes back to probing. */
 function addTarget(inst: ProbeInstance, candidate: Candidate, ctx: EngineContext): Target | undefined {
-  if (!inst.testAddress) return undefined;
+  if (!inst.hasSource) return undefined;
   const { added, removed } = inst.targets.add(candidate, ctx.now);
   for (const t of removed) emitRemoved(inst, t, ctx);
   if (removed.length > 0) inst.ring.clear();
@@ -132,16 +133,22 @@ export function startDiscovery(inst: ProbeInstance, ctx: EngineContext): void {
   requestMulticast(inst, ctx);
 }
 
+/**
+ * Look for hosts to probe: an echo to all hosts (224.0.0.1, ff02::1), or for
+ * ARP, which has no multicast, the hosts the kernel's neighbour table knows
+ * on the link (the adapter answers with one 'multi' reply per host).
+ */
 export function requestMulticast(inst: ProbeInstance, ctx: EngineContext): void {
-  if (!inst.testAddress) return;
+  if (!inst.hasSource) return;
   const pi = inst.phyint;
   ctx.emit({
     kind: 'send_probe',
     group: pi.group.name,
     ifname: pi.name,
     family: inst.family,
-    source: inst.testAddress.address,
-    target: inst.family === 4 ? '224.0.0.1' : 'ff02::1',
+    method: inst.method,
+    source: inst.sourceAddress,
+    target: inst.method === 'arp' ? ARP_ANY_NEIGHBOUR : inst.family === 4 ? '224.0.0.1' : 'ff02::1',
     seq: inst.ring.snxt,
     probeKind: 'multi',
   });
@@ -174,15 +181,14 @@ export function multicastReply(inst: ProbeInstance, source: string, ctx: EngineC
   }
   for (const m of inst.phyint.group.members) {
     const peer = m.instance(inst.family);
-    if (!peer?.testAddress || !sameSubnet(peer, source)) continue;
+    if (!peer?.hasSource || !sameSubnet(peer, source)) continue;
     addTarget(peer, { address: source, source: 'multicast' }, ctx);
   }
 }
 
 function sameSubnet(inst: ProbeInstance, address: string): boolean {
-  const t = inst.testAddress!;
-  if (t.family === 6) return true; // IPv6 test addresses are link-local: anything on the link
-  return inSubnet(address, t.address, t.prefixLength, 4);
+  if (inst.family === 6) return true; // IPv6 test addresses are link-local: anything on the link
+  return inst.subnets.some((s) => inSubnet(address, s.address, s.prefixLength, 4));
 }
 
 /**
@@ -191,9 +197,9 @@ function sameSubnet(inst: ProbeInstance, address: string): boolean {
  * (they are kept so that repair can still be measured).
  */
 export function applyRoutes(inst: ProbeInstance, routes: readonly KernelRoute[], ctx: EngineContext): void {
-  const test = inst.testAddress;
-  if (!test) return;
-  const candidates = routerCandidates(routes, { ...test, device: inst.phyint.name }, ctx.ownAddresses);
+  if (!inst.hasSource) return;
+  const view = { family: inst.family, device: inst.phyint.name, subnets: inst.subnets };
+  const candidates = routerCandidates(routes, view, ctx.ownAddresses);
   const wanted = new Set(candidates.map((c) => c.address));
   if (!inst.phyint.group.failed) {
     for (const t of inst.targets.all.slice()) {

@@ -1,6 +1,6 @@
 // What goes into the engine and what comes out of it.
 
-import type { Cidr, Family } from '../config/types.js';
+import type { Cidr, Family, ProbeMethod } from '../config/types.js';
 import type { TargetSource, TargetStatus } from './targets.js';
 
 export type ProbeKind = 'uni' | 'rtt' | 'multi';
@@ -41,6 +41,8 @@ export type EngineAction =
       group: string;
       ifname: string;
       family: Family;
+      /** ICMP echo, or an ARP request (source 0.0.0.0). */
+      method: ProbeMethod;
       source: string;
       target: string;
       seq: number;
@@ -101,12 +103,21 @@ export type EngineEvent =
       group: string;
       ifname: string;
       family: Family;
+      method: ProbeMethod;
       target: string;
       seq: number;
       rttMs: number;
       late: boolean;
     }
-  | { kind: 'probe_lost'; group: string; ifname: string; family: Family; target: string; seq: number }
+  | {
+      kind: 'probe_lost';
+      group: string;
+      ifname: string;
+      family: Family;
+      method: ProbeMethod;
+      target: string;
+      seq: number;
+    }
   | {
       kind: 'reply_ignored';
       ifname: string;

@@ -3,7 +3,7 @@
 
 import type { Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
-import type { DaemonConfig, Family } from '../config/types.js';
+import type { DaemonConfig, Family, ProbeMethod } from '../config/types.js';
 import { Engine } from '../core/engine.js';
 import type { EngineAction, EngineEvent, ProbeReply } from '../core/types.js';
 import { createApp, defaultWebOptions, type WebOptions } from '../http/server.js';
@@ -34,6 +34,8 @@ type Move = Extract<EngineAction, { kind: 'move_address' }>;
 export interface ProbeSend {
   ifname: string;
   family: Family;
+  /** ICMP echo from the test address, or an ARP request from 0.0.0.0. */
+  method: ProbeMethod;
   source: string;
   target: string;
   seq: number;
@@ -314,6 +316,7 @@ export class Daemon {
       const p: ProbeSend = {
         ifname: a.ifname,
         family: a.family,
+        method: a.method,
         source: a.source,
         target: a.target,
         seq: a.seq,

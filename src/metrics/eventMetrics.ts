@@ -96,7 +96,7 @@ export class EventMetrics {
     });
     this.ignored = new Counter({
       name: 'ipmp_probe_ignored_packets_total',
-      help: 'ICMP packets received and ignored, by why.',
+      help: 'Probe replies (ICMP, or ARP for probe_method: arp) received and ignored, by why.',
       labelNames: ['reason'],
       registers,
     });

@@ -221,7 +221,7 @@ export function registerStateMetrics(families: StateFamilies, toUnixSeconds: ToU
             group,
             device: i.name,
             standby: String(i.standby),
-            test_address: i.instances.map((x) => x.testAddress).join(','),
+            test_address: i.instances.flatMap((x) => (x.testAddress ? [x.testAddress] : [])).join(','),
           },
           1,
         );

@@ -1,8 +1,11 @@
 // Assembles the Linux adapters the daemon needs: rtnetlink for links,
-// addresses and routes; raw ICMP sockets per group member; announcements.
+// addresses and routes; raw ICMP sockets per group member, or an ARP socket
+// for members of probe_method: arp groups; announcements.
 
 import type { Cidr, DaemonConfig, Family } from '../config/types.js';
+import { probeSourcesOf } from '../core/probeSources.js';
 import type { Adapters } from '../daemon/daemon.js';
+import { ArpProber } from './arp/prober.js';
 import { LinuxAnnouncer } from './announce/announcer.js';
 import { LinuxArrivalWatcher } from './inbound/arrivalWatch.js';
 import { IcmpProber } from './icmp/prober.js';
@@ -21,11 +24,28 @@ const addedText = (a: AddedAddress) => `${a.cidr.address}/${a.cidr.prefixLength}
 export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): Promise<Adapters> {
   const rtnl = await Rtnl.open({ followRouteProtocols: config.followRouteProtocols, ...(warn ? { warn } : {}) });
   const prober = new IcmpProber();
+  const arp = new ArpProber();
+  // each member's ICMP families, and whether it probes with ARP
   const membersOf = (c: DaemonConfig) =>
     c.groups.flatMap((g) =>
-      g.interfaces.map((i) => ({ name: i.name, families: [...new Set<Family>(i.testAddresses.map((t) => t.family))] })),
+      g.interfaces.map((i) => {
+        const sources = probeSourcesOf(i, g);
+        return {
+          name: i.name,
+          families: sources.filter((s) => s.method === 'icmp').map((s) => s.family),
+          arp: sources.some((s) => s.method === 'arp'),
+        };
+      }),
     );
   let members = membersOf(config);
+  const syncArpSockets = () => {
+    const links = rtnl.links();
+    for (const m of members) {
+      const link = links.find((l) => l.name === m.name);
+      if (m.arp && link?.mac) arp.open(m.name, link.index, link.mac);
+      else arp.close(m.name);
+    }
+  };
   let running = config;
   /** NICs in no group that the daemon watches (its anonymous group). */
   let extra: Array<{ name: string; families: Family[] }> = [];
@@ -41,7 +61,9 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
     }
   };
   syncSockets();
+  syncArpSockets();
   rtnl.onChange(syncSockets);
+  rtnl.onChange(syncArpSockets);
 
   /** Adds the test addresses `cfg` wants and the host lacks, recording each one as soon as it is added. */
   const addMissingTestAddresses = async (cfg: DaemonConfig, added: AddedAddress[]): Promise<void> => {
@@ -73,10 +95,19 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
     arrivals: new LinuxArrivalWatcher(rtnl),
     onKernelChange: (cb) => rtnl.onChange(cb),
     probes: {
-      send: (p) => prober.send(p),
-      onReply: (cb) => prober.onReply(cb),
-      onIgnored: (cb) => prober.onIgnored(cb),
-      onSendError: (cb) => prober.onSendError(cb),
+      send: (p) => (p.method === 'arp' ? arp.send(p) : prober.send(p)),
+      onReply: (cb) => {
+        prober.onReply(cb);
+        arp.onReply(cb);
+      },
+      onIgnored: (cb) => {
+        prober.onIgnored(cb);
+        arp.onIgnored(cb);
+      },
+      onSendError: (cb) => {
+        prober.onSendError(cb);
+        arp.onSendError(cb);
+      },
       keepOpen(next) {
         const wanted = (list: typeof extra, name: string, f: Family) =>
           list.some((m) => m.name === name && m.families.includes(f));
@@ -104,8 +135,10 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
       const isMember = (name: string, family: Family) =>
         [...members, ...extra].some((m) => m.name === name && m.families.includes(family));
       const opened: Array<{ name: string; family: Family }> = [];
+      const openedArp: string[] = [];
       const rollback = async () => {
         for (const o of opened.splice(0)) prober.close(o.name, o.family);
+        for (const name of openedArp.splice(0)) arp.close(name);
         const failures: string[] = [];
         for (const a of added.splice(0).reverse()) {
           // the running configuration's own test address (restored meanwhile by the daemon) stays
@@ -126,6 +159,10 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
             prober.open(m.name, link.index, family);
             opened.push({ name: m.name, family });
           }
+          if (m.arp && link?.mac && !members.some((r) => r.name === m.name && r.arp)) {
+            arp.open(m.name, link.index, link.mac);
+            openedArp.push(m.name);
+          }
         }
       } catch (err) {
         await rollback().catch((undoErr: Error) => {
@@ -140,9 +177,11 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
           for (const m of members)
             for (const f of m.families)
               if (!kept.some((n) => n.name === m.name && n.families.includes(f))) prober.close(m.name, f);
+          for (const m of members) if (m.arp && !next.some((n) => n.name === m.name && n.arp)) arp.close(m.name);
           members = next;
           running = cfg;
           syncSockets();
+          syncArpSockets();
           rtnl.setFollowRouteProtocols(cfg.followRouteProtocols);
         },
         rollback,
@@ -150,6 +189,7 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
     },
     async close() {
       prober.closeAll();
+      arp.closeAll();
       rtnl.close();
     },
   };

@@ -9,7 +9,7 @@ export type Row = Record<string, string>;
 const FIELDS: Record<ViewName, string[]> = {
   group: ['GROUP', 'STATE', 'FDT', 'INTERFACES'],
   interface: ['INTERFACE', 'ACTIVE', 'GROUP', 'FLAGS', 'LINK', 'PROBE', 'STATE'],
-  target: ['INTERFACE', 'MODE', 'TESTADDR', 'TARGETS'],
+  target: ['INTERFACE', 'MODE', 'METHOD', 'TESTADDR', 'TARGETS'],
   address: ['ADDRESS', 'STATE', 'GROUP', 'INBOUND', 'OUTBOUND'],
 };
 
@@ -57,11 +57,12 @@ export function rows(view: ViewName, s: EngineSnapshot): Row[] {
       return s.groups.flatMap((g) =>
         g.interfaces.flatMap((i) =>
           i.instances.length === 0
-            ? [{ INTERFACE: i.name, MODE: 'disabled', TESTADDR: '--', TARGETS: '--' }]
+            ? [{ INTERFACE: i.name, MODE: 'disabled', METHOD: '--', TESTADDR: '--', TARGETS: '--' }]
             : i.instances.map((inst) => ({
                 INTERFACE: i.name,
                 MODE: inst.mode,
-                TESTADDR: inst.testAddress,
+                METHOD: inst.method,
+                TESTADDR: inst.testAddress ?? '--',
                 TARGETS:
                   inst.targets
                     .filter((t) => t.status === 'active')

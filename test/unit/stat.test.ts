@@ -52,9 +52,9 @@ test('ipmpstat views follow the engine: -g -i -t -a', () => {
     },
   ]);
   assert.deepEqual(rows('target', s), [
-    { INTERFACE: 'eth0', MODE: 'routes', TESTADDR: '198.18.11.6', TARGETS: '198.18.11.1' },
-    { INTERFACE: 'eth1', MODE: 'routes', TESTADDR: '198.18.11.7', TARGETS: '198.18.11.1' },
-    { INTERFACE: 'eth2', MODE: 'disabled', TESTADDR: '--', TARGETS: '--' },
+    { INTERFACE: 'eth0', MODE: 'routes', METHOD: 'icmp', TESTADDR: '198.18.11.6', TARGETS: '198.18.11.1' },
+    { INTERFACE: 'eth1', MODE: 'routes', METHOD: 'icmp', TESTADDR: '198.18.11.7', TARGETS: '198.18.11.1' },
+    { INTERFACE: 'eth2', MODE: 'disabled', METHOD: '--', TESTADDR: '--', TARGETS: '--' },
   ]);
   assert.deepEqual(rows('address', s), [
     { ADDRESS: '198.18.11.5', STATE: 'up', GROUP: 'unrealgrp1', INBOUND: 'eth1', OUTBOUND: 'eth1' },

@@ -65,7 +65,7 @@ export function statCommand(): Command {
 
 async function watchProbes(socket: string, flags: StatFlags): Promise<void> {
   const started = Date.now();
-  const fields = ['TIME', 'INTERFACE', 'PROBE', 'RTT', 'TARGET'];
+  const fields = ['TIME', 'INTERFACE', 'PROBE', 'RTT', 'TARGET', 'METHOD'];
   // the header once the daemon accepted: without a daemon, only the error
   const header = () => {
     if (!flags.json && !flags.P) process.stdout.write(`${fields.map((f) => f.padEnd(10)).join(' ')}\n`);
@@ -81,6 +81,7 @@ async function watchProbes(socket: string, flags: StatFlags): Promise<void> {
         PROBE: String(e.seq),
         RTT: e.kind === 'probe_acked' ? `${e.rttMs.toFixed(2)}ms` : '--',
         TARGET: e.target,
+        METHOD: e.method,
       };
       if (flags.json) process.stdout.write(`${JSON.stringify(e)}\n`);
       else if (flags.P) process.stdout.write(renderParsable(fields, [row]));

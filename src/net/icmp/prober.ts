@@ -9,7 +9,7 @@
 
 import { randomBytes } from 'node:crypto';
 import raw, { type Socket as RawSocket } from 'raw-socket';
-import type { Family } from '../../config/types.js';
+import type { Family, ProbeMethod } from '../../config/types.js';
 import type { ProbeKind, ProbeReply } from '../../core/types.js';
 import { nsToMs } from '../../daemon/clock.js';
 import type { IgnoredReason } from '../../metrics/eventMetrics.js';
@@ -42,6 +42,8 @@ import { sendFailure, type SendFailure } from './sendErrors.js';
 export interface ProbeRequest {
   ifname: string;
   family: Family;
+  /** icmp here; ARP requests go to src/net/arp (the adapter routes them). */
+  method: ProbeMethod;
   source: string;
   target: string;
   seq: number;

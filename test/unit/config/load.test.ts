@@ -226,3 +226,44 @@ test('hooks and webhooks: mistakes are reported where they are', () => {
   rejects('hooks:\n  - command: [/bin/true]\n    shell: true\n', 'shell', /unknown key "shell"/);
   rejects('webhooks:\n  - url: ftp://x/\n', 'ftp://x/', /not an http/);
 });
+
+test('probe_method: icmp by default, arp needs no test address, printed back', () => {
+  const icmp = parseConfigText(group(ifaces), 'ipmpd.yaml');
+  assert.equal(icmp.groups[0]!.probeMethod, 'icmp');
+  const text = group(
+    `    probe_method: arp\n    interfaces:\n      - name: eth0\n      - name: eth1\n        test_address: fe80::7/64\n    data_addresses: [198.18.0.5/24]\n    probe_targets: [198.18.0.1, fe80::1]\n`,
+  );
+  const arp = parseConfigText(text, 'ipmpd.yaml');
+  assert.equal(arp.groups[0]!.probeMethod, 'arp');
+  assert.deepEqual(
+    arp.groups[0]!.interfaces.map((i) => i.testAddresses.map((t) => t.address)),
+    [[], ['fe80::7']],
+  );
+  assert.deepEqual(parseConfigText(configToYaml(arp), 'printed.yaml'), arp);
+  assert.match(configToYaml(arp), /probe_method: arp/);
+});
+
+test('probe_method: mistakes are reported where they are', () => {
+  rejects(group(`    probe_method: bfd\n${ifaces}`), 'bfd', /probe_method must be icmp or arp/);
+  rejects(
+    group(`    probe_method: arp\n${ifaces}    data_addresses: [198.18.0.5/24]\n`),
+    '198.18.0.6/24',
+    /test_address 198\.18\.0\.6 is not used with probe_method: arp .*remove it, or use probe_method: icmp/,
+  );
+  const arpIfaces = `    interfaces:\n      - name: eth0\n      - name: eth1\n`;
+  rejects(
+    group(`    probe_method: arp\n${arpIfaces}    data_addresses: [198.18.0.5/24]\n    probe_targets: [198.19.1.1]\n`),
+    '198.19.1.1',
+    /probe target 198\.19\.1\.1 is not in the subnet of any IPv4 data address of group g \(198\.18\.0\.5\/24\); ARP probes reach only hosts on the link/,
+  );
+  rejects(
+    group(`    probe_method: arp\n${arpIfaces}    data_addresses: [2001:db8::5/64]\n    probe_targets: [198.19.1.1]\n`),
+    '198.19.1.1',
+    /probe_method: arp needs an IPv4 data address in group g/,
+  );
+  rejects(
+    group(`    probe-method: arp\n${ifaces}`),
+    'probe-method',
+    /unknown key "probe-method" \(did you mean "probe_method"\?\)/,
+  );
+});

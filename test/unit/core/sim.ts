@@ -42,6 +42,7 @@ export function twoNicConfig(overrides: Partial<DaemonConfig> = {}, group: Parti
         ],
         dataAddresses: [{ address: cidr('198.18.11.5/24'), preferredInterface: 'eth0' }],
         probeTargets: [],
+        probeMethod: 'icmp',
         ...group,
       },
     ],

@@ -31,7 +31,7 @@ test('spike filter: one sample that would exceed the probe interval is held back
 });
 
 test('router candidates: host-route gateways, then other routes, then default; subnet, family and own-address filters', () => {
-  const test4 = { address: '198.18.11.6', prefixLength: 24, family: 4 as const, device: 'eth0' };
+  const test4 = { family: 4 as const, device: 'eth0', subnets: [{ address: '198.18.11.6', prefixLength: 24 }] };
   const got = routerCandidates(
     [
       { family: 4, prefixLength: 0, gateway: '198.18.11.1' },
@@ -50,7 +50,7 @@ test('router candidates: host-route gateways, then other routes, then default; s
     { address: '198.18.11.2', source: 'route' },
     { address: '198.18.11.1', source: 'default_router' },
   ]);
-  const test6 = { address: 'fe80::6', prefixLength: 64, family: 6 as const, device: 'eth0' };
+  const test6 = { family: 6 as const, device: 'eth0', subnets: [{ address: 'fe80::6', prefixLength: 64 }] };
   const got6 = routerCandidates(
     [
       { family: 6, prefixLength: 0, gateway: 'fe80::1', device: 'eth0' },
