@@ -16,6 +16,7 @@ import { canonicalAddress, isLinkLocalV6, parseCidr } from './address.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { canonicalProtocol, DEFAULT_FOLLOW_PROTOCOLS, knownProtocolNames } from './routeProtocols.js';
+import { rttBuckets } from './metrics.js';
 import { RawConfig } from './schema.js';
 import {
   HOOK_EVENTS,
@@ -201,6 +202,12 @@ function build(raw: RawConfig, report: (path: Path, message: string) => void): D
     adminSocket: raw.admin_socket ?? DEFAULT_ADMIN_SOCKET,
     hooks: hooks(raw, report),
     webhooks: webhooks(raw, report),
+    metrics: {
+      rttHistogram: {
+        granularity: raw.metrics?.rtt_histogram?.granularity ?? 'target',
+        ...rttBuckets(raw.metrics?.rtt_histogram?.buckets, report),
+      },
+    },
     groups,
   };
 }

@@ -77,6 +77,24 @@ export const RawConfig = z
     admin_socket: z.string().optional(),
     hooks: z.array(RawHook).optional(),
     webhooks: z.array(RawWebhook).optional(),
+    metrics: z
+      .object({
+        rtt_histogram: z
+          .object({
+            granularity: z
+              .enum(['target', 'interface', 'off'], { error: 'must be target, interface or off' })
+              .optional(),
+            buckets: z
+              .union([z.string(), z.array(z.number())], {
+                error: 'must be a preset name (fine, coarse) or a list of upper bounds in seconds',
+              })
+              .optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
     groups: z.array(RawGroup).optional(),
   })
   .strict();

@@ -2,11 +2,14 @@
 // their timing, announcements sent, packets ignored, config reloads.
 
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { DEFAULT_METRICS, RTT_BUCKET_PRESETS } from '../config/metrics.js';
+import type { MetricsConfig } from '../config/types.js';
 import type { EngineOutput } from '../core/types.js';
+import type { ExpositionBuffer } from './exposition.js';
 import { TextHistogram } from './textHistogram.js';
 
-/** 50 µs doubling to ~26 s: resolves both LAN and WAN round trips (as smokeping_prober). */
-export const RTT_BUCKETS = Array.from({ length: 20 }, (_, i) => 0.00005 * 2 ** i);
+/** The default layout: 50 µs doubling to ~26 s, resolving both LAN and WAN round trips (as smokeping_prober). */
+export const RTT_BUCKETS: readonly number[] = RTT_BUCKET_PRESETS.fine;
 /** 100 µs to 1 s: a late timer means late probes, and late enough ones look like loss. */
 const LATENESS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 const FAILOVER_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -26,7 +29,7 @@ export type FailoverStage = 'address_add' | 'address_del' | 'route' | 'arp' | 'n
 
 export class EventMetrics {
   /** rendered by the exporter after the registry's text (see textHistogram.ts for why) */
-  readonly rtt: TextHistogram<'group' | 'device' | 'target'>;
+  readonly rtt = new RttHistogram();
   private readonly failovers: Counter<'group' | 'reason'>;
   private readonly failoverErrors: Counter<'group' | 'stage'>;
   private readonly failoverDuration: Histogram<'group'>;
@@ -43,12 +46,6 @@ export class EventMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.rtt = new TextHistogram(
-      'ipmp_probe_rtt_seconds',
-      'Round-trip time of answered probes.',
-      ['group', 'device', 'target'],
-      RTT_BUCKETS,
-    );
     this.failovers = new Counter({
       name: 'ipmp_failovers_total',
       help: 'Data address moves, by cause.',
@@ -133,10 +130,9 @@ export class EventMetrics {
   }
 
   onEngineOutput(o: EngineOutput): void {
-    if (o.kind === 'probe_acked')
-      this.rtt.observe({ group: o.group, device: o.ifname, target: o.target }, o.rttMs / 1000);
-    else if (o.kind === 'target_removed') this.rtt.remove({ group: o.group, device: o.ifname, target: o.target });
-    else if (o.kind === 'target_added') this.rtt.zero({ group: o.group, device: o.ifname, target: o.target });
+    if (o.kind === 'probe_acked') this.rtt.observe(o.group, o.ifname, o.target, o.rttMs / 1000);
+    else if (o.kind === 'target_removed') this.rtt.targetRemoved(o.group, o.ifname, o.target);
+    else if (o.kind === 'target_added') this.rtt.targetAdded(o.group, o.ifname, o.target);
     else if (o.kind === 'reply_ignored') this.ignored.inc({ reason: o.reason });
   }
 
@@ -171,5 +167,78 @@ export class EventMetrics {
   configLoaded(ok: boolean, unixSeconds: number): void {
     this.reloadOk.set(ok ? 1 : 0);
     if (ok) this.reloadTimestamp.set(unixSeconds);
+  }
+}
+
+type RttSettings = MetricsConfig['rttHistogram'];
+
+/**
+ * ipmp_probe_rtt_seconds at the configured granularity: per target (group,
+ * device, target), per interface (group, device: every target's round trips
+ * together) or not at all; the buckets as configured.
+ */
+export class RttHistogram {
+  private settings: RttSettings = DEFAULT_METRICS.rttHistogram;
+  private byTarget: TextHistogram<'group' | 'device' | 'target'> | undefined;
+  private byInterface: TextHistogram<'group' | 'device'> | undefined;
+
+  constructor() {
+    this.configure(this.settings);
+  }
+
+  /** A changed setting starts the histogram over (a counter reset to Prometheus); an unchanged one keeps it. */
+  configure(settings: RttSettings): void {
+    const same =
+      (this.byTarget || this.byInterface || this.settings.granularity === 'off') &&
+      settings.granularity === this.settings.granularity &&
+      settings.buckets.length === this.settings.buckets.length &&
+      settings.buckets.every((b, i) => b === this.settings.buckets[i]);
+    if (same) return;
+    const previous = this.byTarget ?? this.byInterface;
+    this.settings = settings;
+    this.byTarget = undefined;
+    this.byInterface = undefined;
+    const name = 'ipmp_probe_rtt_seconds';
+    const help = 'Round-trip time of answered probes.';
+    if (settings.granularity === 'target')
+      this.byTarget = new TextHistogram(name, help, ['group', 'device', 'target'], settings.buckets);
+    else if (settings.granularity === 'interface')
+      this.byInterface = new TextHistogram(name, help, ['group', 'device'], settings.buckets);
+    // the series there were, at zero in the new layout
+    for (const [group, device, target] of previous?.labelSets() ?? []) {
+      if (this.byTarget && target !== undefined) this.byTarget.zero({ group: group!, device: device!, target });
+      this.byInterface?.zero({ group: group!, device: device! });
+    }
+  }
+
+  get granularity(): RttSettings['granularity'] {
+    return this.settings.granularity;
+  }
+
+  observe(group: string, device: string, target: string, seconds: number): void {
+    if (this.byTarget) this.byTarget.observe({ group, device, target }, seconds);
+    else this.byInterface?.observe({ group, device }, seconds);
+  }
+
+  targetAdded(group: string, device: string, target: string): void {
+    if (this.byTarget) this.byTarget.zero({ group, device, target });
+    else this.byInterface?.zero({ group, device });
+  }
+
+  /** Per interface, the series stays: the interface's other targets, or its next ones, go on in it. */
+  targetRemoved(group: string, device: string, target: string): void {
+    this.byTarget?.remove({ group, device, target });
+  }
+
+  /** After a reload: drop the series of interfaces no longer in a group. */
+  retain(members: ReadonlySet<string>): void {
+    for (const h of [this.byTarget, this.byInterface])
+      for (const labels of [...(h?.labelSets() ?? [])])
+        if (!members.has(`${labels[0]}\0${labels[1]}`))
+          h!.remove({ group: labels[0]!, device: labels[1]!, target: labels[2]! });
+  }
+
+  render(out: ExpositionBuffer): void {
+    (this.byTarget ?? this.byInterface)?.render(out);
   }
 }

@@ -5,11 +5,18 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { EngineSnapshot } from '../core/snapshot.js';
 import { ConvergenceMetrics } from './convergenceMetrics.js';
 import { EventMetrics } from './eventMetrics.js';
-import { registerStateMetrics, StateFamilies, type ToUnixSeconds } from './stateMetrics.js';
+import { ExpositionBuffer } from './exposition.js';
+import { StateFamilies, stateFamilyTable, type ToUnixSeconds } from './stateMetrics.js';
 
 export interface BuildInfo {
   version: string;
   revision: string;
+}
+
+/** A rendered /metrics body: its bytes stay valid until release(), then are reused. */
+export interface Scrape {
+  body: Buffer;
+  release(): void;
 }
 
 export class Exporter {
@@ -17,7 +24,9 @@ export class Exporter {
   readonly events: EventMetrics;
   readonly convergence: ConvergenceMetrics;
   /** the engine-state families, rendered from one snapshot per scrape */
-  private readonly state = new StateFamilies();
+  private readonly state: StateFamilies;
+  /** buffers free for the next scrape: one, unless a body is still being sent when the next scrape starts */
+  private readonly free: ExpositionBuffer[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -45,23 +54,36 @@ export class Exporter {
     }).set({ version: build.version, revision: build.revision, nodeversion: process.version }, 1);
     this.events = new EventMetrics(this.registry);
     this.convergence = new ConvergenceMetrics(this.registry);
-    registerStateMetrics(this.state, toUnixSeconds);
+    this.state = new StateFamilies(stateFamilyTable(toUnixSeconds));
   }
 
   get contentType(): string {
     return this.registry.contentType;
   }
 
-  /** One engine snapshot for the whole scrape, so all series agree; concurrent scrapes take turns. */
-  scrape(): Promise<Buffer> {
-    const run = async (): Promise<Buffer> => {
-      const snapshot = this.snapshot();
-      return Buffer.concat([
-        Buffer.from(await this.registry.metrics()),
-        this.state.render(snapshot),
-        this.events.rtt.render(),
-        this.events.lateness.render(),
-      ]);
+  /**
+   * One engine snapshot for the whole scrape, so all series agree; concurrent scrapes
+   * take turns. The body is written into a buffer kept from earlier scrapes: the
+   * caller sends it, then releases it.
+   */
+  scrape(): Promise<Scrape> {
+    const run = async (): Promise<Scrape> => {
+      const registryText = await this.registry.metrics();
+      const out = this.free.pop() ?? new ExpositionBuffer(1 << 20);
+      out.reset();
+      out.text(registryText);
+      this.state.render(this.snapshot(), out);
+      this.events.rtt.render(out);
+      this.events.lateness.render(out);
+      let released = false;
+      return {
+        body: out.view(),
+        release: () => {
+          if (released) return;
+          released = true;
+          if (this.free.length < 2) this.free.push(out);
+        },
+      };
     };
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
