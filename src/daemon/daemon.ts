@@ -16,6 +16,7 @@ import { EngineDriver } from './driver.js';
 import { logEvent } from './eventLog.js';
 import { FailoverExecutor } from './executor.js';
 import { addressHolders, linkReports, localAddresses, routeInfos } from './hostView.js';
+import { ANONYMOUS_GROUP } from '../core/anonymous.js';
 import { anonymousMembers, socketsFor } from './anonymousGroup.js';
 import type { Announcer, ArrivalWatcher, KernelOps, KernelView } from './ports.js';
 import { everyGroupHasVerdict } from './readiness.js';
@@ -172,6 +173,14 @@ export class Daemon {
   }
 
   private declareGroups(config: DaemonConfig): void {
+    const rtt = this.exporter.events.rtt;
+    rtt.configure(config.metrics.rttHistogram);
+    // the anonymous group's members come and go with the kernel's NICs: theirs are left alone
+    rtt.retain(
+      (group, device) =>
+        group === ANONYMOUS_GROUP ||
+        config.groups.some((g) => g.name === group && g.interfaces.some((i) => i.name === device)),
+    );
     for (const g of config.groups) {
       this.exporter.events.declareGroup(
         g.name,

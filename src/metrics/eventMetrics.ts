@@ -231,11 +231,12 @@ export class RttHistogram {
   }
 
   /** After a reload: drop the series of interfaces no longer in a group. */
-  retain(members: ReadonlySet<string>): void {
-    for (const h of [this.byTarget, this.byInterface])
-      for (const labels of [...(h?.labelSets() ?? [])])
-        if (!members.has(`${labels[0]}\0${labels[1]}`))
-          h!.remove({ group: labels[0]!, device: labels[1]!, target: labels[2]! });
+  retain(keep: (group: string, device: string) => boolean): void {
+    for (const labels of [...(this.byTarget?.labelSets() ?? [])])
+      if (!keep(labels[0]!, labels[1]!))
+        this.byTarget!.remove({ group: labels[0]!, device: labels[1]!, target: labels[2]! });
+    for (const labels of [...(this.byInterface?.labelSets() ?? [])])
+      if (!keep(labels[0]!, labels[1]!)) this.byInterface!.remove({ group: labels[0]!, device: labels[1]! });
   }
 
   render(out: ExpositionBuffer): void {
