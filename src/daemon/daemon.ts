@@ -158,7 +158,7 @@ export class Daemon {
       : undefined;
     this.hooks = new HookDispatcher({
       settings: () => this.config,
-      registry: this.exporter.registry,
+      registry: this.exporter.extraRegistry,
       log,
       quiet: () => this.executor.idle(),
     });

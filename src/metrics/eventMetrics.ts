@@ -1,11 +1,11 @@
 // Metrics fed by events as they happen: the RTT histogram, failovers and
 // their timing, announcements sent, packets ignored, config reloads.
 
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { DEFAULT_METRICS, RTT_BUCKET_PRESETS } from '../config/metrics.js';
 import type { MetricsConfig } from '../config/types.js';
 import type { EngineOutput } from '../core/types.js';
 import type { ExpositionBuffer } from './exposition.js';
+import { type Family, TextMetric } from './textFamilies.js';
 import { TextHistogram } from './textHistogram.js';
 
 /** The default layout: 50 µs doubling to ~26 s, resolving both LAN and WAN round trips (as smokeping_prober). */
@@ -28,90 +28,93 @@ export type IgnoredReason = (typeof IGNORED_REASONS)[number];
 export type FailoverStage = 'address_add' | 'address_del' | 'route' | 'arp' | 'na';
 
 export class EventMetrics {
-  /** rendered by the exporter after the registry's text (see textHistogram.ts for why) */
+  /** rendered by the exporter after the engine-state families (see textHistogram.ts for why) */
   readonly rtt = new RttHistogram();
-  private readonly failovers: Counter<'group' | 'reason'>;
-  private readonly failoverErrors: Counter<'group' | 'stage'>;
-  private readonly failoverDuration: Histogram<'group'>;
+  private readonly failovers = new TextMetric<'group' | 'reason'>(
+    'ipmp_failovers_total',
+    'Data address moves, by cause.',
+    'counter',
+    ['group', 'reason'],
+  );
+  private readonly failoverErrors = new TextMetric<'group' | 'stage'>(
+    'ipmp_failover_errors_total',
+    'Failover steps that failed, by stage.',
+    'counter',
+    ['group', 'stage'],
+  );
+  private readonly failoverDuration = new TextHistogram<'group'>(
+    'ipmp_failover_duration_seconds',
+    'From the decision to move to the address moved and the first announcement sent.',
+    ['group'],
+    FAILOVER_BUCKETS,
+    true,
+  );
   private readonly declaredGroups = new Set<string>();
-  private readonly lastFailover: Gauge<'group'>;
-  private readonly garp: Counter<'group' | 'device'>;
-  private readonly na: Counter<'group' | 'device'>;
-  private readonly ignored: Counter<'reason'>;
-  private readonly routesMoved: Counter<'group' | 'protocol'>;
+  private readonly lastFailover = new TextMetric<'group'>(
+    'ipmp_last_failover_timestamp_seconds',
+    'When a data address last moved (Unix time).',
+    'gauge',
+    ['group'],
+  );
+  private readonly garp = new TextMetric<'group' | 'device'>(
+    'ipmp_gratuitous_arp_sent_total',
+    'Gratuitous ARP packets actually sent.',
+    'counter',
+    ['group', 'device'],
+  );
+  private readonly na = new TextMetric<'group' | 'device'>(
+    'ipmp_unsolicited_na_sent_total',
+    'Unsolicited neighbour advertisements actually sent.',
+    'counter',
+    ['group', 'device'],
+  );
+  private readonly routesMoved = new TextMetric<'group' | 'protocol'>(
+    'ipmp_routes_moved_total',
+    "Routes ipmpd rewrote onto the new holder of a data address, by origin (a routing daemon's are never moved).",
+    'counter',
+    ['group', 'protocol'],
+  );
+  private readonly ignored = new TextMetric<'reason'>(
+    'ipmp_probe_ignored_packets_total',
+    'ICMP packets received and ignored, by why.',
+    'counter',
+    ['reason'],
+  );
   /** observed at every scheduler wake-up: rendered by the exporter, like rtt */
-  readonly lateness: TextHistogram<never>;
-  private readonly reloadOk: Gauge;
-  private readonly reloadTimestamp: Gauge;
+  readonly lateness = new TextHistogram<never>(
+    'ipmp_scheduler_lateness_seconds',
+    'How late the probe scheduler woke after its deadline (event-loop delay as probing sees it).',
+    [],
+    LATENESS_BUCKETS,
+  );
+  private readonly reloadOk = new TextMetric<never>(
+    'ipmp_config_last_reload_successful',
+    'Whether the last configuration load succeeded.',
+    'gauge',
+    [],
+  );
+  private readonly reloadTimestamp = new TextMetric<never>(
+    'ipmp_config_last_reload_success_timestamp_seconds',
+    'When the configuration was last loaded successfully (Unix time).',
+    'gauge',
+    [],
+  );
+  /** The families written in the registry's layout, in this order (once prom-client's, kept for the diff). */
+  readonly families: readonly Family[] = [
+    this.failovers,
+    this.failoverErrors,
+    this.failoverDuration,
+    this.lastFailover,
+    this.garp,
+    this.na,
+    this.routesMoved,
+    this.ignored,
+    this.reloadOk,
+    this.reloadTimestamp,
+  ];
 
-  constructor(registry: Registry) {
-    const registers = [registry];
-    this.failovers = new Counter({
-      name: 'ipmp_failovers_total',
-      help: 'Data address moves, by cause.',
-      labelNames: ['group', 'reason'],
-      registers,
-    });
-    this.failoverErrors = new Counter({
-      name: 'ipmp_failover_errors_total',
-      help: 'Failover steps that failed, by stage.',
-      labelNames: ['group', 'stage'],
-      registers,
-    });
-    this.failoverDuration = new Histogram({
-      name: 'ipmp_failover_duration_seconds',
-      help: 'From the decision to move to the address moved and the first announcement sent.',
-      labelNames: ['group'],
-      buckets: FAILOVER_BUCKETS,
-      registers,
-    });
-    this.lastFailover = new Gauge({
-      name: 'ipmp_last_failover_timestamp_seconds',
-      help: 'When a data address last moved (Unix time).',
-      labelNames: ['group'],
-      registers,
-    });
-    this.garp = new Counter({
-      name: 'ipmp_gratuitous_arp_sent_total',
-      help: 'Gratuitous ARP packets actually sent.',
-      labelNames: ['group', 'device'],
-      registers,
-    });
-    this.na = new Counter({
-      name: 'ipmp_unsolicited_na_sent_total',
-      help: 'Unsolicited neighbour advertisements actually sent.',
-      labelNames: ['group', 'device'],
-      registers,
-    });
-    this.routesMoved = new Counter({
-      name: 'ipmp_routes_moved_total',
-      help: "Routes ipmpd rewrote onto the new holder of a data address, by origin (a routing daemon's are never moved).",
-      labelNames: ['group', 'protocol'],
-      registers,
-    });
-    this.ignored = new Counter({
-      name: 'ipmp_probe_ignored_packets_total',
-      help: 'ICMP packets received and ignored, by why.',
-      labelNames: ['reason'],
-      registers,
-    });
-    this.lateness = new TextHistogram(
-      'ipmp_scheduler_lateness_seconds',
-      'How late the probe scheduler woke after its deadline (event-loop delay as probing sees it).',
-      [],
-      LATENESS_BUCKETS,
-    );
+  constructor() {
     this.lateness.zero({});
-    this.reloadOk = new Gauge({
-      name: 'ipmp_config_last_reload_successful',
-      help: 'Whether the last configuration load succeeded.',
-      registers,
-    });
-    this.reloadTimestamp = new Gauge({
-      name: 'ipmp_config_last_reload_success_timestamp_seconds',
-      help: 'When the configuration was last loaded successfully (Unix time).',
-      registers,
-    });
     for (const reason of IGNORED_REASONS) this.ignored.inc({ reason }, 0);
   }
 
@@ -165,8 +168,8 @@ export class EventMetrics {
   }
 
   configLoaded(ok: boolean, unixSeconds: number): void {
-    this.reloadOk.set(ok ? 1 : 0);
-    if (ok) this.reloadTimestamp.set(unixSeconds);
+    this.reloadOk.set({}, ok ? 1 : 0);
+    if (ok) this.reloadTimestamp.set({}, unixSeconds);
   }
 }
 

@@ -6,6 +6,7 @@ import type { EngineSnapshot } from '../core/snapshot.js';
 import { ConvergenceMetrics } from './convergenceMetrics.js';
 import { EventMetrics } from './eventMetrics.js';
 import { ExpositionBuffer } from './exposition.js';
+import { renderFamilies } from './textFamilies.js';
 import { StateFamilies, stateFamilyTable, type ToUnixSeconds } from './stateMetrics.js';
 
 export interface BuildInfo {
@@ -20,9 +21,12 @@ export interface Scrape {
 }
 
 export class Exporter {
+  /** prom-client's: process and Node.js metrics, build info */
   readonly registry = new Registry();
-  readonly events: EventMetrics;
-  readonly convergence: ConvergenceMetrics;
+  /** families other modules register with prom-client (hooks), written after ipmpd's event families */
+  readonly extraRegistry = new Registry();
+  readonly events = new EventMetrics();
+  readonly convergence = new ConvergenceMetrics();
   /** the engine-state families, rendered from one snapshot per scrape */
   private readonly state: StateFamilies;
   /** buffers free for the next scrape: one, unless a body is still being sent when the next scrape starts */
@@ -52,8 +56,6 @@ export class Exporter {
       labelNames: ['version', 'revision', 'nodeversion'],
       registers: [this.registry],
     }).set({ version: build.version, revision: build.revision, nodeversion: process.version }, 1);
-    this.events = new EventMetrics(this.registry);
-    this.convergence = new ConvergenceMetrics(this.registry);
     this.state = new StateFamilies(stateFamilyTable(toUnixSeconds));
   }
 
@@ -69,9 +71,16 @@ export class Exporter {
   scrape(): Promise<Scrape> {
     const run = async (): Promise<Scrape> => {
       const registryText = await this.registry.metrics();
+      const extra = this.extraRegistry.getMetricsAsArray().length ? await this.extraRegistry.metrics() : '';
       const out = this.free.pop() ?? new ExpositionBuffer(1 << 20);
       out.reset();
+      // the families prom-client writes and ipmpd's event families, in one registry's layout
       out.text(registryText);
+      renderFamilies(out, [...this.events.families, ...this.convergence.families], true);
+      if (extra) {
+        out.newline();
+        out.text(extra);
+      }
       this.state.render(this.snapshot(), out);
       this.events.rtt.render(out);
       this.events.lateness.render(out);

@@ -7,10 +7,13 @@
 // test/unit/metrics/textHistogram.test.ts).
 
 import { encode, escapeLabelValue, type ExpositionBuffer } from './exposition.js';
+import type { Family } from './textFamilies.js';
 
 interface Series {
-  /** `name_bucket{labels,le="`: a bucket line is this, the bound, the count */
+  /** `name_bucket{labels,le="`: a bucket line is this, the bound (`0.001"} `), the count */
   bucketPrefix: Buffer;
+  /** with `le` first (prom-client's order): `",labels} ` after the bound */
+  bucketSuffix?: Buffer;
   /** `name_sum{labels} ` and `name_count{labels} ` */
   sumPrefix: Buffer;
   countPrefix: Buffer;
@@ -19,7 +22,7 @@ interface Series {
   count: number;
 }
 
-export class TextHistogram<L extends string> {
+export class TextHistogram<L extends string> implements Family {
   private readonly series = new Map<string, Series>();
   /** `0.001"} `, one per bucket and +Inf */
   private readonly leBytes: Buffer[];
@@ -30,8 +33,12 @@ export class TextHistogram<L extends string> {
     help: string,
     readonly labelNames: readonly L[],
     readonly buckets: readonly number[],
+    /** `le` before the other labels, as prom-client's own histograms write it */
+    private readonly leFirst = false,
   ) {
-    this.leBytes = [...buckets.map(String), '+Inf'].map((le) => encode(`${le}"} `));
+    this.leBytes = [...buckets.map(String), '+Inf'].map((le) =>
+      encode(leFirst && labelNames.length ? `${le}"` : `${le}"} `),
+    );
     this.header = encode(`# HELP ${name} ${help}\n# TYPE ${name} histogram\n`);
   }
 
@@ -48,8 +55,12 @@ export class TextHistogram<L extends string> {
     if (!s) {
       const labelText = this.labelNames.map((n) => `${n}="${escapeLabelValue(labels[n])}"`).join(',');
       const braces = labelText ? `{${labelText}}` : '';
+      const leFirst = this.leFirst && labelText !== '';
       s = {
-        bucketPrefix: encode(`${this.name}_bucket{${labelText}${labelText ? ',' : ''}le="`),
+        bucketPrefix: encode(
+          leFirst ? `${this.name}_bucket{le="` : `${this.name}_bucket{${labelText}${labelText ? ',' : ''}le="`,
+        ),
+        ...(leFirst ? { bucketSuffix: encode(`,${labelText}} `) } : {}),
         sumPrefix: encode(`${this.name}_sum${braces} `),
         countPrefix: encode(`${this.name}_count${braces} `),
         counts: new Float64Array(this.buckets.length + 1),
@@ -91,6 +102,7 @@ export class TextHistogram<L extends string> {
         cumulative += s.counts[i]!;
         out.bytes(s.bucketPrefix);
         out.bytes(le[i]!);
+        if (s.bucketSuffix) out.bytes(s.bucketSuffix);
         out.number(cumulative);
         out.newline();
       }

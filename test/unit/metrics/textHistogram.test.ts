@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { RTT_BUCKETS } from '../../../src/metrics/eventMetrics.js';
 import { ExpositionBuffer, valueText } from '../../../src/metrics/exposition.js';
 import { StateFamilies, stateFamilyTable } from '../../../src/metrics/stateMetrics.js';
+import { familiesText, TextMetric } from '../../../src/metrics/textFamilies.js';
 import { TextHistogram } from '../../../src/metrics/textHistogram.js';
 import { parseSamples } from '../../scenarios/metricsText.js';
 import { rng } from '../../rng.js';
@@ -174,4 +175,45 @@ test('a TextHistogram without labels renders like prom-client too', async () => 
     ours.observe({}, v);
   }
   assert.deepEqual(canonical(text((out) => ours.render(out))), canonical(await registry.metrics()));
+});
+
+test('counters, gauges and le-first histograms in the registry layout are byte-for-byte what prom-client writes', async () => {
+  const registry = new Registry();
+  const registers = [registry];
+  const theirs = {
+    c: new Counter({ name: 'ipmp_c_total', help: 'c', labelNames: ['group', 'reason'], registers }),
+    g: new Gauge({ name: 'ipmp_g', help: 'g', labelNames: ['group'], registers }),
+    h: new Histogram({ name: 'ipmp_h_seconds', help: 'h', labelNames: ['group'], buckets: [0.001, 0.5, 2], registers }),
+    empty: new Counter({ name: 'ipmp_e_total', help: 'e', labelNames: ['group'], registers }),
+    plain: new Gauge({ name: 'ipmp_p', help: 'p', registers }),
+  };
+  const ours = {
+    c: new TextMetric<'group' | 'reason'>('ipmp_c_total', 'c', 'counter', ['group', 'reason']),
+    g: new TextMetric<'group'>('ipmp_g', 'g', 'gauge', ['group']),
+    h: new TextHistogram<'group'>('ipmp_h_seconds', 'h', ['group'], [0.001, 0.5, 2], true),
+    empty: new TextMetric<'group'>('ipmp_e_total', 'e', 'counter', ['group']),
+    plain: new TextMetric<never>('ipmp_p', 'p', 'gauge', []),
+  };
+  for (const group of ['g1', 'we"ird\\grp', 'new\nline']) {
+    for (const reason of ['link', 'probe']) {
+      theirs.c.inc({ group, reason }, 0);
+      ours.c.inc({ group, reason }, 0);
+    }
+    theirs.h.zero({ group });
+    ours.h.zero({ group });
+  }
+  const r = rng(5);
+  for (let i = 0; i < 200; i++) {
+    const group = ['g1', 'we"ird\\grp', 'g3'][i % 3]!;
+    const v = r() * 3;
+    theirs.c.inc({ group, reason: 'link' }, i % 4);
+    ours.c.inc({ group, reason: 'link' }, i % 4);
+    theirs.g.set({ group }, v * 1e9);
+    ours.g.set({ group }, v * 1e9);
+    theirs.h.observe({ group }, v);
+    ours.h.observe({ group }, v);
+  }
+  theirs.plain.set(0.25);
+  ours.plain.set({}, 0.25);
+  assert.equal(familiesText([ours.c, ours.g, ours.h, ours.empty, ours.plain]), await registry.metrics());
 });
