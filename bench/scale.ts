@@ -83,6 +83,7 @@ export async function scaleBench(args: string[]): Promise<string> {
     const rss = rssBytes(pid);
     // scrapes, one after another on one keep-alive connection, timed by curl
     const url = `http://127.0.0.1:${ipmpd.port}/metrics`;
+    const cpuBeforeScrapes = cpuNs(pid);
     // (-o applies to one URL only: each needs its own)
     const curl = await lab.exec(
       'ipmp',
@@ -99,6 +100,7 @@ export async function scaleBench(args: string[]): Promise<string> {
       .trim()
       .split('\n')
       .map((s) => Number(s) * 1000);
+    const scrapeCpuMs = (cpuNs(pid) - cpuBeforeScrapes) / 1e6 / scrapes;
     const rssAfter = rssBytes(pid);
     const after = await ipmpd.http('/metrics');
     const series = after.body.split('\n').filter((l) => l && !l.startsWith('#')).length;
@@ -133,6 +135,11 @@ export async function scaleBench(args: string[]): Promise<string> {
         what: `/metrics scrape (${after.body.length} bytes, ${series} series) p50 / p99 / max`,
         value: `${s.p50.toFixed(2)} / ${s.p99.toFixed(2)} / ${s.max.toFixed(2)} ms`,
         target: 'p99 < 20 ms',
+      },
+      {
+        what: 'ipmpd CPU per scrape (all threads, probing included, during the scrapes)',
+        value: `${scrapeCpuMs.toFixed(2)} ms`,
+        target: '',
       },
       {
         what: 'scheduler lateness p50 / p99 (histogram bucket bound)',
