@@ -83,6 +83,7 @@ export async function scaleBench(args: string[]): Promise<string> {
     const rss = rssBytes(pid);
     // scrapes, one after another on one keep-alive connection, timed by curl
     const url = `http://127.0.0.1:${ipmpd.port}/metrics`;
+    const beforeScrapes = await ipmpd.http('/metrics');
     const cpuBeforeScrapes = cpuNs(pid);
     // (-o applies to one URL only: each needs its own)
     const curl = await lab.exec(
@@ -119,6 +120,14 @@ export async function scaleBench(args: string[]): Promise<string> {
     const sample = (re: RegExp) => Number(re.exec(after.body)?.[1] ?? NaN);
     const space = (name: string) =>
       mib(sample(new RegExp(`^nodejs_heap_space_size_total_bytes\\{space="${name}"\\} (\\S+)$`, 'm')));
+    // garbage collection during the scrapes, by ipmpd's own nodejs_gc_duration_seconds
+    const gc = (kind: string) => {
+      const read = (body: string, what: string) =>
+        Number(new RegExp(`^nodejs_gc_duration_seconds_${what}\\{kind="${kind}"\\} (\\S+)$`, 'm').exec(body)?.[1] ?? 0);
+      const n = read(after.body, 'count') - read(beforeScrapes.body, 'count');
+      const ms = (read(after.body, 'sum') - read(beforeScrapes.body, 'sum')) * 1000;
+      return `${n} ${kind} (${ms.toFixed(1)} ms)`;
+    };
     const heap = `heap total ${mib(sample(/^nodejs_heap_size_total_bytes (\S+)$/m))} (new ${space('new')}, old ${space('old')}, code ${space('code')}), external ${mib(sample(/^nodejs_external_memory_bytes (\S+)$/m))}`;
     const rows = [
       { what: 'NICs / groups / targets per NIC', value: `${nics} / ${nics / 2} / ${TARGETS.length}`, target: '' },
@@ -135,6 +144,11 @@ export async function scaleBench(args: string[]): Promise<string> {
         what: `/metrics scrape (${after.body.length} bytes, ${series} series) p50 / p99 / max`,
         value: `${s.p50.toFixed(2)} / ${s.p99.toFixed(2)} / ${s.max.toFixed(2)} ms`,
         target: 'p99 < 20 ms',
+      },
+      {
+        what: 'garbage collections during the scrapes (total pause)',
+        value: `${gc('minor')}, ${gc('major')}`,
+        target: '',
       },
       {
         what: 'ipmpd CPU per scrape (all threads, probing included, during the scrapes)',
