@@ -2,6 +2,7 @@
 // never silently fall back to a default).
 
 import { z } from 'zod';
+import { RTT_GRANULARITIES } from './metrics.js';
 
 const duration = z.string({ error: 'must be a duration such as 10s or 100ms' });
 const cidrList = z.union([z.string(), z.array(z.string())]);
@@ -82,7 +83,9 @@ export const RawConfig = z
         rtt_histogram: z
           .object({
             granularity: z
-              .enum(['target', 'interface', 'off'], { error: 'must be target, interface or off' })
+              .enum(RTT_GRANULARITIES, {
+                error: `must be ${RTT_GRANULARITIES.join(', ').replace(/, (\w+)$/, ' or $1')}`,
+              })
               .optional(),
             buckets: z
               .union([z.string(), z.array(z.number())], {

@@ -214,10 +214,6 @@ export class RttHistogram {
     }
   }
 
-  get granularity(): RttSettings['granularity'] {
-    return this.settings.granularity;
-  }
-
   observe(group: string, device: string, target: string, seconds: number): void {
     if (this.byTarget) this.byTarget.observe({ group, device, target }, seconds);
     else this.byInterface?.observe({ group, device }, seconds);
