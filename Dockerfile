@@ -24,5 +24,6 @@ COPY package.json ./
 USER root
 EXPOSE 9740
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:9740/-/healthy').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["node", "dist/src/cli/main.js"]
+# --max-semi-space-size=4: see deploy/systemd/ipmpd.service
+ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/src/cli/main.js"]
 CMD ["run", "--config.file", "/etc/ipmpd/ipmpd.yaml"]

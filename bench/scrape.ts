@@ -5,6 +5,8 @@
 //
 //   npm run bench -- scrape [--nics 64] [--scrapes 200]
 
+import { DEFAULT_METRICS } from '../src/config/metrics.js';
+import { PerformanceObserver } from 'node:perf_hooks';
 import type { DaemonConfig, GroupConfig } from '../src/config/types.js';
 import { DEFAULT_FOLLOW_PROTOCOLS } from '../src/config/routeProtocols.js';
 import { Exporter } from '../src/metrics/exporter.js';
@@ -34,6 +36,7 @@ function config(nics: number): DaemonConfig {
     adminSocket: '/nonexistent',
     hooks: [],
     webhooks: [],
+    metrics: DEFAULT_METRICS,
     groups,
   };
 }
@@ -55,12 +58,26 @@ export async function scrapeBench(args: string[]): Promise<string> {
   for (const { output } of sim.log) exporter.events.onEngineOutput(output);
   let body = '';
   const times: number[] = [];
+  // heap allocated by a scrape: the growth of the used heap across scrapes no GC ran in
+  let collections = 0;
+  const gcs = new PerformanceObserver((list) => (collections += list.getEntries().length));
+  gcs.observe({ entryTypes: ['gc'] });
+  const allocated: number[] = [];
   for (let i = 0; i < scrapes; i++) {
+    const gcBefore = collections;
+    const heapBefore = process.memoryUsage().heapUsed;
     const t0 = process.hrtime.bigint();
-    body = (await exporter.scrape()).toString();
+    const scrape = await exporter.scrape();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const heapAfter = process.memoryUsage().heapUsed;
+    await new Promise((r) => setImmediate(r)); // a GC entry is delivered asynchronously
+    if (collections === gcBefore) allocated.push(heapAfter - heapBefore);
+    if (i === scrapes - 1) body = scrape.body.toString();
+    scrape.release();
   }
+  gcs.disconnect();
   const s = summary(times.slice(Math.min(20, scrapes / 2))); // after JIT warm-up
+  const kib = summary(allocated.slice(Math.floor(allocated.length / 2))).p50 / 1024;
   const series = body.split('\n').filter((l) => l && !l.startsWith('#')).length;
-  return `${table([{ NICs: String(nics), series: String(series), bytes: String(body.length), 'p50 ms': s.p50, 'p99 ms': s.p99, 'max ms': s.max }])}\n`;
+  return `${table([{ NICs: String(nics), series: String(series), bytes: String(body.length), 'p50 ms': s.p50, 'p99 ms': s.p99, 'max ms': s.max, 'heap allocated per scrape, KiB (p50)': kib }])}\n`;
 }

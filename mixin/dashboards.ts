@@ -2,6 +2,21 @@
 
 import { mixinConfig, type MixinConfig } from './config.js';
 import { boardLink, dashboard, queryVariable, type PanelSpec } from './panels.js';
+import { rttEstimate } from './rules.js';
+
+/** The heatmap's bounds when there is no RTT histogram: ipmpd's `coarse` bucket preset. */
+const FALLBACK_BOUNDS = ['0.0001', '0.00025', '0.001', '0.0025', '0.01', '0.025', '0.1', '0.25', '1'];
+
+/**
+ * Cumulative buckets of the targets' smoothed RTTs (how many targets at or below
+ * each bound, as a histogram's le series), for hosts with metrics.rtt_histogram off.
+ */
+function smoothedBuckets(sel: string): string {
+  const smoothed = `ipmp_probe_rtt_smoothed_seconds{${sel}}`;
+  return [...FALLBACK_BOUNDS.map((le) => [le, `count(${smoothed} <= ${le})`]), ['+Inf', `count(${smoothed})`]]
+    .map(([le, count]) => `label_replace(${count} or vector(0), "le", "${le}", "", "")`)
+    .join(' or ');
+}
 
 /** Selectors, variables, annotations and links of both boards for a configuration. */
 function boardParts(c: MixinConfig) {
@@ -221,12 +236,14 @@ export function hostDashboard(c: MixinConfig = mixinConfig): Record<string, unkn
     },
     {
       title: 'Probe RTT heatmap',
-      description: 'Distribution of probe round-trip times for the selected devices.',
+      description:
+        'Distribution of probe round-trip times for the selected devices. On a host with metrics.rtt_histogram off: how many targets have their smoothed RTT in each bucket.',
       type: 'heatmap',
       unit: 's',
       targets: [
         {
-          expr: `sum by (le) (rate(ipmp_probe_rtt_seconds_bucket{${selD}}[$__rate_interval]))`,
+          // `or on ()`: the fallback only when the histogram has no series at all
+          expr: `sum by (le) (rate(ipmp_probe_rtt_seconds_bucket{${selD}}[$__rate_interval])) or on () (${smoothedBuckets(selD)})`,
           legendFormat: '{{le}}',
           format: 'heatmap',
         },
@@ -234,12 +251,13 @@ export function hostDashboard(c: MixinConfig = mixinConfig): Record<string, unkn
     },
     {
       title: 'Probe RTT p50 / p90 / p99',
-      description: 'Round-trip quantiles per device and target.',
+      description:
+        'Round-trip quantiles per device and target (per device when metrics.rtt_histogram is per interface; estimated from the smoothed RTT and its deviation when it is off).',
       type: 'timeseries',
       unit: 's',
-      targets: ['0.5', '0.9', '0.99'].map((q) => ({
-        expr: `histogram_quantile(${q}, sum by (device, target, le) (rate(ipmp_probe_rtt_seconds_bucket{${selD}}[$__rate_interval])))`,
-        legendFormat: `p${Number(q) * 100} {{device}} → {{target}}`,
+      targets: (['50', '90', '99'] as const).map((q) => ({
+        expr: `histogram_quantile(0.${q}, sum by (device, target, le) (rate(ipmp_probe_rtt_seconds_bucket{${selD}}[$__rate_interval]))) or on (device) ${rttEstimate(q, 'device, target', selD)}`,
+        legendFormat: `p${q} {{device}} {{target}}`,
       })),
     },
     {

@@ -16,6 +16,19 @@ export interface Alert {
 
 type BoardVar = 'job' | 'instance' | 'group' | 'device';
 
+/**
+ * An RTT quantile from the per-target smoothed RTT and mean deviation, for hosts
+ * that export no RTT histogram (metrics.rtt_histogram.granularity: off): the
+ * median is about the smoothed RTT, higher quantiles add deviations (TCP's
+ * retransmission timer takes smoothed + 4 x deviation for "late").
+ */
+const RTT_DEVIATIONS: Record<'50' | '90' | '99', number> = { '50': 0, '90': 2, '99': 4 };
+export function rttEstimate(q: '50' | '90' | '99', by: string, selector: string): string {
+  const k = RTT_DEVIATIONS[q];
+  const smoothed = `ipmp_probe_rtt_smoothed_seconds{${selector}}`;
+  return `max by (${by}) (${k ? `${smoothed} + ${k} * ipmp_probe_rtt_deviation_seconds{${selector}}` : smoothed})`;
+}
+
 /** The rules for a configuration (mixin/jsonnet.ts passes a symbolic one to write mixin.libsonnet). */
 function definitions(c: MixinConfig) {
   // aggregations keep the cluster label when one Prometheus sees several clusters
@@ -48,9 +61,11 @@ function definitions(c: MixinConfig) {
       record: 'group_device_target:ipmp_probe_loss:ratio_rate5m',
       expr: `rate(ipmp_probe_timeouts_total{${c.selector}}[5m]) / rate(ipmp_probe_requests_total{${c.selector}}[5m])`,
     },
+    // from the RTT histogram at either granularity (per target or per interface); with
+    // metrics.rtt_histogram off, estimated from the smoothed RTT and its mean deviation
     ...(['50', '90', '99'] as const).map((q) => ({
       record: `group_device:ipmp_probe_rtt_seconds:p${q}_rate5m`,
-      expr: `histogram_quantile(0.${q}, sum by (${keep('job, instance, group, device, le')}) (rate(ipmp_probe_rtt_seconds_bucket{${c.selector}}[5m])))`,
+      expr: `histogram_quantile(0.${q}, sum by (${keep('job, instance, group, device, le')}) (rate(ipmp_probe_rtt_seconds_bucket{${c.selector}}[5m]))) or on (${keep('job, instance, group, device')}) ${rttEstimate(q, keep('job, instance, group, device'), c.selector)}`,
     })),
     {
       record: 'group:ipmp_failovers:increase1h',

@@ -54,7 +54,7 @@ find "$lib" -type f -exec sh -c 'for f; do [ "$(head -c2 "$f")" = "#!" ] && chmo
 
 cat > "$root/usr/bin/ipmpd" <<'EOF'
 #!/bin/sh
-exec /usr/bin/node /usr/lib/ipmpd/dist/src/cli/main.js "$@"
+exec /usr/bin/node --max-semi-space-size=4 /usr/lib/ipmpd/dist/src/cli/main.js "$@"
 EOF
 chmod 0755 "$root/usr/bin/ipmpd"
 

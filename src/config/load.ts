@@ -17,6 +17,7 @@ import { canonicalAddress, isLinkLocalV6, parseCidr } from './address.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { canonicalProtocol, DEFAULT_FOLLOW_PROTOCOLS, knownProtocolNames } from './routeProtocols.js';
+import { rttBuckets } from './metrics.js';
 import { RawConfig, schemaKeys } from './schema.js';
 import {
   HOOK_EVENTS,
@@ -121,6 +122,12 @@ function build(raw: RawConfig, report: Report): DaemonConfig {
     adminSocket: raw.admin_socket ?? DEFAULT_ADMIN_SOCKET,
     hooks: hooks(raw, report),
     webhooks: webhooks(raw, report),
+    metrics: {
+      rttHistogram: {
+        granularity: raw.metrics?.rtt_histogram?.granularity ?? 'target',
+        ...rttBuckets(raw.metrics?.rtt_histogram?.buckets, report),
+      },
+    },
     groups,
   };
 }

@@ -2,6 +2,7 @@
 
 import { stringify } from 'yaml';
 import { formatDuration } from './duration.js';
+import { metricsToYaml } from './metrics.js';
 import type { Cidr, DaemonConfig } from './types.js';
 
 const cidr = (c: Cidr) => `${c.address}/${c.prefixLength}`;
@@ -29,6 +30,7 @@ export function configToYaml(c: DaemonConfig): string {
       timeout: formatDuration(w.timeoutMs),
       retries: w.retries,
     })),
+    metrics: metricsToYaml(c.metrics),
     groups: c.groups.map((g) => ({
       name: g.name,
       interfaces: g.interfaces.map((i) => ({

@@ -2,6 +2,7 @@
 // never silently fall back to a default).
 
 import { z } from 'zod';
+import { RTT_GRANULARITIES } from './metrics.js';
 
 const duration = z.string({ error: 'must be a duration such as 10s or 100ms' });
 const cidrList = z.union([z.string(), z.array(z.string())]);
@@ -78,6 +79,26 @@ export const RawConfig = z
     admin_socket: z.string().optional(),
     hooks: z.array(RawHook).optional(),
     webhooks: z.array(RawWebhook).optional(),
+    metrics: z
+      .object({
+        rtt_histogram: z
+          .object({
+            granularity: z
+              .enum(RTT_GRANULARITIES, {
+                error: `must be ${RTT_GRANULARITIES.join(', ').replace(/, (\w+)$/, ' or $1')}`,
+              })
+              .optional(),
+            buckets: z
+              .union([z.string(), z.array(z.number())], {
+                error: 'must be a preset name (fine, coarse) or a list of upper bounds in seconds',
+              })
+              .optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
     groups: z.array(RawGroup).optional(),
   })
   .strict();

@@ -82,6 +82,19 @@ export interface WebhookConfig {
   retries: number;
 }
 
+/** How finely the probe RTT histogram (ipmp_probe_rtt_seconds) is kept: one per target, one per interface, or none. */
+export type RttHistogramGranularity = 'target' | 'interface' | 'off';
+
+export interface MetricsConfig {
+  rttHistogram: {
+    granularity: RttHistogramGranularity;
+    /** Upper bounds in seconds, increasing (+Inf is added). */
+    buckets: number[];
+    /** The preset these bounds came from, if any (printed back by name). */
+    preset?: string;
+  };
+}
+
 export interface DaemonConfig {
   failureDetectionTimeMs: number;
   failback: boolean;
@@ -99,5 +112,6 @@ export interface DaemonConfig {
   adminSocket: string;
   hooks: HookConfig[];
   webhooks: WebhookConfig[];
+  metrics: MetricsConfig;
   groups: GroupConfig[];
 }

@@ -16,6 +16,7 @@ import { EngineDriver } from './driver.js';
 import { logEvent } from './eventLog.js';
 import { FailoverExecutor } from './executor.js';
 import { addressHolders, linkReports, localAddresses } from './hostView.js';
+import { ANONYMOUS_GROUP } from '../core/anonymous.js';
 import { anonymousMembers, socketsFor } from './anonymousGroup.js';
 import type { Announcer, ArrivalWatcher, KernelOps, KernelView } from './ports.js';
 import { everyGroupHasVerdict } from './readiness.js';
@@ -159,7 +160,7 @@ export class Daemon {
       : undefined;
     this.hooks = new HookDispatcher({
       settings: () => this.config,
-      registry: this.exporter.registry,
+      registry: this.exporter.extraRegistry,
       log,
       quiet: () => this.executor.idle(),
     });
@@ -174,6 +175,14 @@ export class Daemon {
   }
 
   private declareGroups(config: DaemonConfig): void {
+    const rtt = this.exporter.events.rtt;
+    rtt.configure(config.metrics.rttHistogram);
+    // the anonymous group's members come and go with the kernel's NICs: theirs are left alone
+    rtt.retain(
+      (group, device) =>
+        group === ANONYMOUS_GROUP ||
+        config.groups.some((g) => g.name === group && g.interfaces.some((i) => i.name === device)),
+    );
     for (const g of config.groups) {
       this.exporter.events.declareGroup(
         g.name,

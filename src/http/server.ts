@@ -71,8 +71,10 @@ export function createApp(
   });
   app.get(web.telemetryPath, async (_req, res, next) => {
     try {
-      const body = await deps.exporter.scrape();
-      res.set('Content-Type', deps.exporter.contentType).send(body);
+      const scrape = await deps.exporter.scrape();
+      // the body's bytes are reused by a later scrape once they are sent (or the client left)
+      res.once('close', scrape.release);
+      res.set('Content-Type', deps.exporter.contentType).send(scrape.body);
     } catch (err) {
       next(err);
     }

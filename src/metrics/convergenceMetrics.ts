@@ -2,7 +2,9 @@
 // that reached the address on its new NIC, the silence of addresses still
 // waiting for one, and the re-announcements sent meanwhile.
 
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ExpositionBuffer } from './exposition.js';
+import { type Family, TextMetric } from './textFamilies.js';
+import { TextHistogram } from './textHistogram.js';
 
 /** 1 ms to ~5 min: a neighbour that took the announcement answers within the client's next packet; one that ignored it may take minutes. */
 const CONVERGENCE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -15,38 +17,39 @@ export interface SilentAddress {
 }
 
 export class ConvergenceMetrics {
-  private readonly convergence: Histogram<'group'>;
-  private readonly reannouncements: Counter<'group' | 'device'>;
+  private readonly convergence = new TextHistogram<'group'>(
+    'ipmp_failover_convergence_seconds',
+    'From the decision to move a data address to the first packet addressed to it that its new NIC received.',
+    ['group'],
+    CONVERGENCE_BUCKETS,
+    true,
+  );
+  private readonly reannouncements = new TextMetric<'group' | 'device'>(
+    'ipmp_silent_reannouncements_total',
+    'Announcements repeated after a failover because no packet had reached the moved address on its new NIC yet.',
+    'counter',
+    ['group', 'device'],
+  );
+  private readonly silentSeconds = new TextMetric<'group' | 'ip_address'>(
+    'ipmp_address_inbound_silent_seconds',
+    'Time since a data address moved while no packet addressed to it has reached its new NIC; 0 once one has.',
+    'gauge',
+    ['group', 'ip_address'],
+  );
+  /** The families written in the registry's layout, in this order; the silent gauge is read at scrape time. */
+  readonly families: readonly Family[] = [
+    this.convergence,
+    this.reannouncements,
+    {
+      render: (out: ExpositionBuffer) => {
+        this.silentSeconds.clear();
+        for (const s of this.silent()) this.silentSeconds.set({ group: s.group, ip_address: s.address }, s.seconds);
+        this.silentSeconds.render(out);
+      },
+    },
+  ];
 
   private silent: () => SilentAddress[] = () => [];
-
-  constructor(registry: Registry) {
-    const silent = () => this.silent();
-    const registers = [registry];
-    this.convergence = new Histogram({
-      name: 'ipmp_failover_convergence_seconds',
-      help: 'From the decision to move a data address to the first packet addressed to it that its new NIC received.',
-      labelNames: ['group'],
-      buckets: CONVERGENCE_BUCKETS,
-      registers,
-    });
-    this.reannouncements = new Counter({
-      name: 'ipmp_silent_reannouncements_total',
-      help: 'Announcements repeated after a failover because no packet had reached the moved address on its new NIC yet.',
-      labelNames: ['group', 'device'],
-      registers,
-    });
-    new Gauge({
-      name: 'ipmp_address_inbound_silent_seconds',
-      help: 'Time since a data address moved while no packet addressed to it has reached its new NIC; 0 once one has.',
-      labelNames: ['group', 'ip_address'],
-      registers,
-      collect() {
-        this.reset();
-        for (const s of silent()) this.set({ group: s.group, ip_address: s.address }, s.seconds);
-      },
-    });
-  }
 
   /** Where ipmp_address_inbound_silent_seconds is read at scrape time. */
   silentFrom(read: () => SilentAddress[]): void {
@@ -56,7 +59,7 @@ export class ConvergenceMetrics {
   private readonly declared = new Set<string>();
 
   declareGroup(group: string, devices: string[]): void {
-    // zero() resets a histogram that exists: a reload declares its groups again
+    // a reload declares its groups again: the histogram keeps its counts
     if (!this.declared.has(group)) this.convergence.zero({ group });
     this.declared.add(group);
     for (const device of devices) this.reannouncements.inc({ group, device }, 0);

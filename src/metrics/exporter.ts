@@ -5,19 +5,32 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { EngineSnapshot } from '../core/snapshot.js';
 import { ConvergenceMetrics } from './convergenceMetrics.js';
 import { EventMetrics } from './eventMetrics.js';
-import { registerStateMetrics, StateFamilies, type ToUnixSeconds } from './stateMetrics.js';
+import { ExpositionBuffer } from './exposition.js';
+import { renderFamilies } from './textFamilies.js';
+import { StateFamilies, stateFamilyTable, type ToUnixSeconds } from './stateMetrics.js';
 
 export interface BuildInfo {
   version: string;
   revision: string;
 }
 
+/** A rendered /metrics body: its bytes stay valid until release(), then are reused. */
+export interface Scrape {
+  body: Buffer;
+  release(): void;
+}
+
 export class Exporter {
+  /** prom-client's: process and Node.js metrics, build info */
   readonly registry = new Registry();
-  readonly events: EventMetrics;
-  readonly convergence: ConvergenceMetrics;
+  /** families other modules register with prom-client (hooks), written after ipmpd's event families */
+  readonly extraRegistry = new Registry();
+  readonly events = new EventMetrics();
+  readonly convergence = new ConvergenceMetrics();
   /** the engine-state families, rendered from one snapshot per scrape */
-  private readonly state = new StateFamilies();
+  private readonly state: StateFamilies;
+  /** buffers free for the next scrape: one, unless a body is still being sent when the next scrape starts */
+  private readonly free: ExpositionBuffer[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -43,25 +56,43 @@ export class Exporter {
       labelNames: ['version', 'revision', 'nodeversion'],
       registers: [this.registry],
     }).set({ version: build.version, revision: build.revision, nodeversion: process.version }, 1);
-    this.events = new EventMetrics(this.registry);
-    this.convergence = new ConvergenceMetrics(this.registry);
-    registerStateMetrics(this.state, toUnixSeconds);
+    this.state = new StateFamilies(stateFamilyTable(toUnixSeconds));
   }
 
   get contentType(): string {
     return this.registry.contentType;
   }
 
-  /** One engine snapshot for the whole scrape, so all series agree; concurrent scrapes take turns. */
-  scrape(): Promise<Buffer> {
-    const run = async (): Promise<Buffer> => {
-      const snapshot = this.snapshot();
-      return Buffer.concat([
-        Buffer.from(await this.registry.metrics()),
-        this.state.render(snapshot),
-        this.events.rtt.render(),
-        this.events.lateness.render(),
-      ]);
+  /**
+   * One engine snapshot for the whole scrape, so all series agree; concurrent scrapes
+   * take turns. The body is written into a buffer kept from earlier scrapes: the
+   * caller sends it, then releases it.
+   */
+  scrape(): Promise<Scrape> {
+    const run = async (): Promise<Scrape> => {
+      const registryText = await this.registry.metrics();
+      const extra = this.extraRegistry.getMetricsAsArray().length ? await this.extraRegistry.metrics() : '';
+      const out = this.free.pop() ?? new ExpositionBuffer(1 << 20);
+      out.reset();
+      // the families prom-client writes and ipmpd's event families, in one registry's layout
+      out.text(registryText);
+      renderFamilies(out, [...this.events.families, ...this.convergence.families], true);
+      if (extra) {
+        out.newline();
+        out.text(extra);
+      }
+      this.state.render(this.snapshot(), out);
+      this.events.rtt.render(out);
+      this.events.lateness.render(out);
+      let released = false;
+      return {
+        body: out.view(),
+        release: () => {
+          if (released) return;
+          released = true;
+          if (this.free.length < 2) this.free.push(out);
+        },
+      };
     };
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);

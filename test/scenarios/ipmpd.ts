@@ -18,6 +18,12 @@ export interface LogLine {
   [k: string]: unknown;
 }
 
+/**
+ * Node flags ipmpd runs with wherever it is installed (systemd unit, Debian wrapper,
+ * Dockerfile: test/unit/deploy.test.ts checks), so the lab tests and benches run it so too.
+ */
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=4'];
+
 export class IpmpdProcess {
   readonly lines: LogLine[] = [];
   private waiters: Array<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
@@ -79,7 +85,9 @@ export class IpmpdProcess {
       host,
       [
         ...(opts.launcher ?? []),
-        ...(process.env.IPMPD_TEST_NODE_ARGS ? process.env.IPMPD_TEST_NODE_ARGS.split(' ') : ['node']),
+        ...(process.env.IPMPD_TEST_NODE_ARGS
+          ? process.env.IPMPD_TEST_NODE_ARGS.split(' ')
+          : ['node', ...DAEMON_NODE_FLAGS]),
         MAIN,
         'run',
         '--config.file',

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { DAEMON_NODE_FLAGS } from '../scenarios/ipmpd.js';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
@@ -47,10 +48,10 @@ test("the Dockerfile's entrypoint is the built CLI, and runs here with the same 
   const text = readFileSync(`${ROOT}Dockerfile`, 'utf8');
   const entry = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(text)![1]!) as string[];
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(text)![1]!) as string[];
-  assert.deepEqual(entry, ['node', 'dist/src/cli/main.js']);
-  assert.ok(existsSync(`${ROOT}${entry[1]}`));
+  assert.deepEqual(entry, ['node', ...DAEMON_NODE_FLAGS, 'dist/src/cli/main.js']);
+  assert.ok(existsSync(`${ROOT}${entry.at(-1)}`));
   assert.deepEqual(cmd.slice(0, 2), ['run', '--config.file']);
-  const version = await run(entry[0]!, [entry[1]!, '--version'], { cwd: ROOT });
+  const version = await run(entry[0]!, [...entry.slice(1), '--version'], { cwd: ROOT });
   const pkg = (JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string }).version;
   // Prometheus style: version, branch, revision, build date, runtime version, platform
   assert.match(
@@ -76,4 +77,13 @@ test("the Dockerfile's entrypoint is the built CLI, and runs here with the same 
   assert.ok(targets.length >= 2);
   for (const t of targets)
     assert.match(text, new RegExp(`build/Release/${t}\\.node`), `${t}.node is not copied to the runtime image`);
+});
+
+test('every way ipmpd is started runs node with the same memory flags as the lab tests and benches', () => {
+  const flags = DAEMON_NODE_FLAGS.join(' ');
+  assert.match(
+    readFileSync(`${ROOT}deploy/systemd/ipmpd.service`, 'utf8'),
+    new RegExp(`^ExecStart=/usr/bin/node ${flags} `, 'm'),
+  );
+  assert.match(readFileSync(`${ROOT}deploy/debian/build.sh`, 'utf8'), new RegExp(`^exec /usr/bin/node ${flags} `, 'm'));
 });

@@ -55,7 +55,9 @@ test('every ipmp_ metric the rules use is one ipmpd exports', async () => {
     (ms) => ms / 1000,
     { version: 't', revision: 't' },
   );
-  const exported = new Set([...(await exporter.scrape()).toString().matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+  const exported = new Set(
+    [...(await exporter.scrape()).body.toString().matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!),
+  );
   // raw metric names, not the ipmp_ part of recording-rule names (level:metric:operations)
   const used = new Set(renderRules().match(/(?<![:\w])ipmp_[a-z_]+(?![:\w])/g));
   for (const name of used) {

@@ -2,6 +2,7 @@
 // to event, links that can be cut, targets that answer (or not) after a given
 // RTT, and a "kernel" that applies address moves. Deterministic per seed.
 
+import { DEFAULT_METRICS } from '../../../src/config/metrics.js';
 import type { Cidr, DaemonConfig, GroupConfig } from '../../../src/config/types.js';
 import { DEFAULT_ADMIN_SOCKET } from '../../../src/config/defaults.js';
 import { DEFAULT_FOLLOW_PROTOCOLS } from '../../../src/config/routeProtocols.js';
@@ -33,6 +34,7 @@ export function twoNicConfig(overrides: Partial<DaemonConfig> = {}, group: Parti
     adminSocket: DEFAULT_ADMIN_SOCKET,
     hooks: [],
     webhooks: [],
+    metrics: DEFAULT_METRICS,
     groups: [
       {
         name: 'unrealgrp1',

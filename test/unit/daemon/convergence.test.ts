@@ -3,24 +3,24 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import type { Cidr } from '../../../src/config/types.js';
 import { monotonicMs } from '../../../src/daemon/clock.js';
 import { ConvergenceWatch } from '../../../src/daemon/convergence.js';
 import type { EngineAction } from '../../../src/core/types.js';
 import { ConvergenceMetrics } from '../../../src/metrics/convergenceMetrics.js';
 import { EventMetrics } from '../../../src/metrics/eventMetrics.js';
+import { familiesText } from '../../../src/metrics/textFamilies.js';
 import { cidr } from '../core/sim.js';
 
 type Move = Extract<EngineAction, { kind: 'move_address' }>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function setup(opts: { untilTrafficMs: number; held?: () => boolean }) {
-  const registry = new Registry();
+  const events = new EventMetrics();
   const opened: Array<{ device: string; address: string; arrive: (ms: number) => void; closed: boolean }> = [];
   const announced: Array<{ device: string; address: string; count: number }> = [];
   let watch: ConvergenceWatch | undefined;
-  const metrics = new ConvergenceMetrics(registry);
+  const metrics = new ConvergenceMetrics();
   metrics.silentFrom(() => watch?.silent() ?? []);
   metrics.declareGroup('g', ['eth0', 'eth1']);
   watch = new ConvergenceWatch({
@@ -37,14 +37,15 @@ function setup(opts: { untilTrafficMs: number; held?: () => boolean }) {
         { sent: count }
       ),
     },
-    events: new EventMetrics(registry),
+    events,
     metrics,
     log: pino({ level: 'silent' }),
     untilTrafficMs: () => opts.untilTrafficMs,
     stillHeld: opts.held ?? (() => true),
     firstReannounceMs: 20,
   });
-  return { watch, opened, announced, registry };
+  const text = () => familiesText([...events.families, ...metrics.families]);
+  return { watch, opened, announced, text };
 }
 
 const move = (reason: Move['reason'], to: string, decidedAt = monotonicMs()): Move =>
@@ -66,14 +67,14 @@ test('a first placement is not watched; a failover is, on its new NIC', () => {
 });
 
 test('silent: re-announced 1x, 2x, 4x the first delay after the move, one packet each, within until_traffic; then no more', async () => {
-  const { watch, announced, registry } = setup({ untilTrafficMs: 100 });
+  const { watch, announced, text: exposition } = setup({ untilTrafficMs: 100 });
   watch.moved(move('link', 'eth1'));
   await sleep(250);
   assert.deepEqual(
     announced,
     [20, 40, 80].map(() => ({ device: 'eth1', address: '198.18.11.5', count: 1 })),
   );
-  const text = await registry.metrics();
+  const text = exposition();
   assert.match(text, /ipmp_silent_reannouncements_total\{group="g",device="eth1"\} 3/);
   assert.match(text, /ipmp_gratuitous_arp_sent_total\{group="g",device="eth1"\} 3/);
   const [silent] = watch.silent();
@@ -90,7 +91,7 @@ test('an address no longer held (a move under way) is not re-announced', async (
 });
 
 test('the first packet: convergence from the decision recorded once, the gauge 0, the watch closed, no more re-announcements', async () => {
-  const { watch, opened, announced, registry } = setup({ untilTrafficMs: 1000 });
+  const { watch, opened, announced, text: exposition } = setup({ untilTrafficMs: 1000 });
   const decidedAt = monotonicMs() - 5;
   watch.moved(move('link', 'eth1', decidedAt));
   await sleep(30);
@@ -101,7 +102,7 @@ test('the first packet: convergence from the decision recorded once, the gauge 0
   assert.deepEqual(watch.silent(), [{ group: 'g', address: '198.18.11.5', seconds: 0 }]);
   await sleep(60);
   assert.equal(announced.length, 1);
-  const text = await registry.metrics();
+  const text = exposition();
   assert.match(text, /ipmp_failover_convergence_seconds_count\{group="g"\} 1/);
   assert.match(text, /ipmp_failover_convergence_seconds_sum\{group="g"\} 0\.042/);
   assert.match(text, /ipmp_address_inbound_silent_seconds\{group="g",ip_address="198\.18\.11\.5"\} 0/);

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import type { Cidr } from '../../../src/config/types.js';
 import type { EngineAction } from '../../../src/core/types.js';
 import { FailoverExecutor, type ExecutorSettings } from '../../../src/daemon/executor.js';
@@ -80,7 +79,7 @@ function executor(host: ReturnType<typeof fakeHost>, onSettled: (ok: boolean, ho
     host.view,
     host.announcer,
     () => settings,
-    new EventMetrics(new Registry()),
+    new EventMetrics(),
     pino({ level: 'silent' }),
     {
       settled: (_address, ok, holders) => onSettled(ok, holders),

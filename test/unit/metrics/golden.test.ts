@@ -7,9 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Registry } from 'prom-client';
 import { EventMetrics } from '../../../src/metrics/eventMetrics.js';
-import { registerStateMetrics, StateFamilies } from '../../../src/metrics/stateMetrics.js';
+import { ExpositionBuffer } from '../../../src/metrics/exposition.js';
+import { renderFamilies } from '../../../src/metrics/textFamilies.js';
+import { StateFamilies, stateFamilyTable } from '../../../src/metrics/stateMetrics.js';
 import { Sim, twoNicConfig } from '../core/sim.js';
 
 const GOLDEN = fileURLToPath(new URL('../../../../test/fixtures/metrics.golden.txt', import.meta.url));
@@ -20,18 +21,16 @@ async function exposition(): Promise<string> {
   sim.runFor(120_000);
   sim.setLink('eth0', false);
   sim.runFor(30_000);
-  const state = new StateFamilies();
-  registerStateMetrics(state, (ms) => 1_700_000_000 + ms / 1000); // a fixed wall clock
-  const registry = new Registry();
-  const events = new EventMetrics(registry);
+  const state = new StateFamilies(stateFamilyTable((ms) => 1_700_000_000 + ms / 1000)); // a fixed wall clock
+  const events = new EventMetrics();
   events.failoverDone('unrealgrp1', 'link', 0.012, 1_700_000_150);
   events.announcementsSent('unrealgrp1', 'eth1', 4, 5);
-  return Buffer.concat([
-    Buffer.from(await registry.metrics()),
-    state.render(sim.engine.snapshot()),
-    events.rtt.render(),
-    events.lateness.render(),
-  ]).toString();
+  const out = new ExpositionBuffer(64); // small: growing the buffer is part of what is tested
+  renderFamilies(out, events.families, false); // (the exporter writes prom-client's process metrics before them)
+  state.render(sim.engine.snapshot(), out);
+  events.rtt.render(out);
+  events.lateness.render(out);
+  return out.view().toString();
 }
 
 test('the /metrics exposition of a simulated failover matches test/fixtures/metrics.golden.txt', async () => {
