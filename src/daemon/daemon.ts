@@ -51,7 +51,8 @@ export interface Adapters {
   onKernelChange(cb: () => void): void;
   probes: {
     send(p: ProbeSend): boolean;
-    onReply(cb: (r: ProbeReply) => void): void;
+    /** Every reply one read of the socket found, in arrival order: the engine takes them in one turn. */
+    onReplies(cb: (replies: readonly ProbeReply[]) => void): void;
     onIgnored(cb: (reason: IgnoredReason) => void): void;
     /** The kernel refused a probe that send() had accepted (sendto() failed); errno is a name from a fixed list. */
     onSendError(cb: (p: ProbeSend, failure: { errno: string; message: string }) => void): void;
@@ -418,7 +419,11 @@ export class Daemon {
         this.restoreTestAddresses();
       }),
     );
-    adapters.probes.onReply((r) => this.driver.input((now) => this.engine.reportReply(now, r)));
+    adapters.probes.onReplies((replies) =>
+      this.driver.input((now) => {
+        for (const r of replies) this.engine.reportReply(now, r);
+      }),
+    );
     adapters.probes.onIgnored((reason) => this.exporter.events.ignoredPacket(reason));
     adapters.probes.onSendError((p, failure) => this.sendFailed(p, failure));
     this.exporter.events.configLoaded(true, Date.now() / 1000);

@@ -1,5 +1,5 @@
 // Assembles the Linux adapters the daemon needs: rtnetlink for links,
-// addresses and routes; raw ICMP sockets per group member; announcements.
+// addresses and routes; the probe sockets (one per family, for every member); announcements.
 
 import type { Cidr, DaemonConfig, Family } from '../config/types.js';
 import type { Adapters } from '../daemon/daemon.js';
@@ -74,7 +74,7 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
     onKernelChange: (cb) => rtnl.onChange(cb),
     probes: {
       send: (p) => prober.send(p),
-      onReply: (cb) => prober.onReply(cb),
+      onReplies: (cb) => prober.onReplies(cb),
       onIgnored: (cb) => prober.onIgnored(cb),
       onSendError: (cb) => prober.onSendError(cb),
       keepOpen(next) {
