@@ -359,8 +359,11 @@ export class Daemon {
   private observe(e: EngineEvent): void {
     logEvent(this.options.log, e);
     this.exporter.events.onEngineOutput(e);
-    if (e.kind === 'probe_acked') this.answered.add(e.ifname);
-    if (e.kind === 'probe_acked' || e.kind === 'probe_lost') this.probeLog.push(e);
+    if (e.kind === 'probe_acked' || e.kind === 'probe_lost') {
+      if (e.kind === 'probe_acked') this.answered.add(e.ifname);
+      this.probeLog.push(e);
+      return; // one per probe, and no hook event: no timestamp to format
+    }
     const probing = (ifname: string) =>
       this.engine.snapshot().groups.some((g) => g.interfaces.some((i) => i.name === ifname && i.instances.length > 0));
     const hookEvent = fromEngineEvent(e, new Date().toISOString(), probing);
