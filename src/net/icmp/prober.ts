@@ -15,7 +15,14 @@ import type { ProbeKind, ProbeReply } from '../../core/types.js';
 import { nsToMs } from '../../daemon/clock.js';
 import type { IgnoredReason } from '../../metrics/eventMetrics.js';
 import { ipToText, textToIp } from '../netlink/convert.js';
-import { encodeEchoRequest, ipv4Header, ipv6Header, parseEchoReply, probeIdentifier, refillEchoRequest } from './packet.js';
+import {
+  encodeEchoRequest,
+  ipv4Header,
+  ipv6Header,
+  parseEchoReply,
+  probeIdentifier,
+  refillEchoRequest,
+} from './packet.js';
 import { ProbeSocket, SLOT_BYTES, type ReceivedBatch } from './probeSocket.js';
 import { sendFailure, type SendFailure } from './sendErrors.js';
 
