@@ -27,8 +27,9 @@ interface IcmpSockAddon {
 
 let addon: IcmpSockAddon | undefined;
 function load(): IcmpSockAddon {
+  if (addon) return addon; // (called per probe: nothing else on this path)
   const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..'); // dist/src/net/icmp -> repo root
-  addon ??= createRequire(import.meta.url)(join(root, 'build/Release/icmpsock.node')) as IcmpSockAddon;
+  addon = createRequire(import.meta.url)(join(root, 'build/Release/icmpsock.node')) as IcmpSockAddon;
   return addon;
 }
 
@@ -48,6 +49,7 @@ export interface ReceivedBatch {
 export class ProbeSocket {
   private readonly handle: Handle;
   private readonly batch: ReceivedBatch;
+  private readonly addon = load();
 
   /** Throws (with the errno's text) when the socket cannot be opened, e.g. without CAP_NET_RAW. */
   constructor(
@@ -63,7 +65,7 @@ export class ProbeSocket {
       sources: Buffer.alloc(slots * 16),
     };
     const b = this.batch;
-    this.handle = load().open(
+    this.handle = this.addon.open(
       family,
       rcvbufBytes,
       b.packets,
@@ -79,10 +81,10 @@ export class ProbeSocket {
 
   /** sendmsg() out of `ifindex`: 0, or the errno. The packet is copied before this returns. */
   send(packet: Buffer, destination: Buffer, ifindex: number): number {
-    return load().send(this.handle, packet, destination, ifindex);
+    return this.addon.send(this.handle, packet, destination, ifindex);
   }
 
   close(): void {
-    load().close(this.handle);
+    this.addon.close(this.handle);
   }
 }
