@@ -16,7 +16,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends iputils-arping 
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
-COPY --from=build /app/build/Release/garp.node /app/build/Release/nlevents.node /app/build/Release/rxstamp.node /app/build/Release/sdnotify.node /app/build/Release/arrival.node /app/build/Release/arpprobe.node ./build/Release/
+COPY --from=build /app/build/Release/garp.node /app/build/Release/nlevents.node /app/build/Release/icmpsock.node /app/build/Release/sdnotify.node /app/build/Release/arrival.node /app/build/Release/arpprobe.node ./build/Release/
 COPY package.json ./
 # uid 0 holding only what `docker run --cap-drop ALL --cap-add NET_RAW --cap-add NET_ADMIN`
 # (or the DaemonSet) grants: unlike file capabilities on node for a non-root user, these

@@ -16,8 +16,8 @@
       "cflags": ["-Wall", "-Wextra", "-O2"]
     },
     {
-      "target_name": "rxstamp",
-      "sources": ["native/rxstamp.c"],
+      "target_name": "icmpsock",
+      "sources": ["native/icmpsock.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
     },
     {

@@ -6,7 +6,7 @@
 //   npm run bench -- rtt-accuracy [--window 60]
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -173,6 +173,7 @@ export async function probeCostBench(args: string[]): Promise<string> {
     }
   } finally {
     await lab.destroy();
+    rmSync(dir, { recursive: true, force: true });
   }
   const med = (xs: number[]) => summary(xs).p50;
   const rows = (['ipmpd', 'fping', 'blackbox'] as const).map((tool) => ({

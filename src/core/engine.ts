@@ -520,6 +520,19 @@ export class Engine {
     return t;
   }
 
+  /**
+   * The latest phyint deadline in [from, to], or `from` if there is none: a caller that
+   * wakes then serves every deadline of that span in one advance() (see daemon/driver.ts).
+   */
+  latestDeadlineWithin(from: number, to: number): number {
+    let t = from;
+    for (const pi of this.phyints.values()) {
+      const d = Math.min(nextDeadline(pi), pi.noTestAddressDueAt());
+      if (d > t && d <= to) t = d;
+    }
+    return t;
+  }
+
   advance(now: number): void {
     const ctx = this.at(now);
     for (const pi of this.phyints.values()) {

@@ -9,8 +9,23 @@ import type { EngineContext } from './context.js';
 import type { DataAddress, Group, Phyint } from './model.js';
 import type { MoveReason } from './types.js';
 
+/**
+ * Nothing to move: every address is in flight or on an active member and not due
+ * home. Runs at every engine wake-up (every probe), so it allocates nothing.
+ */
+function settled(group: Group): boolean {
+  for (const addr of group.addresses) {
+    if (addr.moveInFlight) continue;
+    const holder = addr.holder ? group.member(addr.holder) : undefined;
+    if (!holder?.active) return false;
+    const home = addr.home ? group.member(addr.home) : undefined;
+    if (home && home !== holder && home.active && group.failbackTo.get(home.name)) return false;
+  }
+  return true;
+}
+
 export function placeAddresses(group: Group, ctx: EngineContext): void {
-  if (!group.placing) return;
+  if (!group.placing || settled(group)) return;
   const active = group.members.filter((m) => m.active);
   const load = new Map<string, number>(group.members.map((m) => [m.name, 0]));
   for (const a of group.addresses) if (a.holder) load.set(a.holder, (load.get(a.holder) ?? 0) + 1);

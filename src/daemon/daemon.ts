@@ -54,7 +54,8 @@ export interface Adapters {
   onKernelChange(cb: () => void): void;
   probes: {
     send(p: ProbeSend): boolean;
-    onReply(cb: (r: ProbeReply) => void): void;
+    /** Every reply one read of the socket found, in arrival order: the engine takes them in one turn. */
+    onReplies(cb: (replies: readonly ProbeReply[]) => void): void;
     onIgnored(cb: (reason: IgnoredReason) => void): void;
     /** The kernel refused a probe that send() had accepted (sendto() failed); errno is a name from a fixed list. */
     onSendError(cb: (p: ProbeSend, failure: { errno: string; message: string }) => void): void;
@@ -370,8 +371,11 @@ export class Daemon {
   private observe(e: EngineEvent): void {
     logEvent(this.options.log, e);
     this.exporter.events.onEngineOutput(e);
-    if (e.kind === 'probe_acked') this.answered.add(e.ifname);
-    if (e.kind === 'probe_acked' || e.kind === 'probe_lost') this.probeLog.push(e);
+    if (e.kind === 'probe_acked' || e.kind === 'probe_lost') {
+      if (e.kind === 'probe_acked') this.answered.add(e.ifname);
+      this.probeLog.push(e);
+      return; // one per probe, and no hook event: no timestamp to format
+    }
     const probing = (ifname: string) =>
       this.engine.snapshot().groups.some((g) => g.interfaces.some((i) => i.name === ifname && i.instances.length > 0));
     const hookEvent = fromEngineEvent(e, new Date().toISOString(), probing);
@@ -430,7 +434,11 @@ export class Daemon {
         this.restoreTestAddresses();
       }),
     );
-    adapters.probes.onReply((r) => this.driver.input((now) => this.engine.reportReply(now, r)));
+    adapters.probes.onReplies((replies) =>
+      this.driver.input((now) => {
+        for (const r of replies) this.engine.reportReply(now, r);
+      }),
+    );
     adapters.probes.onIgnored((reason) => this.exporter.events.ignoredPacket(reason));
     adapters.probes.onSendError((p, failure) => this.sendFailed(p, failure));
     this.exporter.events.configLoaded(true, Date.now() / 1000);

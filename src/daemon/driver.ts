@@ -62,6 +62,9 @@ function isAction(o: EngineOutput): o is EngineAction {
   return ROLE[o.kind] === 'action';
 }
 
+/** Deadlines closer than this share a wake-up (ms): below the timers' own 1 ms granularity. */
+const COALESCE_MS = 1;
+
 export class EngineDriver {
   private timer: NodeJS.Timeout | undefined;
   /** the deadline the pending timer is for: unchanged deadlines keep their timer */
@@ -106,9 +109,14 @@ export class EngineDriver {
     this.timer = undefined;
     this.armedFor = deadline;
     if (!Number.isFinite(deadline)) return;
+    // Deadlines less than COALESCE_MS apart are served by one wake-up, at the last of
+    // them: probes of several NICs go out in one turn of the loop and their replies come
+    // back in one read (a wake-up costs more than the probe's own work). A probe is sent
+    // at most that much later; its RTT runs from the actual send.
+    const wakeAt = this.engine.latestDeadlineWithin(deadline, deadline + COALESCE_MS);
     // Timers have whole-millisecond resolution: rounding the delay down would wake us
     // just before the deadline, to do nothing but sleep again (a wasted wake-up per probe).
-    const delay = Math.ceil(Math.max(0, deadline - monotonicMs()));
+    const delay = Math.ceil(Math.max(0, wakeAt - monotonicMs()));
     this.timer = setTimeout(
       () => {
         this.timer = undefined;

@@ -1,6 +1,6 @@
 // Assembles the Linux adapters the daemon needs: rtnetlink for links,
-// addresses and routes; raw ICMP sockets per group member, or an ARP socket
-// for members of probe_method: arp groups; announcements.
+// addresses and routes; the probe sockets (one raw ICMP socket per family for
+// every member, an ARP socket per member of a probe_method: arp group); announcements.
 
 import type { Cidr, DaemonConfig, Family } from '../config/types.js';
 import { probeSourcesOf } from '../core/probeSources.js';
@@ -96,9 +96,9 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
     onKernelChange: (cb) => rtnl.onChange(cb),
     probes: {
       send: (p) => (p.method === 'arp' ? arp.send(p) : prober.send(p)),
-      onReply: (cb) => {
-        prober.onReply(cb);
-        arp.onReply(cb);
+      onReplies: (cb) => {
+        prober.onReplies(cb);
+        arp.onReply((reply) => cb([reply]));
       },
       onIgnored: (cb) => {
         prober.onIgnored(cb);

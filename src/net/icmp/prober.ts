@@ -1,33 +1,20 @@
-// One raw ICMP socket per (interface, family), pinned to the interface with
-// SO_BINDTODEVICE. Probes carry their own IP header (IP_HDRINCL, IPV6_HDRINCL)
-// so the source is the test address even when the NIC holds data addresses or
-// several link-local addresses: the kernel's own choice need not be it. (A
-// sticky IPV6_PKTINFO sets only the outgoing interface for raw sockets, not the
-// source; bind() would also filter what the socket receives.)
-// Replies are matched by identifier and nonce here; by sequence and source in
-// the engine.
+// The probe path's adapter. One raw socket per address family serves every
+// probed NIC (native/icmpsock.c): a probe leaves by its NIC through sendmsg()'s
+// PKTINFO, and carries its own IP header (IP_HDRINCL, IPV6_HDRINCL) so the
+// source is the test address even when the NIC holds data addresses or several
+// link-local addresses: the kernel's own choice need not be it. Every pending
+// reply is read in one recvmmsg(), each with the NIC it arrived on (PKTINFO)
+// and the kernel's arrival stamp, and the matched ones go to the engine as one
+// batch. A reply counts only for the NIC it arrived on: its identifier must be
+// that NIC's and its nonce ours (here); its sequence and source are checked by
+// the engine. Replies on NICs that are not probed are dropped unread.
 
 import { randomBytes } from 'node:crypto';
-import raw, { type Socket as RawSocket } from 'raw-socket';
 import type { Family, ProbeMethod } from '../../config/types.js';
 import type { ProbeKind, ProbeReply } from '../../core/types.js';
 import { nsToMs } from '../../daemon/clock.js';
 import type { IgnoredReason } from '../../metrics/eventMetrics.js';
-import {
-  bindToDevice,
-  ICMP6_FILTER,
-  ICMP_FILTER,
-  IP_HDRINCL,
-  IPPROTO_ICMPV6,
-  IPPROTO_IP,
-  IPPROTO_IPV6,
-  IPV6_HDRINCL,
-  IPV6_MULTICAST_LOOP,
-  SO_RCVBUF,
-  SO_RCVBUFFORCE,
-  SOL_RAW,
-  SOL_SOCKET,
-} from '../socketOptions.js';
+import { ipToText, textToIp } from '../netlink/convert.js';
 import {
   encodeEchoRequest,
   ipv4Header,
@@ -36,7 +23,7 @@ import {
   probeIdentifier,
   refillEchoRequest,
 } from './packet.js';
-import { enableReceiveStamps, kernelArrivalMs, socketFds } from './rxStamp.js';
+import { ProbeSocket, SLOT_BYTES, type ReceivedBatch } from './probeSocket.js';
 import { sendFailure, type SendFailure } from './sendErrors.js';
 
 export interface ProbeRequest {
@@ -51,15 +38,12 @@ export interface ProbeRequest {
 }
 
 interface Endpoint {
-  socket: RawSocket;
-  id: number;
-  nonce: Buffer;
   ifname: string;
+  ifindex: number;
   family: Family;
+  id: number;
   /** a built probe per target, refilled for each send (no allocation per probe) */
   templates: Map<string, ProbeTemplate>;
-  /** the socket's fd when the kernel stamps its arrivals (see rxStamp.ts) */
-  stampFd: number | undefined;
 }
 
 interface ProbeTemplate {
@@ -67,137 +51,113 @@ interface ProbeTemplate {
   kind: ProbeKind;
   packet: Buffer;
   icmpOffset: number;
-  address: string;
+  destination: Buffer;
 }
 
 /** Targets come and go (multicast discovery, route changes): rebuild rather than grow without bound. */
 const MAX_TEMPLATES = 64;
 
+function ipv4Text(b: Buffer, at: number): string {
+  return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+}
+
 export class IcmpProber {
   private readonly endpoints = new Map<string, Endpoint>();
-  private replyHandler: (r: ProbeReply) => void = () => {};
+  /** per family: the endpoints by the index of their NIC, for replies */
+  private readonly byIndex = { 4: new Map<number, Endpoint>(), 6: new Map<number, Endpoint>() };
+  private readonly sockets = new Map<Family, ProbeSocket>();
+  /** one nonce for the process: a forger who knows a NIC's identifier cannot know it */
+  private readonly nonce = randomBytes(8);
+  private replyHandler: (replies: ProbeReply[]) => void = () => {};
   private ignoredHandler: (reason: IgnoredReason) => void = () => {};
   private sendErrorHandler: (p: ProbeRequest, failure: SendFailure) => void = () => {};
 
-  onReply(cb: (r: ProbeReply) => void): void {
+  /** Replies arrive in batches: every reply one read found, in arrival order. */
+  onReplies(cb: (replies: ProbeReply[]) => void): void {
     this.replyHandler = cb;
   }
   onIgnored(cb: (reason: IgnoredReason) => void): void {
     this.ignoredHandler = cb;
   }
-  /** sendto() failed (a firewall rule, no route, no buffer space): called after send() returned. */
+  /** sendmsg() failed (a firewall rule, no route, no buffer space): called after send() returned. */
   onSendError(cb: (p: ProbeRequest, failure: SendFailure) => void): void {
     this.sendErrorHandler = cb;
   }
 
-  /** Open the socket for an interface and family (idempotent). Throws with a clear message without CAP_NET_RAW. */
+  /** Probe an interface in a family (idempotent). Throws with a clear message without CAP_NET_RAW. */
   open(ifname: string, ifindex: number, family: Family): void {
     const key = `${ifname}/${family}`;
-    if (this.endpoints.has(key)) return;
-    let socket: RawSocket;
-    const socketsBefore = socketFds();
-    try {
-      socket = raw.createSocket({
-        addressFamily: family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6,
-        protocol: family === 4 ? raw.Protocol.ICMP : raw.Protocol.ICMPv6,
-        bufferSize: 2048,
-      });
-    } catch (err) {
-      throw new Error(
-        `cannot open a raw ICMP${family === 6 ? 'v6' : ''} socket for ${ifname}: ${(err as Error).message} (ipmpd needs CAP_NET_RAW)`,
-      );
-    }
-    bindToDevice(socket, ifname);
-    // a raw socket sees every ICMP packet of its type on the NIC: a flood of someone else's
-    // echo replies must not crowd ours out while the event loop is busy (4 MiB; as root
-    // SO_RCVBUFFORCE lifts net.core.rmem_max, else SO_RCVBUF gets what rmem_max allows)
-    const rcvbuf = Buffer.alloc(4);
-    rcvbuf.writeInt32LE(4 << 20);
-    try {
-      socket.setOption(SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf, 4);
-    } catch {
-      socket.setOption(SOL_SOCKET, SO_RCVBUF, rcvbuf, 4);
-    }
-    if (family === 4) {
-      socket.setOption(IPPROTO_IP, IP_HDRINCL, 1);
-      // ICMP_FILTER: a mask of types to drop; keep only echo reply (type 0)
-      const mask = Buffer.alloc(4);
-      mask.writeUInt32LE(~1 >>> 0);
-      socket.setOption(SOL_RAW, ICMP_FILTER, mask, 4);
-    } else {
-      const filter = Buffer.alloc(32, 0xff); // block everything...
-      filter[129 >> 3]! &= ~(1 << (129 & 7)); // ...but echo reply
-      socket.setOption(IPPROTO_ICMPV6, ICMP6_FILTER, filter, 32);
-      try {
-        socket.setOption(IPPROTO_IPV6, IPV6_HDRINCL, 1); // the hop limit is in our header now
-      } catch (err) {
-        socket.close();
-        throw new Error(
-          `cannot give ${ifname}'s ICMPv6 probe socket our own IPv6 header (IPV6_HDRINCL, Linux 4.5 or later): ${(err as Error).message}`,
-        );
-      }
-      socket.setOption(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
-    }
-    const ep: Endpoint = {
-      socket,
-      id: probeIdentifier(process.pid, ifindex),
-      nonce: randomBytes(8),
-      ifname,
-      family,
-      templates: new Map(),
-      stampFd: enableReceiveStamps(socketsBefore),
-    };
-    socket.on('message', (buffer: Buffer, source: string) => this.receive(ep, buffer, source));
-    socket.on('error', () => this.endpoints.delete(key)); // raw-socket closes it; reopened on next open()
+    const known = this.endpoints.get(key);
+    if (known && known.ifindex === ifindex) return;
+    if (known) this.close(ifname, family); // the NIC was re-created under the same name
+    this.socket(family, ifname);
+    const ep: Endpoint = { ifname, ifindex, family, id: probeIdentifier(process.pid, ifindex), templates: new Map() };
     this.endpoints.set(key, ep);
+    this.byIndex[family].set(ifindex, ep);
   }
 
   close(ifname: string, family: Family): void {
     const key = `${ifname}/${family}`;
-    this.endpoints.get(key)?.socket.close();
+    const ep = this.endpoints.get(key);
+    if (!ep) return;
     this.endpoints.delete(key);
+    if (this.byIndex[family].get(ep.ifindex) === ep) this.byIndex[family].delete(ep.ifindex);
+    if (this.byIndex[family].size === 0) {
+      this.sockets.get(family)?.close();
+      this.sockets.delete(family);
+    }
   }
 
   closeAll(): void {
-    for (const ep of this.endpoints.values()) ep.socket.close();
+    for (const s of this.sockets.values()) s.close();
+    this.sockets.clear();
     this.endpoints.clear();
+    this.byIndex[4].clear();
+    this.byIndex[6].clear();
   }
 
-  /** Queue a probe; false when there is no socket for it. Send errors arrive through onSendError. */
+  /** Send a probe; false when its interface is not open. Send errors arrive through onSendError. */
   send(p: ProbeRequest): boolean {
     const ep = this.endpoints.get(`${p.ifname}/${p.family}`);
-    if (!ep) return false;
+    const socket = this.sockets.get(p.family);
+    if (!ep || !socket) return false;
     const t = this.template(ep, p);
-    const sendNow = ep.socket.wrap?.send;
-    if (sendNow) {
-      // Straight to sendto(), which copies the packet at once (so the template can be
-      // reused): raw-socket's send() would wait for a writable event, costing two more
-      // loop turns and four epoll_ctl calls per probe, and delaying the packet.
-      // The RTT starts right before sendto(), as ping's does.
-      refillEchoRequest(p.family, t.packet, t.icmpOffset, p.seq, process.hrtime.bigint());
-      try {
-        sendNow.call(ep.socket.wrap, t.packet, 0, t.packet.length, t.address, () => undefined);
-      } catch (err) {
-        // reported after send() returns: the engine that asked for the probe may still be busy
-        const failure = sendFailure(err);
-        queueMicrotask(() => this.sendErrorHandler(p, failure));
-      }
-      return true;
+    // the RTT starts right before sendmsg(), as ping's does; the kernel copies the packet
+    refillEchoRequest(p.family, t.packet, t.icmpOffset, p.seq, process.hrtime.bigint());
+    const errno = socket.send(t.packet, t.destination, ep.ifindex);
+    if (errno !== 0) {
+      // reported after send() returns: the engine that asked for the probe may still be busy
+      const failure = sendFailure(errno);
+      queueMicrotask(() => this.sendErrorHandler(p, failure));
     }
-    // raw-socket queues the buffer until the socket is writable: give it its own copy
-    const packet = Buffer.from(t.packet);
-    const stamp = () => refillEchoRequest(p.family, packet, t.icmpOffset, p.seq, process.hrtime.bigint());
-    ep.socket.send(packet, 0, packet.length, t.address, stamp, (err: Error | null) => {
-      if (err) this.sendErrorHandler(p, sendFailure(err));
-    });
     return true;
+  }
+
+  private socket(family: Family, ifname: string): ProbeSocket {
+    let socket = this.sockets.get(family);
+    if (socket) return socket;
+    try {
+      socket = new ProbeSocket(
+        family,
+        (b) => this.receive(family, b),
+        () => undefined, // a failed read (ENOMEM under pressure) is retried at the next wake-up
+      );
+    } catch (err) {
+      throw new Error(
+        `cannot open the raw ICMP${family === 6 ? 'v6' : ''} probe socket (for ${ifname}): ${(err as Error).message}` +
+          (family === 6 ? ' (IPV6_HDRINCL needs Linux 4.5 or later)' : '') +
+          ' (ipmpd needs CAP_NET_RAW)',
+      );
+    }
+    this.sockets.set(family, socket);
+    return socket;
   }
 
   private template(ep: Endpoint, p: ProbeRequest): ProbeTemplate {
     const cached = ep.templates.get(p.target);
     if (cached && cached.source === p.source && cached.kind === p.kind) return cached;
     const multicast = p.kind === 'multi';
-    const echo = encodeEchoRequest(p.family, { id: ep.id, seq: 0, sentAtNs: 0n, kind: p.kind, nonce: ep.nonce });
+    const echo = encodeEchoRequest(p.family, { id: ep.id, seq: 0, sentAtNs: 0n, kind: p.kind, nonce: this.nonce });
     // in.mpathd sends with TTL 1; ipmpd keeps 1 for all-hosts discovery (link-local by nature)
     // and uses 64 for unicast so a target behind a router on the same wire still answers
     const ttl = multicast ? 1 : 64;
@@ -206,43 +166,48 @@ export class IcmpProber {
         ? ipv4Header(p.source, p.target, ttl, echo.length)
         : ipv6Header(p.source, p.target, ttl, echo.length);
     const packet = Buffer.concat([header, echo]);
-    const address =
-      p.family === 6 && (p.target.startsWith('fe80:') || p.target.startsWith('ff02:'))
-        ? `${p.target}%${p.ifname}`
-        : p.target;
     const t: ProbeTemplate = {
       source: p.source,
       kind: p.kind,
       packet,
       icmpOffset: packet.length - echo.length,
-      address,
+      destination: textToIp(p.target.split('%')[0]!, p.family),
     };
     if (ep.templates.size >= MAX_TEMPLATES) ep.templates.clear();
     ep.templates.set(p.target, t);
     return t;
   }
 
-  private receive(ep: Endpoint, buffer: Buffer, source: string): void {
-    const receivedAtNs = process.hrtime.bigint();
-    const parsed = parseEchoReply(ep.family, buffer);
-    if (!parsed.ok) {
-      if (parsed.reason !== 'not_echo_reply') this.ignoredHandler('malformed');
-      return;
+  private receive(family: Family, b: ReceivedBatch): void {
+    const seenAt = nsToMs(process.hrtime.bigint());
+    const endpoints = this.byIndex[family];
+    const replies: ProbeReply[] = [];
+    for (let i = 0; i < b.count; i++) {
+      const ep = endpoints.get(b.meta[3 * i + 1]!);
+      if (!ep) continue; // a NIC that is not probed: a socket bound to each NIC never saw these
+      const at = i * SLOT_BYTES;
+      const parsed = parseEchoReply(family, b.packets.subarray(at, at + b.meta[3 * i]!));
+      if (!parsed.ok) {
+        if (parsed.reason !== 'not_echo_reply') this.ignoredHandler('malformed');
+        continue;
+      }
+      if (parsed.id !== ep.id || !parsed.nonce.equals(this.nonce)) {
+        this.ignoredHandler('foreign_identifier');
+        continue;
+      }
+      const sentAt = nsToMs(parsed.sentAtNs);
+      const stamped = b.meta[3 * i + 2]!;
+      replies.push({
+        ifname: ep.ifname,
+        family,
+        source: family === 4 ? ipv4Text(b.sources, 16 * i) : ipToText(b.sources.subarray(16 * i, 16 * i + 16), 6)!,
+        seq: parsed.seq,
+        kind: parsed.kind,
+        sentAt,
+        // the kernel's stamp, unless it is not between the send and now (a clock step)
+        receivedAt: stamped >= sentAt && stamped <= seenAt ? stamped : seenAt,
+      });
     }
-    if (parsed.id !== ep.id || !parsed.nonce.equals(ep.nonce)) {
-      this.ignoredHandler('foreign_identifier');
-      return;
-    }
-    const sentAt = nsToMs(parsed.sentAtNs);
-    const seenAt = nsToMs(receivedAtNs);
-    this.replyHandler({
-      ifname: ep.ifname,
-      family: ep.family,
-      source: source.split('%')[0]!,
-      seq: parsed.seq,
-      kind: parsed.kind,
-      sentAt,
-      receivedAt: (ep.stampFd !== undefined ? kernelArrivalMs(ep.stampFd, sentAt, seenAt) : undefined) ?? seenAt,
-    });
+    if (replies.length > 0) this.replyHandler(replies);
   }
 }

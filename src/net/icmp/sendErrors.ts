@@ -1,36 +1,40 @@
-// Why the kernel refused a probe. raw-socket throws sendto()'s failure as an
-// Error carrying only strerror()'s text, so the errno name is recovered from
-// that text: a short, fixed list, so the name can label a log line or a metric
-// without growing without bound.
+// Why the kernel refused a probe: sendmsg()'s errno (native/icmpsock.c returns
+// it as a number), named from a short, fixed list so the name can label a log
+// line or a metric without growing without bound.
+
+import { getSystemErrorName } from 'node:util';
 
 export interface SendFailure {
   /** errno name (EPERM, ENETUNREACH, ...), or 'other' for one not in the list */
   errno: string;
-  /** the kernel's text, as raw-socket reported it */
+  /** the kernel's text (glibc's strerror()), or the errno name and number */
   message: string;
 }
 
-// glibc's strerror() texts for the errors a raw ICMP sendto() can return
-const ERRNO_BY_TEXT = new Map<string, string>([
-  ['Operation not permitted', 'EPERM'], // an output firewall rule dropped it
-  ['Permission denied', 'EACCES'],
-  ['Network is unreachable', 'ENETUNREACH'],
-  ['No route to host', 'EHOSTUNREACH'],
-  ['Network is down', 'ENETDOWN'],
-  ['No buffer space available', 'ENOBUFS'],
-  ['Resource temporarily unavailable', 'EAGAIN'],
-  ['Message too long', 'EMSGSIZE'],
-  ['Invalid argument', 'EINVAL'],
-  ['Cannot assign requested address', 'EADDRNOTAVAIL'],
-  ['No such device', 'ENODEV'],
-  ['No such device or address', 'ENXIO'],
-  ['Bad file descriptor', 'EBADF'],
+// the errors a raw ICMP sendmsg() can return, with glibc's strerror() texts
+const TEXT_BY_ERRNO = new Map<string, string>([
+  ['EPERM', 'Operation not permitted'], // an output firewall rule dropped it
+  ['EACCES', 'Permission denied'],
+  ['ENETUNREACH', 'Network is unreachable'],
+  ['EHOSTUNREACH', 'No route to host'],
+  ['ENETDOWN', 'Network is down'],
+  ['ENOBUFS', 'No buffer space available'],
+  ['EAGAIN', 'Resource temporarily unavailable'],
+  ['EMSGSIZE', 'Message too long'],
+  ['EINVAL', 'Invalid argument'],
+  ['EADDRNOTAVAIL', 'Cannot assign requested address'],
+  ['ENODEV', 'No such device'],
+  ['ENXIO', 'No such device or address'],
+  ['EBADF', 'Bad file descriptor'],
 ]);
-const KNOWN = new Set(ERRNO_BY_TEXT.values());
 
-export function sendFailure(err: unknown): SendFailure {
-  const message = err instanceof Error ? err.message : String(err);
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  const errno = code && KNOWN.has(code) ? code : (ERRNO_BY_TEXT.get(message) ?? 'other');
-  return { errno, message };
+export function sendFailure(errno: number): SendFailure {
+  let name: string;
+  try {
+    name = getSystemErrorName(-errno);
+  } catch {
+    name = `errno ${errno}`;
+  }
+  const text = TEXT_BY_ERRNO.get(name);
+  return text ? { errno: name, message: text } : { errno: 'other', message: `${name} (${errno})` };
 }

@@ -93,7 +93,7 @@ test('the daemon: anonymous NICs probe from their own address with their own soc
     onKernelChange: (cb) => (kernelChanged = cb),
     probes: {
       send: (p) => (sends.push(p), true),
-      onReply: () => {},
+      onReplies: () => {},
       onIgnored: () => {},
       onSendError: () => {},
       keepOpen: (extra) => void opened.push(extra),

@@ -45,7 +45,7 @@ function fakeAdapters(prepare: (config: DaemonConfig) => Promise<HostPreparation
         sends.push({ at: Date.now(), ifname: p.ifname });
         return true;
       },
-      onReply: () => {},
+      onReplies: () => {},
       onIgnored: () => {},
       onSendError: () => {},
     },
