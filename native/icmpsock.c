@@ -80,11 +80,9 @@ static void call_js(probe_socket *s, napi_ref ref, napi_value arg) {
   }
 }
 
-static void on_readable(uv_poll_t *handle, int status, int events) {
-  (void)events;
-  probe_socket *s = handle->data;
-  if (s->closing) return;
-  if (status < 0) uv_poll_start(&s->poll, UV_READABLE, on_readable); /* EPOLLERR stops the poll: re-arm */
+/* One recvmmsg() of every pending reply into the socket's buffers: the count, 0 when
+ * nothing was pending, or -errno. */
+static int read_pending(probe_socket *s) {
   for (unsigned i = 0; i < s->slots; i++) {
     s->iov[i].iov_base = s->packets + (size_t)i * SLOT;
     s->iov[i].iov_len = SLOT;
@@ -100,17 +98,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   int n;
   do n = recvmmsg(s->fd, s->msgs, s->slots, MSG_DONTWAIT, NULL);
   while (n < 0 && errno == EINTR);
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
-  napi_value v;
-  if (n < 0) {
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      napi_create_int32(s->env, errno, &v);
-      call_js(s, s->on_error, v);
-    }
-    napi_close_handle_scope(s->env, scope);
-    return;
-  }
+  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
   /* the kernel's stamps are CLOCK_REALTIME: both clocks read once, back to back, for the batch */
   struct timespec real, mono;
   clock_gettime(CLOCK_REALTIME, &real);
@@ -145,8 +133,26 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       }
     }
   }
-  napi_create_uint32(s->env, (uint32_t)n, &v);
-  call_js(s, s->on_batch, v);
+  return n;
+}
+
+static void on_readable(uv_poll_t *handle, int status, int events) {
+  (void)events;
+  probe_socket *s = handle->data;
+  if (s->closing) return;
+  if (status < 0) uv_poll_start(&s->poll, UV_READABLE, on_readable); /* EPOLLERR stops the poll: re-arm */
+  int n = read_pending(s);
+  if (n == 0) return;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  napi_value v;
+  if (n < 0) {
+    napi_create_int32(s->env, -n, &v);
+    call_js(s, s->on_error, v);
+  } else {
+    napi_create_uint32(s->env, (uint32_t)n, &v);
+    call_js(s, s->on_batch, v);
+  }
   napi_close_handle_scope(s->env, scope);
 }
 
@@ -320,6 +326,21 @@ static napi_value send_probe(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* read(handle): what on_readable does, now and synchronously (the caller handles the
+ * batch): the count of replies in the buffers, 0 if none was pending, or -errno. */
+static napi_value read_now(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  probe_socket *s = argc == 1 ? handle_arg(env, argv[0]) : NULL;
+  if (!s) {
+    napi_throw_type_error(env, NULL, "read(handle)");
+    return NULL;
+  }
+  napi_create_int32(env, s->closing ? 0 : read_pending(s), &result);
+  return result;
+}
+
 static void on_poll_closed(uv_handle_t *handle) {
   probe_socket *s = handle->data;
   close(s->fd);
@@ -352,6 +373,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "send", fn);
   napi_create_function(env, "close", NAPI_AUTO_LENGTH, close_socket, NULL, &fn);
   napi_set_named_property(env, exports, "close", fn);
+  napi_create_function(env, "read", NAPI_AUTO_LENGTH, read_now, NULL, &fn);
+  napi_set_named_property(env, exports, "read", fn);
   return exports;
 }
 

@@ -56,6 +56,8 @@ export interface Adapters {
     send(p: ProbeSend): boolean;
     /** Every reply one read of the socket found, in arrival order: the engine takes them in one turn. */
     onReplies(cb: (replies: readonly ProbeReply[]) => void): void;
+    /** Read the replies already waiting now (to onReplies), not at the loop's next poll. */
+    readPending?(): void;
     onIgnored(cb: (reason: IgnoredReason) => void): void;
     /** The kernel refused a probe that send() had accepted (sendto() failed); errno is a name from a fixed list. */
     onSendError(cb: (p: ProbeSend, failure: { errno: string; message: string }) => void): void;
@@ -116,6 +118,8 @@ export class Daemon {
   private readonly sendErrorLog = new SendErrorThrottle();
   private http: WebServers | undefined;
   private admin: NetServer | undefined;
+
+  private readPendingFailed = false;
 
   constructor(private readonly options: DaemonOptions) {
     const { config, adapters, log } = options;
@@ -201,6 +205,7 @@ export class Daemon {
       action: (a) => this.act(a),
       event: (e) => this.observe(e),
       lateness: (ms) => this.exporter.events.timerLateness(ms / 1000),
+      beforeWake: () => this.readWaitingReplies(),
     });
   }
 
@@ -348,6 +353,23 @@ export class Daemon {
   private sendFailed(p: ProbeSend, failure: { errno: string; message: string }): void {
     this.driver.input((now) => this.engine.reportSendError(now, p.ifname, p.family, p.target));
     this.logSendFailure(p, failure);
+  }
+
+  /**
+   * On a timer wake, the replies already waiting (see OutputSinks.beforeWake). A failure
+   * here costs only that early read (the poll still reads them): logged once, never thrown.
+   */
+  private readWaitingReplies(): void {
+    try {
+      this.options.adapters.probes.readPending?.();
+    } catch (err) {
+      if (this.readPendingFailed) return;
+      this.readPendingFailed = true;
+      this.options.log.warn(
+        { event: 'probe_read_failed', err: (err as Error).message },
+        `reading waiting probe replies failed (they are read at the next poll instead): ${(err as Error).message}`,
+      );
+    }
   }
 
   private logSendFailure(p: ProbeSend, failure: { errno: string; message: string }): void {

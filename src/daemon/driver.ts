@@ -11,6 +11,13 @@ export interface OutputSinks {
   event(e: EngineEvent): void;
   /** How late (ms) a timer fired after the deadline it was set for: probe-timing jitter. */
   lateness?(ms: number): void;
+  /**
+   * Called when a timer fires, before the engine advances: hand the engine the replies
+   * already waiting in the sockets. After a long turn of the loop (a scrape, a dump)
+   * Node runs due timers before it polls the sockets, so a reply that came in time
+   * would otherwise be read only after its probe had been declared lost.
+   */
+  beforeWake?(): void;
 }
 
 /**
@@ -120,6 +127,7 @@ export class EngineDriver {
     this.timer = setTimeout(
       () => {
         this.timer = undefined;
+        this.sinks.beforeWake?.();
         this.input((now) => {
           this.sinks.lateness?.(now - deadline);
           this.engine.advance(now);

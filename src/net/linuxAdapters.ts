@@ -96,6 +96,7 @@ export async function openLinuxAdapters(config: DaemonConfig, warn?: RtnlWarn): 
     onKernelChange: (cb) => rtnl.onChange(cb),
     probes: {
       send: (p) => (p.method === 'arp' ? arp.send(p) : prober.send(p)),
+      readPending: () => prober.readPending(),
       onReplies: (cb) => {
         prober.onReplies(cb);
         arp.onReply((reply) => cb([reply]));

@@ -23,6 +23,8 @@ interface IcmpSockAddon {
   ): Handle;
   send(handle: Handle, packet: Buffer, destination: Buffer, ifindex: number): number;
   close(handle: Handle): void;
+  /** one read now: the count of replies, 0 if none was pending, or -errno */
+  read(handle: Handle): number;
 }
 
 let addon: IcmpSockAddon | undefined;
@@ -54,8 +56,8 @@ export class ProbeSocket {
   /** Throws (with the errno's text) when the socket cannot be opened, e.g. without CAP_NET_RAW. */
   constructor(
     readonly family: Family,
-    onBatch: (b: ReceivedBatch) => void,
-    onError: (errno: number) => void,
+    private readonly onBatch: (b: ReceivedBatch) => void,
+    private readonly onError: (errno: number) => void,
     { slots = 64, rcvbufBytes = 4 << 20 } = {},
   ) {
     this.batch = {
@@ -82,6 +84,21 @@ export class ProbeSocket {
   /** sendmsg() out of `ifindex`: 0, or the errno. The packet is copied before this returns. */
   send(packet: Buffer, destination: Buffer, ifindex: number): number {
     return this.addon.send(this.handle, packet, destination, ifindex);
+  }
+
+  /**
+   * Read what is pending now, without waiting for the event loop's poll: each batch
+   * goes to onBatch before this returns.
+   */
+  readPending(): void {
+    for (;;) {
+      const n = this.addon.read(this.handle);
+      if (n < 0) return this.onError(-n);
+      if (n === 0) return;
+      this.batch.count = n;
+      this.onBatch(this.batch);
+      if (n < this.batch.meta.length / 3) return; // the buffers were not full: nothing more waits
+    }
   }
 
   close(): void {

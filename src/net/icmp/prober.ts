@@ -72,6 +72,14 @@ export class IcmpProber {
   private ignoredHandler: (reason: IgnoredReason) => void = () => {};
   private sendErrorHandler: (p: ProbeRequest, failure: SendFailure) => void = () => {};
 
+  /**
+   * Read every reply already waiting in the sockets now, instead of at the event
+   * loop's next poll (they reach the onReplies handler before this returns).
+   */
+  readPending(): void {
+    for (const s of this.sockets.values()) s.readPending();
+  }
+
   /** Replies arrive in batches: every reply one read found, in arrival order. */
   onReplies(cb: (replies: ProbeReply[]) => void): void {
     this.replyHandler = cb;

@@ -9,52 +9,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import pino from 'pino';
 import type { DaemonConfig } from '../../../src/config/types.js';
-import { Daemon, type Adapters, type HostPreparation } from '../../../src/daemon/daemon.js';
-import type { KernelAddress } from '../../../src/daemon/ports.js';
-import { cidr, twoNicConfig } from '../core/sim.js';
+import { Daemon, type HostPreparation } from '../../../src/daemon/daemon.js';
+import { twoNicConfig } from '../core/sim.js';
+import { fakeAdapters } from './fakeAdapters.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function fakeAdapters(prepare: (config: DaemonConfig) => Promise<HostPreparation>) {
-  const sends: Array<{ at: number; ifname: string }> = [];
-  const addresses: KernelAddress[] = [
-    { device: 'eth0', cidr: cidr('198.18.11.6/24'), secondary: false, noprefixroute: true },
-    { device: 'eth1', cidr: cidr('198.18.11.7/24'), secondary: false, noprefixroute: true },
-    { device: 'eth0', cidr: cidr('198.18.11.5/24'), secondary: true, noprefixroute: false },
-  ];
-  const adapters: Adapters = {
-    kernel: { addAddress: async () => {}, deleteAddress: async () => {}, replaceRoute: async () => {} },
-    view: {
-      links: () =>
-        ['eth0', 'eth1'].map((name, index) => ({
-          name,
-          index: index + 2,
-          adminUp: true,
-          carrier: true,
-          mac: `02:00:00:00:00:0${index}`,
-        })),
-      addresses: () => addresses,
-      holdersOf: (address: string) => addresses.filter((a) => a.cidr.address === address).map((a) => a.device),
-      routes: () => [{ family: 4, prefixLength: 0, gateway: '198.18.11.1', device: 'eth0', protocol: 'boot' }],
-      gatewayRoutes: () => [{ family: 4, prefixLength: 0, gateway: '198.18.11.1', device: 'eth0' }],
-    },
-    announcer: { announce: async () => ({ sent: 0 }) },
-    onKernelChange: () => {},
-    probes: {
-      send: (p) => {
-        sends.push({ at: Date.now(), ifname: p.ifname });
-        return true;
-      },
-      onReplies: () => {},
-      onIgnored: () => {},
-      onSendError: () => {},
-    },
-    ensureTestAddresses: async () => [],
-    prepare,
-    close: async () => {},
-  };
-  return { adapters, sends };
-}
 
 async function withDaemon(
   prepare: (config: DaemonConfig) => Promise<HostPreparation>,
@@ -62,7 +21,7 @@ async function withDaemon(
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ipmpd-daemon-reload-'));
   const config = twoNicConfig({ failureDetectionTimeMs: 700, adminSocket: join(dir, 'admin.sock') });
-  const { adapters, sends } = fakeAdapters(prepare);
+  const { adapters, sends } = fakeAdapters({ prepare });
   const daemon = new Daemon({
     config,
     adapters,

@@ -99,3 +99,30 @@ test('a probe for an interface that is not open is refused; closing the last one
     false,
   );
 });
+
+test('readPending hands over the replies already waiting, before the event loop polls the socket', () => {
+  const prober = new IcmpProber();
+  const seqs: number[] = [];
+  prober.onReplies((replies) => seqs.push(...replies.map((r) => r.seq)));
+  prober.open('lo', LO, 4);
+  try {
+    for (let seq = 0; seq < 3; seq++)
+      prober.send({
+        ifname: 'lo',
+        family: 4,
+        source: '127.0.0.1',
+        target: '127.0.0.1',
+        seq,
+        kind: 'uni',
+        method: 'icmp',
+      });
+    // no turn of the loop from here on: only readPending can deliver
+    const until = Date.now() + 1000;
+    while (seqs.length < 3 && Date.now() < until) prober.readPending();
+    assert.deepEqual(seqs, [0, 1, 2]);
+    prober.readPending(); // nothing more waits: no error, nothing delivered twice
+    assert.deepEqual(seqs, [0, 1, 2]);
+  } finally {
+    prober.closeAll();
+  }
+});
