@@ -10,28 +10,12 @@
 
 import { Lab } from '../test/lab/lab.js';
 import { twoNicGroup } from '../test/lab/topologies.js';
-import { IpmpdProcess, twoNicYaml, type LogLine } from '../test/scenarios/ipmpd.js';
+import { arpYaml, IpmpdProcess, twoNicYaml, type LogLine } from '../test/scenarios/ipmpd.js';
 import { summary, table } from './stats.js';
 
 const DATA = '198.18.11.5';
 type Cut = 'holder' | 'other';
 type Method = 'arp' | 'icmp';
-
-function arpYaml(fdt: string): string {
-  return `failure_detection_time: ${fdt}
-failback: true
-fix_sysctls: true
-groups:
-  - name: unrealgrp1
-    probe_method: arp
-    interfaces:
-      - name: eth0
-      - name: eth1
-    data_addresses:
-      - address: ${DATA}/24
-        preferred_interface: eth0
-`;
-}
 
 function parseFdtMs(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(text);

@@ -31,12 +31,13 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "packet_close.h"
+
 #define ARP_LEN 28
 
 typedef struct {
   napi_env env;
   uv_poll_t poll;
-  uv_work_t closer;
   int fd;
   int ifindex;
   int closing;
@@ -259,27 +260,9 @@ static napi_value send_probe(napi_env env, napi_callback_info info) {
   return v;
 }
 
-/* Closing an AF_PACKET socket bound to a protocol waits for an RCU grace period
- * (~13 ms): done on the thread pool, so the event loop (and the probes) never
- * stall in close(). */
-static void close_fd_work(uv_work_t *req) {
-  prober *p = req->data;
-  close(p->fd);
-}
-
-static void after_close_work(uv_work_t *req, int status) {
-  (void)status;
-  free(req->data);
-}
-
 static void on_poll_closed(uv_handle_t *handle) {
   prober *p = handle->data;
-  uv_loop_t *loop = handle->loop;
-  p->closer.data = p;
-  if (uv_queue_work(loop, &p->closer, close_fd_work, after_close_work) != 0) {
-    close(p->fd);
-    free(p);
-  }
+  close_packet_socket_later(handle->loop, p->fd, p);
 }
 
 static napi_value close_prober(napi_env env, napi_callback_info info) {

@@ -28,10 +28,11 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "packet_close.h"
+
 typedef struct {
   napi_env env;
   uv_poll_t poll;
-  uv_work_t closer;
   int fd;
   int closing;
   napi_ref on_arrival;
@@ -217,27 +218,9 @@ static napi_value open_watch(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-/* Closing an AF_PACKET socket bound to a protocol waits for an RCU grace period
- * (~13 ms): done on the thread pool, so a failover of many addresses never
- * stalls the event loop (and the probes) in close(). */
-static void close_fd_work(uv_work_t *req) {
-  watch *w = req->data;
-  close(w->fd);
-}
-
-static void after_close_work(uv_work_t *req, int status) {
-  (void)status;
-  free(req->data);
-}
-
 static void on_poll_closed(uv_handle_t *handle) {
   watch *w = handle->data;
-  uv_loop_t *loop = handle->loop;
-  w->closer.data = w;
-  if (uv_queue_work(loop, &w->closer, close_fd_work, after_close_work) != 0) {
-    close(w->fd);
-    free(w);
-  }
+  close_packet_socket_later(handle->loop, w->fd, w);
 }
 
 static napi_value close_watch(napi_env env, napi_callback_info info) {

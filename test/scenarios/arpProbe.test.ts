@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../lab/lab.js';
 import { twoNicGroup } from '../lab/topologies.js';
-import { IpmpdProcess, twoNicYaml, type LogLine } from './ipmpd.js';
+import { arpYaml, IpmpdProcess, twoNicYaml, type LogLine } from './ipmpd.js';
 import { parseSamples, total } from './metricsText.js';
 
 const SENDER = fileURLToPath(new URL('../lab/arpSender.js', import.meta.url));
@@ -26,22 +26,6 @@ const CLIENT = '198.18.11.50';
 const T1 = '198.18.11.21';
 const T2 = '198.18.11.22';
 const FDT_MS = 1000;
-
-function arpYaml(fdt = '1s'): string {
-  return `failure_detection_time: ${fdt}
-failback: true
-fix_sysctls: true
-groups:
-  - name: unrealgrp1
-    probe_method: arp
-    interfaces:
-      - name: eth0
-      - name: eth1
-    data_addresses:
-      - address: ${DATA}/24
-        preferred_interface: eth0
-`;
-}
 
 const moved = (to: string, since: number) => (l: LogLine) =>
   l.event === 'address_moved' && l.to === to && l.at >= since;

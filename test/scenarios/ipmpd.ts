@@ -174,3 +174,20 @@ groups:
         preferred_interface: eth0
 ${opts.data6 ? `      - address: ${opts.data6}\n        preferred_interface: eth0\n` : ''}${opts.targets ? `    probe_targets: [${opts.targets.join(', ')}]\n` : ''}`;
 }
+
+/** The seed lab's group probing with ARP (probe_method: arp): no test addresses. */
+export function arpYaml(fdt = '1s'): string {
+  return `failure_detection_time: ${fdt}
+failback: true
+fix_sysctls: true
+groups:
+  - name: unrealgrp1
+    probe_method: arp
+    interfaces:
+      - name: eth0
+      - name: eth1
+    data_addresses:
+      - address: 198.18.11.5/24
+        preferred_interface: eth0
+`;
+}

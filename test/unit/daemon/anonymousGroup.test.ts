@@ -2,17 +2,14 @@
 // set follows the kernel and a reload (fake adapters).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import pino from 'pino';
 import type { Family } from '../../../src/config/types.js';
 import { anonymousMembers } from '../../../src/daemon/anonymousGroup.js';
-import { Daemon, type Adapters } from '../../../src/daemon/daemon.js';
+import type { Adapters } from '../../../src/daemon/daemon.js';
 import { everyGroupHasVerdict } from '../../../src/daemon/readiness.js';
 import type { KernelAddress, KernelLink, KernelView } from '../../../src/daemon/ports.js';
 import { cidr, twoNicConfig } from '../core/sim.js';
+import { withDaemon } from './fakeAdapters.js';
 
 const addr = (device: string, text: string, secondary = false): KernelAddress => ({
   device,
@@ -75,7 +72,6 @@ test('the anonymous group: up NICs in no group with an address of their own, pro
 });
 
 test('the daemon: anonymous NICs probe from their own address with their own sockets, follow the kernel and survive a reload', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ipmpd-daemon-anon-'));
   const links = [link('eth0', 2), link('eth1', 3), link('eth2', 4)];
   const addresses = [addr('eth0', '198.18.11.6/24'), addr('eth1', '198.18.11.7/24'), addr('eth2', '198.18.11.9/24')];
   const sends: Array<{ ifname: string; source: string }> = [];
@@ -102,62 +98,55 @@ test('the daemon: anonymous NICs probe from their own address with their own soc
     prepare: async () => ({ added: [], commit: () => {}, rollback: async () => {} }),
     close: async () => {},
   };
-  const cfg = { ...config(false), failureDetectionTimeMs: 700, adminSocket: join(dir, 'admin.sock') };
-  const daemon = new Daemon({
-    config: cfg,
+  let cfg = config(false);
+  await withDaemon(
     adapters,
-    log: pino({ level: 'silent' }),
-    listenAddress: '127.0.0.1:0',
-    build: { version: 'test', revision: 'test' },
-  });
-  try {
-    await daemon.start();
-    const anonymous = () => daemon.engine.snapshot().groups.find((g) => g.anonymous);
-    assert.deepEqual(
-      anonymous()?.interfaces.map((i) => [i.name, i.link, i.instances[0]?.testAddress]),
-      [['eth2', 'up', '198.18.11.9']],
-    );
-    assert.deepEqual(opened.at(-1), [{ name: 'eth2', families: [4] }]);
-    await new Promise((r) => setTimeout(r, 400));
-    assert.ok(
-      sends.some((s) => s.ifname === 'eth2' && s.source === '198.18.11.9'),
-      'eth2 never probed from its own address',
-    );
-    assert.deepEqual(
-      added.filter((a) => a.endsWith('on eth2')),
-      [],
-      'an address was added to eth2',
-    );
+    (adminSocket) => (cfg = { ...config(false), failureDetectionTimeMs: 700, adminSocket }),
+    async (daemon) => {
+      const anonymous = () => daemon.engine.snapshot().groups.find((g) => g.anonymous);
+      assert.deepEqual(
+        anonymous()?.interfaces.map((i) => [i.name, i.link, i.instances[0]?.testAddress]),
+        [['eth2', 'up', '198.18.11.9']],
+      );
+      assert.deepEqual(opened.at(-1), [{ name: 'eth2', families: [4] }]);
+      await new Promise((r) => setTimeout(r, 400));
+      assert.ok(
+        sends.some((s) => s.ifname === 'eth2' && s.source === '198.18.11.9'),
+        'eth2 never probed from its own address',
+      );
+      assert.deepEqual(
+        added.filter((a) => a.endsWith('on eth2')),
+        [],
+        'an address was added to eth2',
+      );
 
-    // a reload carries it over, state and all
-    await daemon.reload({ ...cfg });
-    assert.ok(daemon.engine.carriedInterfaces.has('eth2'));
-    assert.deepEqual(
-      anonymous()?.interfaces.map((i) => i.name),
-      ['eth2'],
-    );
+      // a reload carries it over, state and all
+      await daemon.reload({ ...cfg });
+      assert.ok(daemon.engine.carriedInterfaces.has('eth2'));
+      assert.deepEqual(
+        anonymous()?.interfaces.map((i) => i.name),
+        ['eth2'],
+      );
 
-    // its address goes: it leaves, and its socket with it
-    addresses.splice(2, 1);
-    kernelChanged();
-    await new Promise((r) => setImmediate(r));
-    assert.equal(anonymous(), undefined);
-    assert.deepEqual(opened.at(-1), []);
-    // it comes back with another: it joins again, probing from that one
-    addresses.push(addr('eth2', '198.18.11.10/24'));
-    kernelChanged();
-    await new Promise((r) => setImmediate(r));
-    assert.deepEqual(
-      anonymous()?.interfaces.map((i) => [i.name, i.instances[0]?.testAddress]),
-      [['eth2', '198.18.11.10']],
-    );
-    // a NIC that is only watched never holds back /-/ready (eth2 has had no answer here)
-    assert.ok(
-      everyGroupHasVerdict({ at: 0, groups: [anonymous()!] }, new Set()),
-      'the anonymous group held back readiness',
-    );
-  } finally {
-    await daemon.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+      // its address goes: it leaves, and its socket with it
+      addresses.splice(2, 1);
+      kernelChanged();
+      await new Promise((r) => setImmediate(r));
+      assert.equal(anonymous(), undefined);
+      assert.deepEqual(opened.at(-1), []);
+      // it comes back with another: it joins again, probing from that one
+      addresses.push(addr('eth2', '198.18.11.10/24'));
+      kernelChanged();
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(
+        anonymous()?.interfaces.map((i) => [i.name, i.instances[0]?.testAddress]),
+        [['eth2', '198.18.11.10']],
+      );
+      // a NIC that is only watched never holds back /-/ready (eth2 has had no answer here)
+      assert.ok(
+        everyGroupHasVerdict({ at: 0, groups: [anonymous()!] }, new Set()),
+        'the anonymous group held back readiness',
+      );
+    },
+  );
 });

@@ -2,8 +2,12 @@
 // and eth1, the data address on eth0, a default router) that accepts every
 // change and records the probes sent.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
 import type { DaemonConfig } from '../../../src/config/types.js';
-import type { Adapters, HostPreparation, ProbeSend } from '../../../src/daemon/daemon.js';
+import { Daemon, type Adapters, type HostPreparation, type ProbeSend } from '../../../src/daemon/daemon.js';
 import type { KernelAddress } from '../../../src/daemon/ports.js';
 import { cidr } from '../core/sim.js';
 
@@ -55,4 +59,31 @@ export function fakeAdapters(
     close: async () => {},
   };
   return { adapters, sends };
+}
+
+/**
+ * Run a daemon on these adapters with the config `configFor` makes (given the
+ * admin socket's path, in a temporary directory), hand it to `body`, then stop
+ * it and remove the directory.
+ */
+export async function withDaemon(
+  adapters: Adapters,
+  configFor: (adminSocket: string) => DaemonConfig,
+  body: (daemon: Daemon) => Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ipmpd-daemon-'));
+  const daemon = new Daemon({
+    config: configFor(join(dir, 'admin.sock')),
+    adapters,
+    log: pino({ level: 'silent' }),
+    listenAddress: '127.0.0.1:0',
+    build: { version: 'test', revision: 'test' },
+  });
+  try {
+    await daemon.start();
+    await body(daemon);
+  } finally {
+    await daemon.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -6,16 +6,11 @@
 // a loop that never got to poll: only readPending hands the replies over.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import pino from 'pino';
 import type { ProbeReply } from '../../../src/core/types.js';
 import { monotonicMs } from '../../../src/daemon/clock.js';
-import { Daemon } from '../../../src/daemon/daemon.js';
 import { twoNicConfig } from '../core/sim.js';
-import { fakeAdapters } from './fakeAdapters.js';
+import { fakeAdapters, withDaemon } from './fakeAdapters.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -32,26 +27,20 @@ async function timeoutsAfterProbing(withReadPending: boolean): Promise<{ timeout
       ...(withReadPending ? { readPending: () => deliver(waiting.splice(0)) } : {}),
     },
   });
-  const dir = mkdtempSync(join(tmpdir(), 'ipmpd-daemon-pending-'));
-  const daemon = new Daemon({
-    config: twoNicConfig({ failureDetectionTimeMs: 700, adminSocket: join(dir, 'admin.sock') }),
+  let counts = { timeouts: 0, replies: 0 };
+  await withDaemon(
     adapters,
-    log: pino({ level: 'silent' }),
-    listenAddress: '127.0.0.1:0',
-    build: { version: 'test', revision: 'test' },
-  });
-  try {
-    await daemon.start();
-    await sleep(1500); // 15 probe intervals of 100 ms
-    const targets = daemon.engine.snapshot().groups[0]!.interfaces.flatMap((i) => i.instances[0]!.targets);
-    return {
-      timeouts: targets.reduce((n, t) => n + t.timeouts, 0),
-      replies: targets.reduce((n, t) => n + t.replies, 0),
-    };
-  } finally {
-    await daemon.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+    (adminSocket) => twoNicConfig({ failureDetectionTimeMs: 700, adminSocket }),
+    async (daemon) => {
+      await sleep(1500); // 15 probe intervals of 100 ms
+      const targets = daemon.engine.snapshot().groups[0]!.interfaces.flatMap((i) => i.instances[0]!.targets);
+      counts = {
+        timeouts: targets.reduce((n, t) => n + t.timeouts, 0),
+        replies: targets.reduce((n, t) => n + t.replies, 0),
+      };
+    },
+  );
+  return counts;
 }
 
 test('replies waiting in the socket when a timer fires are read before the engine advances: none lost', async () => {

@@ -3,43 +3,28 @@
 // engine never started); one that succeeds commits once and carries state.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import pino from 'pino';
 import type { DaemonConfig } from '../../../src/config/types.js';
 import { Daemon, type HostPreparation } from '../../../src/daemon/daemon.js';
 import { twoNicConfig } from '../core/sim.js';
-import { fakeAdapters } from './fakeAdapters.js';
+import { fakeAdapters, withDaemon } from './fakeAdapters.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function withDaemon(
+async function withReloadingDaemon(
   prepare: (config: DaemonConfig) => Promise<HostPreparation>,
   body: (d: Daemon, sends: Array<{ at: number }>) => Promise<void>,
 ): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'ipmpd-daemon-reload-'));
-  const config = twoNicConfig({ failureDetectionTimeMs: 700, adminSocket: join(dir, 'admin.sock') });
   const { adapters, sends } = fakeAdapters({ prepare });
-  const daemon = new Daemon({
-    config,
+  await withDaemon(
     adapters,
-    log: pino({ level: 'silent' }),
-    listenAddress: '127.0.0.1:0',
-    build: { version: 'test', revision: 'test' },
-  });
-  try {
-    await daemon.start();
-    await body(daemon, sends);
-  } finally {
-    await daemon.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+    (adminSocket) => twoNicConfig({ failureDetectionTimeMs: 700, adminSocket }),
+    (daemon) => body(daemon, sends),
+  );
 }
 
 test('a reload the host refuses keeps the running engine probing', async () => {
-  await withDaemon(
+  await withReloadingDaemon(
     async () => {
       throw new Error('test address: adding fe80::7/64 to eth1: Request rejected: EACCES');
     },
@@ -62,7 +47,7 @@ test('a reload the host refuses keeps the running engine probing', async () => {
 
 test('a reload the host accepts commits once, carries the members and goes on probing', async () => {
   const calls: string[] = [];
-  await withDaemon(
+  await withReloadingDaemon(
     async () => ({ added: [], commit: () => calls.push('commit'), rollback: async () => void calls.push('rollback') }),
     async (daemon, sends) => {
       await sleep(300);

@@ -12,6 +12,10 @@ import { IcmpProber } from '../../../src/net/icmp/prober.js';
 
 const LO = Number(readFileSync('/sys/class/net/lo/ifindex', 'utf8'));
 
+/** An IPv4 echo request to ourselves over lo. */
+const loopbackProbe = (seq: number) =>
+  ({ ifname: 'lo', family: 4, source: '127.0.0.1', target: '127.0.0.1', seq, kind: 'uni', method: 'icmp' }) as const;
+
 async function probeLoopback(family: Family, address: string) {
   const prober = new IcmpProber();
   const seen: Array<{ reply: ProbeReply; seenAt: number }> = [];
@@ -72,32 +76,10 @@ for (const [family, address] of [
 
 test('a probe for an interface that is not open is refused; closing the last one closes the socket', () => {
   const prober = new IcmpProber();
-  assert.equal(
-    prober.send({
-      ifname: 'lo',
-      family: 4,
-      source: '127.0.0.1',
-      target: '127.0.0.1',
-      seq: 1,
-      kind: 'uni',
-      method: 'icmp',
-    }),
-    false,
-  );
+  assert.equal(prober.send(loopbackProbe(1)), false);
   prober.open('lo', LO, 4);
   prober.close('lo', 4);
-  assert.equal(
-    prober.send({
-      ifname: 'lo',
-      family: 4,
-      source: '127.0.0.1',
-      target: '127.0.0.1',
-      seq: 1,
-      kind: 'uni',
-      method: 'icmp',
-    }),
-    false,
-  );
+  assert.equal(prober.send(loopbackProbe(1)), false);
 });
 
 test('readPending hands over the replies already waiting, before the event loop polls the socket', () => {
