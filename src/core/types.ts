@@ -59,6 +59,16 @@ export type EngineAction =
     }
   | { kind: 'remove_address'; group: string; address: Cidr; from: string };
 
+/** Which probe an acked or lost event is about. */
+interface ProbeIdentity {
+  group: string;
+  ifname: string;
+  family: Family;
+  method: ProbeMethod;
+  target: string;
+  seq: number;
+}
+
 export type EngineEvent =
   | { kind: 'interface_failed'; group: string; ifname: string; cause: FailureCause; firstFailureAt: number }
   | { kind: 'interface_repaired'; group: string; ifname: string }
@@ -98,26 +108,8 @@ export type EngineEvent =
   | { kind: 'targets_unreachable' | 'targets_reachable'; group: string }
   | { kind: 'duplicate_mac'; group: string; ifname: string; mac: string; offlined: boolean }
   | { kind: 'offline' | 'online'; group: string; ifname: string }
-  | {
-      kind: 'probe_acked';
-      group: string;
-      ifname: string;
-      family: Family;
-      method: ProbeMethod;
-      target: string;
-      seq: number;
-      rttMs: number;
-      late: boolean;
-    }
-  | {
-      kind: 'probe_lost';
-      group: string;
-      ifname: string;
-      family: Family;
-      method: ProbeMethod;
-      target: string;
-      seq: number;
-    }
+  | ({ kind: 'probe_acked'; rttMs: number; late: boolean } & ProbeIdentity)
+  | ({ kind: 'probe_lost' } & ProbeIdentity)
   | {
       kind: 'reply_ignored';
       ifname: string;

@@ -65,19 +65,7 @@ test('track_interfaces_only_with_groups: false: a NIC in no group is probed from
     assert.equal(total(await metrics(), 'ipmp_interface_failed', eth1), 0);
     assert.equal(total(await metrics(), 'ipmp_interface_state', { ...eth1, state: 'ok' }), 1);
     assert.ok(total(await metrics(), 'ipmp_probe_requests_total', eth1) > 0, 'no probe counted for eth1');
-    const stat = (
-      await lab.exec('ipmp', [
-        'node',
-        MAIN,
-        'stat',
-        '-t',
-        '-P',
-        '-o',
-        'interface,testaddr,targets',
-        '--admin.socket',
-        ipmpd.adminSocket,
-      ])
-    ).stdout;
+    const stat = await ipmpd.stat(['-t', '-P', '-o', 'interface,testaddr,targets']);
     assert.match(stat, new RegExp(`^eth1:${OWN.replace(/\./g, '\\.')}:198\\.18\\.11\\.1$`, 'm'));
     const addressesBefore = await hostAddresses(lab);
 
@@ -91,19 +79,7 @@ test('track_interfaces_only_with_groups: false: a NIC in no group is probed from
     assert.equal(failure.cause, 'probe');
     assert.equal(total(await metrics(), 'ipmp_interface_failed', eth1), 1);
     assert.equal(total(await metrics(), 'ipmp_group_state', { group: 'unrealgrp1', state: 'ok' }), 1);
-    const statI = (
-      await lab.exec('ipmp', [
-        'node',
-        MAIN,
-        'stat',
-        '-i',
-        '-P',
-        '-o',
-        'interface,group,state',
-        '--admin.socket',
-        ipmpd.adminSocket,
-      ])
-    ).stdout;
+    const statI = await ipmpd.stat(['-i', '-P', '-o', 'interface,group,state']);
     assert.match(statI, /^eth1:anonymous:failed$/m);
     await new Promise((r) => setTimeout(r, 1000));
     assert.deepEqual(

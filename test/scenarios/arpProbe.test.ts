@@ -97,18 +97,8 @@ describe('ARP probing without test addresses', { concurrency: false }, () => {
       assert.ok(router && router.replies >= 3, `${i.name}: router answered ${router?.replies} probes`);
       assert.ok(router.rttAverageMs > 0 && router.rttAverageMs < 50, `${i.name}: RTT ${router.rttAverageMs} ms`);
     }
-    const stat = await lab.exec('ipmp', [
-      'node',
-      MAIN,
-      'stat',
-      '-t',
-      '-P',
-      '-o',
-      'interface,method,testaddr,targets',
-      '--admin.socket',
-      ipmpd.adminSocket,
-    ]);
-    assert.equal(stat.stdout, `eth0:arp:--:${ROUTER}\neth1:arp:--:${ROUTER}\n`);
+    const stat = await ipmpd.stat(['-t', '-P', '-o', 'interface,method,testaddr,targets']);
+    assert.equal(stat, `eth0:arp:--:${ROUTER}\neth1:arp:--:${ROUTER}\n`);
     // the runbook's way to send the same probe by hand, from a NIC without an IPv4 address
     const byHand = await lab.exec('ipmp', ['arping', '-D', '-I', 'eth1', '-c', '2', '-w', '3', ROUTER], {
       allowFail: true,

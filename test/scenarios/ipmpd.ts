@@ -109,6 +109,11 @@ export class IpmpdProcess {
     return join(this.dir, 'admin.sock');
   }
 
+  /** `ipmpd stat ARGS` against this daemon, from inside its namespace: what it prints. */
+  async stat(args: string[]): Promise<string> {
+    return (await this.lab.exec(this.host, ['node', MAIN, 'stat', ...args, '--admin.socket', this.adminSocket])).stdout;
+  }
+
   /** The first log line (already seen or future) matching, or a timeout error naming what was awaited. */
   waitFor(what: string, pred: (l: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> {
     const seen = this.lines.find(pred);

@@ -4,6 +4,7 @@
 // to a probe of that NIC by its sender address (matcher.ts). Its RTT runs from
 // just before sendto() to the kernel's receive stamp.
 
+import { capabilityHint } from '../capabilityHint.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,7 +101,7 @@ export class ArpProber {
       );
     } catch (err) {
       throw new Error(
-        `cannot open an ARP probe socket for ${ifname}: ${(err as Error).message} (ipmpd needs CAP_NET_RAW)`,
+        `cannot open an ARP probe socket for ${ifname}: ${(err as Error).message}${capabilityHint((err as Error).message)}`,
       );
     }
     this.endpoints.set(ifname, Object.assign(next, { handle }));

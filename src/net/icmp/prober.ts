@@ -9,6 +9,7 @@
 // that NIC's and its nonce ours (here); its sequence and source are checked by
 // the engine. Replies on NICs that are not probed are dropped unread.
 
+import { capabilityHint } from '../capabilityHint.js';
 import { randomBytes } from 'node:crypto';
 import type { Family, ProbeMethod } from '../../config/types.js';
 import type { ProbeKind, ProbeReply } from '../../core/types.js';
@@ -154,7 +155,7 @@ export class IcmpProber {
       throw new Error(
         `cannot open the raw ICMP${family === 6 ? 'v6' : ''} probe socket (for ${ifname}): ${(err as Error).message}` +
           (family === 6 ? ' (IPV6_HDRINCL needs Linux 4.5 or later)' : '') +
-          ' (ipmpd needs CAP_NET_RAW)',
+          capabilityHint((err as Error).message),
       );
     }
     this.sockets.set(family, socket);
